@@ -1,0 +1,172 @@
+//! Per-connection settings: limits, buffer sizes and the connect retry schedule.
+
+use std::time::Duration;
+
+/// Default maximum payload length: 16 MiB.
+///
+/// Python AEA has no limit at all (a peer can make it allocate whatever a header claims);
+/// tokio-util's `LengthDelimitedCodec` defaults to 8 MiB; the AEA's Go peer caps most paths at
+/// 3 MiB. 16 MiB leaves room for large AEA envelopes while bounding what a hostile or broken peer
+/// can make us buffer. Raise it up to `u32::MAX` with [`Config::max_frame_len`].
+///
+/// ```
+/// assert_eq!(pipe_proto::DEFAULT_MAX_FRAME_LEN, 16 * 1024 * 1024);
+/// ```
+pub const DEFAULT_MAX_FRAME_LEN: usize = 16 * 1024 * 1024;
+
+/// How a connection behaves: frame limit, buffering and connect retries.
+///
+/// Built with chained setters from [`Config::default`]:
+///
+/// ```
+/// use pipe_proto::Config;
+/// use std::time::Duration;
+///
+/// let config = Config::default()
+///     .max_frame_len(1024 * 1024)
+///     .high_water_mark(256 * 1024)
+///     .retry_delays(Duration::from_millis(1), Duration::from_millis(20));
+/// assert_eq!(config.get_max_frame_len(), 1024 * 1024);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub(crate) max_frame_len: usize,
+    pub(crate) high_water_mark: usize,
+    pub(crate) read_chunk: usize,
+    pub(crate) coalesce_limit: usize,
+    pub(crate) first_retry_delay: Duration,
+    pub(crate) max_retry_delay: Duration,
+}
+
+impl Default for Config {
+    /// 16 MiB frames, a 128 KiB transmit high-water mark, 64 KiB reads, payloads up to 1 KiB
+    /// coalesced, connect retries from 1 ms doubling up to 50 ms.
+    ///
+    /// ```
+    /// let config = pipe_proto::Config::default();
+    /// assert_eq!(config.get_high_water_mark(), 128 * 1024);
+    /// ```
+    fn default() -> Self {
+        Self {
+            max_frame_len: DEFAULT_MAX_FRAME_LEN,
+            high_water_mark: 128 * 1024,
+            read_chunk: 64 * 1024,
+            coalesce_limit: 1024,
+            first_retry_delay: Duration::from_millis(1),
+            max_retry_delay: Duration::from_millis(50),
+        }
+    }
+}
+
+impl Config {
+    /// Largest payload accepted in either direction, 1 to `u32::MAX` bytes (values outside are
+    /// clamped to that range). Longer outgoing frames are refused before any byte is written;
+    /// longer incoming headers are an error before their payload is buffered.
+    ///
+    /// ```
+    /// let config = pipe_proto::Config::default().max_frame_len(0);
+    /// assert_eq!(config.get_max_frame_len(), 1);
+    /// ```
+    pub fn max_frame_len(mut self, len: usize) -> Self {
+        self.max_frame_len = len.clamp(1, u32::MAX as usize);
+        self
+    }
+
+    /// Bytes queued for sending above which the pipe stops accepting more until some are written
+    /// (backpressure). A single frame larger than this is still accepted when the queue is empty.
+    /// At least 1.
+    ///
+    /// ```
+    /// let config = pipe_proto::Config::default().high_water_mark(4096);
+    /// assert_eq!(config.get_high_water_mark(), 4096);
+    /// ```
+    pub fn high_water_mark(mut self, bytes: usize) -> Self {
+        self.high_water_mark = bytes.max(1);
+        self
+    }
+
+    /// Size of one read from the OS (at least 16 bytes). Large frames are read in chunks that grow
+    /// with the bytes that arrived, never with the length a header claims.
+    ///
+    /// ```
+    /// let config = pipe_proto::Config::default().read_chunk(16 * 1024);
+    /// assert_eq!(config.get_read_chunk(), 16 * 1024);
+    /// ```
+    pub fn read_chunk(mut self, bytes: usize) -> Self {
+        self.read_chunk = bytes.max(16);
+        self
+    }
+
+    /// Payloads up to this length are copied into one contiguous transmit buffer, so that many
+    /// small frames go out in one write; longer payloads are queued by reference, never copied.
+    ///
+    /// ```
+    /// let config = pipe_proto::Config::default().coalesce_limit(0); // never copy
+    /// assert_eq!(config.get_coalesce_limit(), 0);
+    /// ```
+    pub fn coalesce_limit(mut self, bytes: usize) -> Self {
+        self.coalesce_limit = bytes;
+        self
+    }
+
+    /// The connect retry schedule: the first retry waits `first`, each next one twice as long, up
+    /// to `max`. Retries never go past the connect deadline.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let config = pipe_proto::Config::default().retry_delays(Duration::from_millis(5), Duration::from_millis(5));
+    /// assert_eq!(config.get_retry_delays(), (Duration::from_millis(5), Duration::from_millis(5)));
+    /// ```
+    pub fn retry_delays(mut self, first: Duration, max: Duration) -> Self {
+        self.first_retry_delay = first;
+        self.max_retry_delay = max.max(first);
+        self
+    }
+
+    /// See [`Config::max_frame_len`].
+    ///
+    /// ```
+    /// assert_eq!(pipe_proto::Config::default().get_max_frame_len(), pipe_proto::DEFAULT_MAX_FRAME_LEN);
+    /// ```
+    pub fn get_max_frame_len(&self) -> usize {
+        self.max_frame_len
+    }
+
+    /// See [`Config::high_water_mark`].
+    ///
+    /// ```
+    /// assert!(pipe_proto::Config::default().get_high_water_mark() > 0);
+    /// ```
+    pub fn get_high_water_mark(&self) -> usize {
+        self.high_water_mark
+    }
+
+    /// See [`Config::read_chunk`].
+    ///
+    /// ```
+    /// assert_eq!(pipe_proto::Config::default().get_read_chunk(), 64 * 1024);
+    /// ```
+    pub fn get_read_chunk(&self) -> usize {
+        self.read_chunk
+    }
+
+    /// See [`Config::coalesce_limit`].
+    ///
+    /// ```
+    /// assert_eq!(pipe_proto::Config::default().get_coalesce_limit(), 1024);
+    /// ```
+    pub fn get_coalesce_limit(&self) -> usize {
+        self.coalesce_limit
+    }
+
+    /// See [`Config::retry_delays`].
+    ///
+    /// ```
+    /// let (first, max) = pipe_proto::Config::default().get_retry_delays();
+    /// assert!(first <= max);
+    /// ```
+    pub fn get_retry_delays(&self) -> (Duration, Duration) {
+        (self.first_retry_delay, self.max_retry_delay)
+    }
+}

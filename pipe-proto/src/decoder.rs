@@ -1,0 +1,286 @@
+//! The frame decoder: an explicit two-state machine (waiting for a header, waiting for a payload)
+//! over bytes as they arrive, in any chunking.
+//!
+//! It never reserves memory for a declared length: a header announcing 4 GiB costs nothing until
+//! the bytes arrive, and one over the maximum is refused on the header alone. Frames come out as
+//! [`Bytes`] split off the input buffer, without copying.
+
+use bytes::{Buf, Bytes, BytesMut};
+
+use crate::error::DecodeError;
+use crate::frame::HEADER_LEN;
+
+/// What one complete frame on the wire means.
+///
+/// ```
+/// use bytes::{Bytes, BytesMut};
+/// use pipe_proto::{FrameDecoder, Received};
+///
+/// let mut decoder = FrameDecoder::new(1024);
+/// let mut buf = BytesMut::from(&[0u8, 0, 0, 1, 42, 0, 0, 0, 0][..]);
+/// assert_eq!(decoder.decode(&mut buf), Ok(Some(Received::Frame(Bytes::from_static(&[42])))));
+/// assert_eq!(decoder.decode(&mut buf), Ok(Some(Received::Closed)));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Received {
+    /// A message: the payload of a non-empty frame.
+    Frame(Bytes),
+    /// The peer closed the pipe: a zero-length frame, or the end of the stream at a frame boundary.
+    Closed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DecodeState {
+    /// Waiting for the 4 header bytes.
+    Head,
+    /// The header announced this many payload bytes and has been consumed.
+    Data(usize),
+}
+
+/// Splits a byte stream into frames; usable on its own (as a codec) or through
+/// [`Connection`](crate::Connection), which drives one for you.
+///
+/// `decode` returns `Ok(None)` while it needs more bytes; call [`FrameDecoder::decode_eof`] once
+/// the stream has ended, to tell a clean close from a truncated frame.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use pipe_proto::{DecodeError, FrameDecoder, Received};
+///
+/// let mut decoder = FrameDecoder::new(16);
+/// let mut buf = BytesMut::new();
+/// for byte in [0u8, 0, 0, 3, b'a', b'b'] {
+///     buf.extend_from_slice(&[byte]);
+///     assert_eq!(decoder.decode(&mut buf), Ok(None));
+/// }
+/// buf.extend_from_slice(b"c");
+/// assert_eq!(decoder.decode(&mut buf)?, Some(Received::Frame("abc".into())));
+///
+/// // A header over the maximum is refused before its payload arrives.
+/// buf.extend_from_slice(&[0xff, 0xff, 0xff, 0xff]);
+/// assert_eq!(decoder.decode(&mut buf), Err(DecodeError::TooLarge { declared: u32::MAX as usize, max: 16 }));
+/// # Ok::<(), DecodeError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct FrameDecoder {
+    max_frame_len: usize,
+    state: DecodeState,
+}
+
+impl FrameDecoder {
+    /// A decoder that refuses frames longer than `max_frame_len` bytes.
+    ///
+    /// ```
+    /// let decoder = pipe_proto::FrameDecoder::new(8 * 1024 * 1024);
+    /// assert_eq!(decoder.max_frame_len(), 8 * 1024 * 1024);
+    /// ```
+    pub fn new(max_frame_len: usize) -> Self {
+        Self { max_frame_len, state: DecodeState::Head }
+    }
+
+    /// The maximum payload length this decoder accepts.
+    ///
+    /// ```
+    /// assert_eq!(pipe_proto::FrameDecoder::new(10).max_frame_len(), 10);
+    /// ```
+    pub fn max_frame_len(&self) -> usize {
+        self.max_frame_len
+    }
+
+    /// Payload length of the frame in progress, once its header has been consumed.
+    ///
+    /// ```
+    /// use bytes::BytesMut;
+    ///
+    /// let mut decoder = pipe_proto::FrameDecoder::new(100);
+    /// assert_eq!(decoder.frame_in_progress(), None);
+    /// let mut buf = BytesMut::from(&[0u8, 0, 0, 50, 1][..]);
+    /// decoder.decode(&mut buf)?;
+    /// assert_eq!(decoder.frame_in_progress(), Some(50));
+    /// # Ok::<(), pipe_proto::DecodeError>(())
+    /// ```
+    pub fn frame_in_progress(&self) -> Option<usize> {
+        match self.state {
+            DecodeState::Head => None,
+            DecodeState::Data(len) => Some(len),
+        }
+    }
+
+    /// Takes the next frame off the front of `src`, or returns `Ok(None)` if it is not complete
+    /// yet (the bytes stay in `src`). Errors are not consumed: calling again returns them again.
+    ///
+    /// ```
+    /// use bytes::BytesMut;
+    /// use pipe_proto::{FrameDecoder, Received};
+    ///
+    /// let mut decoder = FrameDecoder::new(1024);
+    /// let mut buf = BytesMut::from(&b"\0\0\0\x02hi\0\0\0\x01!"[..]);
+    /// assert_eq!(decoder.decode(&mut buf)?, Some(Received::Frame("hi".into())));
+    /// assert_eq!(decoder.decode(&mut buf)?, Some(Received::Frame("!".into())));
+    /// assert_eq!(decoder.decode(&mut buf)?, None);
+    /// # Ok::<(), pipe_proto::DecodeError>(())
+    /// ```
+    #[inline]
+    pub fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Received>, DecodeError> {
+        let mut filled = src.len();
+        self.decode_filled(src, &mut filled)
+    }
+
+    /// Like [`FrameDecoder::decode`], for a stream that has ended: bytes left over are a
+    /// [`DecodeError::Truncated`], and an empty buffer at a frame boundary is a clean
+    /// [`Received::Closed`].
+    ///
+    /// ```
+    /// use bytes::BytesMut;
+    /// use pipe_proto::{DecodeError, FrameDecoder, Received};
+    ///
+    /// let mut decoder = FrameDecoder::new(1024);
+    /// assert_eq!(decoder.decode_eof(&mut BytesMut::new()), Ok(Some(Received::Closed)));
+    /// let mut half_header = BytesMut::from(&[0u8, 0][..]);
+    /// assert_eq!(decoder.decode_eof(&mut half_header), Err(DecodeError::Truncated { expected: 4, received: 2 }));
+    /// ```
+    pub fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Received>, DecodeError> {
+        let mut filled = src.len();
+        self.decode_filled_eof(src, &mut filled)
+    }
+
+    /// [`FrameDecoder::decode`] over the first `*filled` bytes of `src` only; the rest of `src` is
+    /// scratch space that is neither read nor kept. Frames are split off the front and `*filled`
+    /// shrinks with them.
+    #[inline]
+    pub(crate) fn decode_filled(
+        &mut self,
+        src: &mut BytesMut,
+        filled: &mut usize,
+    ) -> Result<Option<Received>, DecodeError> {
+        let len = match self.state {
+            DecodeState::Data(len) => len,
+            DecodeState::Head => {
+                if *filled < HEADER_LEN {
+                    return Ok(None);
+                }
+                let len = u32::from_be_bytes([src[0], src[1], src[2], src[3]]) as usize;
+                if len > self.max_frame_len {
+                    return Err(DecodeError::TooLarge { declared: len, max: self.max_frame_len });
+                }
+                src.advance(HEADER_LEN);
+                *filled -= HEADER_LEN;
+                if len == 0 {
+                    return Ok(Some(Received::Closed));
+                }
+                len
+            }
+        };
+        if *filled < len {
+            self.state = DecodeState::Data(len);
+            return Ok(None);
+        }
+        self.state = DecodeState::Head;
+        *filled -= len;
+        Ok(Some(Received::Frame(src.split_to(len).freeze())))
+    }
+
+    /// [`FrameDecoder::decode_eof`] over the first `*filled` bytes of `src`.
+    pub(crate) fn decode_filled_eof(
+        &mut self,
+        src: &mut BytesMut,
+        filled: &mut usize,
+    ) -> Result<Option<Received>, DecodeError> {
+        if let Some(received) = self.decode_filled(src, filled)? {
+            return Ok(Some(received));
+        }
+        match self.state {
+            DecodeState::Head if *filled == 0 => Ok(Some(Received::Closed)),
+            DecodeState::Head => Err(DecodeError::Truncated { expected: HEADER_LEN, received: *filled }),
+            DecodeState::Data(len) => Err(DecodeError::Truncated {
+                expected: HEADER_LEN + len,
+                received: HEADER_LEN + *filled,
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(payload: &[u8]) -> Vec<u8> {
+        let mut out = (payload.len() as u32).to_be_bytes().to_vec();
+        out.extend_from_slice(payload);
+        out
+    }
+
+    #[test]
+    fn read_incomplete_head_waits() {
+        let mut decoder = FrameDecoder::new(100);
+        let mut buf = BytesMut::from(&[0u8, 0, 0][..]);
+        assert_eq!(decoder.decode(&mut buf), Ok(None));
+        assert_eq!(buf.len(), 3, "nothing consumed while the header is incomplete");
+    }
+
+    #[test]
+    fn read_single_frame_one_byte_at_a_time() {
+        let wire = frame(b"hello");
+        let mut decoder = FrameDecoder::new(100);
+        let mut buf = BytesMut::new();
+        for (i, byte) in wire.iter().enumerate() {
+            buf.extend_from_slice(&[*byte]);
+            let out = decoder.decode(&mut buf).unwrap();
+            if i + 1 < wire.len() {
+                assert_eq!(out, None);
+            } else {
+                assert_eq!(out, Some(Received::Frame(Bytes::from_static(b"hello"))));
+            }
+        }
+        assert!(buf.is_empty());
+    }
+
+    #[test]
+    fn read_zero_length_frame_as_closed() {
+        let mut decoder = FrameDecoder::new(100);
+        let mut buf = BytesMut::from(&[0u8, 0, 0, 0][..]);
+        assert_eq!(decoder.decode(&mut buf), Ok(Some(Received::Closed)));
+    }
+
+    #[test]
+    fn oversized_header_is_refused_on_the_header_alone_and_stays_refused() {
+        let mut decoder = FrameDecoder::new(10);
+        let mut buf = BytesMut::from(&[0u8, 0, 0, 11][..]);
+        let err = DecodeError::TooLarge { declared: 11, max: 10 };
+        assert_eq!(decoder.decode(&mut buf), Err(err));
+        assert_eq!(decoder.decode(&mut buf), Err(err));
+    }
+
+    #[test]
+    fn frame_of_exactly_the_maximum_is_accepted() {
+        let mut decoder = FrameDecoder::new(10);
+        let mut buf = BytesMut::from(&frame(&[1; 10])[..]);
+        assert_eq!(decoder.decode(&mut buf), Ok(Some(Received::Frame(Bytes::from(vec![1; 10])))));
+    }
+
+    #[test]
+    fn eof_inside_payload_reports_expected_and_received_bytes() {
+        let mut decoder = FrameDecoder::new(100);
+        let mut buf = BytesMut::from(&frame(&[5; 20])[..10]);
+        assert_eq!(decoder.decode(&mut buf), Ok(None));
+        assert_eq!(decoder.decode_eof(&mut buf), Err(DecodeError::Truncated { expected: 24, received: 10 }));
+    }
+
+    #[test]
+    fn eof_at_frame_boundary_is_a_clean_close() {
+        let mut decoder = FrameDecoder::new(100);
+        let mut buf = BytesMut::from(&frame(b"x")[..]);
+        assert!(matches!(decoder.decode_eof(&mut buf), Ok(Some(Received::Frame(_)))));
+        assert_eq!(decoder.decode_eof(&mut buf), Ok(Some(Received::Closed)));
+    }
+
+    #[test]
+    fn scratch_bytes_beyond_filled_are_never_decoded() {
+        let mut decoder = FrameDecoder::new(100);
+        let mut buf = BytesMut::from(&[0u8, 0, 0, 1, 9, 0, 0, 0, 0][..]);
+        let mut filled = 5;
+        assert_eq!(decoder.decode_filled(&mut buf, &mut filled), Ok(Some(Received::Frame(Bytes::from_static(&[9])))));
+        assert_eq!(filled, 0);
+        assert_eq!(decoder.decode_filled(&mut buf, &mut filled), Ok(None));
+    }
+}

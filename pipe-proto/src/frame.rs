@@ -1,0 +1,179 @@
+//! The wire format: a u32 big-endian length, then that many payload bytes.
+//!
+//! ```text
+//!  0               1               2               3
+//! +---------------+---------------+---------------+---------------+
+//! |            payload length (u32, big-endian, network order)    |
+//! +---------------+---------------+---------------+---------------+
+//! |                 payload: exactly `length` bytes ...           |
+//! +---------------------------------------------------------------+
+//!
+//! a length of 0 is not an empty message: it is the "closed" marker
+//! ```
+//!
+//! Encoding never copies the payload: [`FrameHeader`] gives the four header bytes, to be written
+//! together with the payload in one vectored write. [`encode_into`] is the convenience that appends
+//! both to a [`BytesMut`] when a copy is what the caller wants anyway.
+
+use bytes::{BufMut, BytesMut};
+
+use crate::error::EncodeError;
+
+/// Length of the frame header in bytes.
+///
+/// ```
+/// assert_eq!(pipe_proto::HEADER_LEN, 4);
+/// ```
+pub const HEADER_LEN: usize = 4;
+
+/// The header of a zero-length frame: the AEA's "closed" marker on FIFOs.
+///
+/// ```
+/// assert_eq!(pipe_proto::CLOSE_FRAME, [0, 0, 0, 0]);
+/// ```
+pub const CLOSE_FRAME: [u8; HEADER_LEN] = [0; HEADER_LEN];
+
+/// The largest frame the wire can describe (`u32::MAX` bytes of payload).
+///
+/// ```
+/// assert_eq!(pipe_proto::WIRE_MAX_FRAME_LEN, u32::MAX as u64);
+/// ```
+pub const WIRE_MAX_FRAME_LEN: u64 = u32::MAX as u64;
+
+/// The four header bytes of one frame, checked against a maximum payload length.
+///
+/// Write [`FrameHeader::as_bytes`] and the payload together (one `writev`), so that a peer that
+/// reads the header and then the payload in two calls (as the AEA's Go peer does) sees them both.
+///
+/// ```
+/// use pipe_proto::FrameHeader;
+///
+/// let header = FrameHeader::for_payload(b"hello", 1024)?;
+/// assert_eq!(header.as_bytes(), &[0, 0, 0, 5]);
+/// assert_eq!(header.payload_len(), 5);
+/// # Ok::<(), pipe_proto::EncodeError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameHeader([u8; HEADER_LEN]);
+
+impl FrameHeader {
+    /// Header for a payload of `len` bytes, refused when `len` is 0, over `max_frame_len`, or over
+    /// `u32::MAX`.
+    ///
+    /// ```
+    /// use pipe_proto::{EncodeError, FrameHeader};
+    ///
+    /// assert_eq!(FrameHeader::new(0, 10), Err(EncodeError::Empty));
+    /// assert_eq!(FrameHeader::new(11, 10), Err(EncodeError::TooLarge { len: 11, max: 10 }));
+    /// assert_eq!(FrameHeader::new(258, 1000)?.as_bytes(), &[0, 0, 1, 2]);
+    /// # Ok::<(), EncodeError>(())
+    /// ```
+    #[inline]
+    pub fn new(len: usize, max_frame_len: usize) -> Result<Self, EncodeError> {
+        if len == 0 {
+            return Err(EncodeError::Empty);
+        }
+        let max = max_frame_len.min(WIRE_MAX_FRAME_LEN as usize);
+        if len > max {
+            return Err(EncodeError::TooLarge { len, max });
+        }
+        Ok(Self((len as u32).to_be_bytes()))
+    }
+
+    /// Header for `payload`; see [`FrameHeader::new`].
+    ///
+    /// ```
+    /// let header = pipe_proto::FrameHeader::for_payload(&[7u8; 300], 4096)?;
+    /// assert_eq!(header.as_bytes(), &[0, 0, 1, 44]);
+    /// # Ok::<(), pipe_proto::EncodeError>(())
+    /// ```
+    #[inline]
+    pub fn for_payload(payload: &[u8], max_frame_len: usize) -> Result<Self, EncodeError> {
+        Self::new(payload.len(), max_frame_len)
+    }
+
+    /// The four bytes to put on the wire before the payload.
+    ///
+    /// ```
+    /// let header = pipe_proto::FrameHeader::new(1, 1)?;
+    /// assert_eq!(header.as_bytes(), &[0, 0, 0, 1]);
+    /// # Ok::<(), pipe_proto::EncodeError>(())
+    /// ```
+    #[inline]
+    pub fn as_bytes(&self) -> &[u8; HEADER_LEN] {
+        &self.0
+    }
+
+    /// The payload length this header announces.
+    ///
+    /// ```
+    /// assert_eq!(pipe_proto::FrameHeader::new(70_000, usize::MAX)?.payload_len(), 70_000);
+    /// # Ok::<(), pipe_proto::EncodeError>(())
+    /// ```
+    #[inline]
+    pub fn payload_len(&self) -> usize {
+        u32::from_be_bytes(self.0) as usize
+    }
+}
+
+/// Appends one whole frame (header and payload) to `dst`, or nothing at all on error.
+///
+/// This copies the payload; use [`FrameHeader`] with a vectored write to avoid the copy.
+///
+/// ```
+/// use bytes::BytesMut;
+///
+/// let mut out = BytesMut::new();
+/// pipe_proto::encode_into(b"hi", &mut out, 1024)?;
+/// assert_eq!(&out[..], &[0, 0, 0, 2, b'h', b'i']);
+///
+/// // An empty payload would read as "closed" on the other side: refused, nothing written.
+/// assert!(pipe_proto::encode_into(b"", &mut out, 1024).is_err());
+/// assert_eq!(out.len(), 6);
+/// # Ok::<(), pipe_proto::EncodeError>(())
+/// ```
+pub fn encode_into(payload: &[u8], dst: &mut BytesMut, max_frame_len: usize) -> Result<(), EncodeError> {
+    let header = FrameHeader::for_payload(payload, max_frame_len)?;
+    dst.reserve(HEADER_LEN + payload.len());
+    dst.put_slice(header.as_bytes());
+    dst.put_slice(payload);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_is_big_endian_length() {
+        assert_eq!(FrameHeader::new(0x0102_0304, usize::MAX).unwrap().as_bytes(), &[1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn empty_payload_is_refused_before_any_byte() {
+        let mut out = BytesMut::new();
+        assert_eq!(encode_into(b"", &mut out, 10), Err(EncodeError::Empty));
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn payload_over_the_maximum_is_refused_before_any_byte() {
+        let mut out = BytesMut::new();
+        assert_eq!(encode_into(&[1; 11], &mut out, 10), Err(EncodeError::TooLarge { len: 11, max: 10 }));
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn payload_at_the_maximum_is_accepted() {
+        let mut out = BytesMut::new();
+        encode_into(&[9; 10], &mut out, 10).unwrap();
+        assert_eq!(out.len(), 14);
+    }
+
+    #[cfg(target_pointer_width = "64")]
+    #[test]
+    fn payload_over_u32_max_is_refused_even_without_a_configured_limit() {
+        let len = u32::MAX as usize + 1;
+        assert_eq!(FrameHeader::new(len, usize::MAX), Err(EncodeError::TooLarge { len, max: u32::MAX as usize }));
+    }
+}

@@ -1,0 +1,195 @@
+//! The receiving half: a read buffer the IO owner fills, and the decoder that empties it.
+//!
+//! The buffer holds the bytes received (`filled`) followed by zeroed scratch space that the next
+//! read goes into, so adapters can read into a plain `&mut [u8]` without `unsafe` and without a
+//! copy: frames are split off the front of the same allocation. The scratch is one read chunk, or,
+//! inside a large frame, as large as the part of that frame already received (so a 1 MiB frame
+//! takes a handful of reads, yet a header that lies about its length costs nothing).
+
+use bytes::BytesMut;
+
+use crate::config::Config;
+use crate::decoder::{FrameDecoder, Received};
+use crate::error::DecodeError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum InboxState {
+    Open,
+    /// The stream ended; what is buffered is still decoded, then `Closed` or `Truncated`.
+    Eof,
+    Closed,
+    Failed(DecodeError),
+}
+
+/// Receiving half of a pipe: read into [`Inbox::read_buf`], report with [`Inbox::handle_read`],
+/// then take frames with [`Inbox::poll_frame`] until it returns `None`.
+///
+/// ```
+/// use pipe_proto::{Config, Inbox, Received};
+///
+/// let mut inbox = Inbox::new(&Config::default());
+/// let wire = [0u8, 0, 0, 2, b'o', b'k', 0, 0, 0, 0];
+/// // What an adapter does with each read from the OS:
+/// let buf = inbox.read_buf();
+/// buf[..wire.len()].copy_from_slice(&wire);
+/// inbox.handle_read(wire.len());
+/// assert_eq!(inbox.poll_frame(), Some(Ok(Received::Frame("ok".into()))));
+/// assert_eq!(inbox.poll_frame(), Some(Ok(Received::Closed)));
+/// assert_eq!(inbox.poll_frame(), Some(Ok(Received::Closed)), "closed stays closed");
+/// ```
+#[derive(Debug)]
+pub struct Inbox {
+    buf: BytesMut,
+    filled: usize,
+    decoder: FrameDecoder,
+    read_chunk: usize,
+    state: InboxState,
+}
+
+impl Inbox {
+    /// An empty inbox with the frame limit and read size of `config`.
+    ///
+    /// ```
+    /// let inbox = pipe_proto::Inbox::new(&pipe_proto::Config::default());
+    /// assert_eq!(inbox.buffered_len(), 0);
+    /// ```
+    pub fn new(config: &Config) -> Self {
+        Self {
+            buf: BytesMut::new(),
+            filled: 0,
+            decoder: FrameDecoder::new(config.max_frame_len),
+            read_chunk: config.read_chunk,
+            state: InboxState::Open,
+        }
+    }
+
+    /// Space for the next read from the OS. Call [`Inbox::poll_frame`] until it returns `None`
+    /// before reading again, so complete frames do not pile up in the buffer.
+    ///
+    /// ```
+    /// let mut inbox = pipe_proto::Inbox::new(&pipe_proto::Config::default().read_chunk(4096));
+    /// assert!(inbox.read_buf().len() >= 4096);
+    /// ```
+    pub fn read_buf(&mut self) -> &mut [u8] {
+        let mut want = self.read_chunk;
+        if let Some(frame_len) = self.decoder.frame_in_progress() {
+            // Grow with what arrived (doubling), never past what the frame still needs.
+            let remaining = frame_len.saturating_sub(self.filled);
+            want = want.max(remaining.min(self.filled));
+        }
+        if self.buf.len() - self.filled < want {
+            self.buf.truncate(self.filled);
+            self.buf.resize(self.filled + want, 0);
+        }
+        &mut self.buf[self.filled..]
+    }
+
+    /// Reports that the last read put `n` bytes at the start of [`Inbox::read_buf`]; `0` means
+    /// the stream ended. `n` larger than the space given is clamped to it.
+    ///
+    /// ```
+    /// let mut inbox = pipe_proto::Inbox::new(&pipe_proto::Config::default());
+    /// inbox.handle_read(0); // EOF at a frame boundary
+    /// assert_eq!(inbox.poll_frame(), Some(Ok(pipe_proto::Received::Closed)));
+    /// ```
+    pub fn handle_read(&mut self, n: usize) {
+        if self.state != InboxState::Open {
+            return;
+        }
+        if n == 0 {
+            self.state = InboxState::Eof;
+        } else {
+            self.filled += n.min(self.buf.len() - self.filled);
+        }
+    }
+
+    /// The next complete frame, the peer's close, an error, or `None` when more bytes are needed.
+    /// After `Closed` or an error, the same answer comes back on every call.
+    ///
+    /// ```
+    /// use pipe_proto::{DecodeError, Inbox, Received};
+    ///
+    /// let mut inbox = Inbox::new(&pipe_proto::Config::default());
+    /// assert_eq!(inbox.poll_frame(), None);
+    /// inbox.read_buf()[..3].copy_from_slice(&[0, 0, 0]);
+    /// inbox.handle_read(3);
+    /// inbox.handle_read(0); // the peer died mid-header
+    /// assert_eq!(inbox.poll_frame(), Some(Err(DecodeError::Truncated { expected: 4, received: 3 })));
+    /// ```
+    #[inline]
+    pub fn poll_frame(&mut self) -> Option<Result<Received, DecodeError>> {
+        let result = match self.state {
+            InboxState::Closed => return Some(Ok(Received::Closed)),
+            InboxState::Failed(err) => return Some(Err(err)),
+            InboxState::Open => self.decoder.decode_filled(&mut self.buf, &mut self.filled),
+            InboxState::Eof => self.decoder.decode_filled_eof(&mut self.buf, &mut self.filled),
+        };
+        match result {
+            Ok(Some(Received::Closed)) => {
+                self.state = InboxState::Closed;
+                self.release();
+                Some(Ok(Received::Closed))
+            }
+            Ok(other) => other.map(Ok),
+            Err(err) => {
+                self.state = InboxState::Failed(err);
+                self.release();
+                Some(Err(err))
+            }
+        }
+    }
+
+    /// Whether the IO owner should read more: the stream is still open.
+    ///
+    /// ```
+    /// let mut inbox = pipe_proto::Inbox::new(&pipe_proto::Config::default());
+    /// assert!(inbox.wants_read());
+    /// inbox.handle_read(0);
+    /// assert!(!inbox.wants_read());
+    /// ```
+    pub fn wants_read(&self) -> bool {
+        self.state == InboxState::Open
+    }
+
+    /// Whether the peer's close (zero frame or EOF at a boundary) has been delivered.
+    ///
+    /// ```
+    /// let mut inbox = pipe_proto::Inbox::new(&pipe_proto::Config::default());
+    /// inbox.handle_read(0);
+    /// assert!(!inbox.is_closed(), "not until poll_frame delivered it");
+    /// inbox.poll_frame();
+    /// assert!(inbox.is_closed());
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.state == InboxState::Closed
+    }
+
+    /// Bytes held by the buffer: received but not yet delivered, plus the read scratch space.
+    /// Never more than the maximum frame length plus one read chunk (plus a header).
+    ///
+    /// ```
+    /// let mut inbox = pipe_proto::Inbox::new(&pipe_proto::Config::default().read_chunk(1024));
+    /// inbox.read_buf();
+    /// assert_eq!(inbox.buffered_len(), 1024);
+    /// ```
+    pub fn buffered_len(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Bytes received and not yet delivered as frames (headers included, scratch excluded).
+    ///
+    /// ```
+    /// let mut inbox = pipe_proto::Inbox::new(&pipe_proto::Config::default());
+    /// inbox.read_buf()[0] = 0;
+    /// inbox.handle_read(1);
+    /// assert_eq!(inbox.pending_len(), 1);
+    /// ```
+    pub fn pending_len(&self) -> usize {
+        self.filled + if self.decoder.frame_in_progress().is_some() { crate::HEADER_LEN } else { 0 }
+    }
+
+    fn release(&mut self) {
+        self.buf = BytesMut::new();
+        self.filled = 0;
+    }
+}
