@@ -355,22 +355,29 @@ impl Connection {
 
     /// Starts connecting, with a fresh budget: the connect fails with
     /// [`ConnectError::Timeout`] (through [`poll_connect`](Self::poll_connect)) at exactly
-    /// `now + timeout` unless the peer completed the rendezvous. Allowed when idle, and again
-    /// after a connect that timed out (steps already done stay done).
+    /// `now + timeout` unless the peer completed the rendezvous. Allowed when idle, again after a
+    /// connect that timed out, and while connecting (the IO owner abandoned a connect, for example
+    /// a cancelled future: the outstanding action is forgotten and handed out again). Steps
+    /// already done stay done.
     ///
     /// ```
-    /// use pipe_proto::{Config, ConnectError, Connection, Side, State, Transport};
+    /// use pipe_proto::{Action, Config, ConnectError, Connection, Event, Side, State, Transport};
     /// use std::time::{Duration, Instant};
     ///
+    /// let now = Instant::now();
     /// let mut conn = Connection::new(Transport::Tcp, Side::Client, Config::default());
-    /// conn.connect(Instant::now(), Duration::from_secs(1))?;
-    /// assert_eq!(conn.connect(Instant::now(), Duration::from_secs(1)),
-    ///            Err(ConnectError::InvalidState { state: State::Connecting }));
+    /// conn.connect(now, Duration::from_secs(1))?;
+    /// assert_eq!(conn.poll_action(), Some(Action::Dial));
+    /// conn.connect(now, Duration::from_secs(1))?; // the first attempt was abandoned
+    /// assert_eq!(conn.poll_action(), Some(Action::Dial));
+    /// conn.handle_event(now, Event::Done);
+    /// assert_eq!(conn.connect(now, Duration::from_secs(1)),
+    ///            Err(ConnectError::InvalidState { state: State::Open }));
     /// # Ok::<(), ConnectError>(())
     /// ```
     pub fn connect(&mut self, now: Instant, timeout: Duration) -> Result<(), ConnectError> {
         let may_connect = match self.state {
-            State::Idle => true,
+            State::Idle | State::Connecting => true,
             State::Failed => matches!(self.failure, Some(Failure::Timeout(_))),
             _ => false,
         };
