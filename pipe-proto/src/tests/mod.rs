@@ -1,1 +1,7 @@
+//! Scenarios: two connections driven against each other in memory, with fake time.
 
+mod close;
+mod codec;
+mod connect;
+mod transmit;
+mod util;

@@ -1,0 +1,228 @@
+//! Closing: what each transport puts on the wire, what the peer sees, and what is refused after.
+
+use bytes::Bytes;
+
+use super::util::{encoded, ms, Pair};
+use crate::{Action, ConnectError, Event, Received, RecvError, SendError, State, Transport};
+
+#[test]
+fn fifo_client_close_sends_a_zero_frame_then_closes_its_write_end() {
+    let mut pair = Pair::connected(Transport::Fifo);
+    pair.client.conn.close();
+    assert_eq!(pair.client.conn.state(), State::Closing);
+    pair.drive();
+    assert_eq!(pair.client.conn.state(), State::Closed);
+    assert_eq!(pair.client.wire, [0, 0, 0, 0]);
+    assert_eq!(pair.client.actions[pair.client.actions.len() - 2..], [Action::Transmit, Action::CloseWrite]);
+    assert!(pair.client.write_end_closed);
+
+    assert_eq!(pair.channel.received, [Received::Closed]);
+    assert_eq!(pair.channel.conn.state(), State::Open, "the peer's close does not close this end");
+    for _ in 0..3 {
+        assert_eq!(pair.channel.conn.poll_recv(), Some(Ok(Received::Closed)), "and keeps saying so");
+    }
+}
+
+#[test]
+fn fifo_channel_close_sends_a_zero_frame_then_closes_its_write_end() {
+    let mut pair = Pair::connected(Transport::Fifo);
+    pair.channel.conn.close();
+    pair.drive();
+    assert_eq!(pair.channel.conn.state(), State::Closed);
+    assert_eq!(pair.channel.wire, [0, 0, 0, 0]);
+    assert_eq!(pair.channel.actions.last(), Some(&Action::CloseWrite));
+    assert_eq!(pair.client.received, [Received::Closed]);
+    assert_eq!(pair.client.conn.poll_recv(), Some(Ok(Received::Closed)));
+    assert_eq!(pair.client.conn.poll_recv(), Some(Ok(Received::Closed)));
+}
+
+#[test]
+fn fifo_zero_frame_is_a_close_even_while_the_write_end_stays_open() {
+    // macOS never reports that the last FIFO writer left: the zero frame alone must do.
+    let mut pair = Pair::connected(Transport::Fifo);
+    pair.channel.inbound.extend([0, 0, 0, 0]);
+    pair.drive();
+    assert_eq!(pair.channel.received, [Received::Closed]);
+    assert!(!pair.client.write_end_closed);
+    assert!(!pair.channel.conn.inbox().wants_read(), "nothing more is read after the close");
+}
+
+#[test]
+fn tcp_client_close_half_closes_without_a_zero_frame() {
+    let mut pair = Pair::connected(Transport::Tcp);
+    pair.client.conn.close();
+    pair.drive();
+    assert_eq!(pair.client.conn.state(), State::Closed);
+    assert!(pair.client.wire.is_empty(), "a Go peer would answer a zero frame with an error");
+    assert_eq!(pair.client.actions.last(), Some(&Action::CloseWrite));
+    assert!(!pair.client.actions.contains(&Action::Transmit));
+
+    assert_eq!(pair.channel.received, [Received::Closed], "EOF at a frame boundary");
+    assert_eq!(pair.channel.conn.poll_recv(), Some(Ok(Received::Closed)));
+    assert_eq!(pair.channel.conn.poll_recv(), Some(Ok(Received::Closed)));
+}
+
+#[test]
+fn tcp_channel_close_half_closes_without_a_zero_frame() {
+    let mut pair = Pair::connected(Transport::Tcp);
+    pair.channel.conn.close();
+    pair.drive();
+    assert_eq!(pair.channel.conn.state(), State::Closed);
+    assert!(pair.channel.wire.is_empty());
+    assert_eq!(pair.client.received, [Received::Closed]);
+    assert_eq!(pair.client.conn.poll_recv(), Some(Ok(Received::Closed)));
+}
+
+#[test]
+fn close_sends_every_queued_frame_before_the_close() {
+    for transport in [Transport::Fifo, Transport::Tcp] {
+        let mut pair = Pair::connected(transport);
+        pair.client.max_write = 3;
+        pair.client.conn.send_slice(b"one").unwrap();
+        pair.client.conn.send(Bytes::from(vec![2; 5000])).unwrap();
+        pair.client.conn.close();
+        pair.drive();
+        let mut expected = encoded(&[b"one", &[2; 5000]]);
+        if transport == Transport::Fifo {
+            expected.extend_from_slice(&[0, 0, 0, 0]);
+        }
+        assert_eq!(pair.client.wire, expected, "{transport:?}");
+        assert_eq!(pair.client.actions.last(), Some(&Action::CloseWrite));
+        assert_eq!(pair.channel.frames(), [b"one".to_vec(), vec![2; 5000]]);
+        assert_eq!(pair.channel.received.last(), Some(&Received::Closed));
+    }
+}
+
+#[test]
+fn closing_twice_is_harmless() {
+    for transport in [Transport::Fifo, Transport::Tcp] {
+        let mut pair = Pair::connected(transport);
+        pair.client.conn.close();
+        pair.client.conn.close();
+        pair.drive();
+        pair.client.conn.close();
+        pair.drive();
+        assert_eq!(pair.client.conn.state(), State::Closed);
+        let close_writes = pair.client.actions.iter().filter(|a| **a == Action::CloseWrite).count();
+        assert_eq!(close_writes, 1, "{transport:?}");
+        let marker_len = if transport == Transport::Fifo { 4 } else { 0 };
+        assert_eq!(pair.client.wire.len(), marker_len, "one close marker at most");
+        assert_eq!(pair.channel.received, [Received::Closed]);
+    }
+}
+
+#[test]
+fn send_after_close_is_refused_as_closed() {
+    for transport in [Transport::Fifo, Transport::Tcp] {
+        let mut pair = Pair::connected(transport);
+        pair.client.conn.close();
+        assert_eq!(pair.client.conn.send_slice(b"late"), Err(SendError::Closed), "while closing");
+        pair.drive();
+        assert_eq!(pair.client.conn.send(Bytes::from_static(b"late")), Err(SendError::Closed), "once closed");
+        assert_eq!(pair.client.conn.outbox().buffered_len(), 0);
+    }
+}
+
+#[test]
+fn send_after_the_peer_closed_is_refused_as_peer_closed() {
+    for transport in [Transport::Fifo, Transport::Tcp] {
+        let mut pair = Pair::connected(transport);
+        pair.channel.conn.close();
+        pair.drive();
+        assert_eq!(pair.client.received, [Received::Closed]);
+        assert_eq!(pair.client.conn.send_slice(b"anyone?"), Err(SendError::PeerClosed), "{transport:?}");
+        assert_eq!(pair.client.conn.send(Bytes::from_static(b"anyone?")), Err(SendError::PeerClosed));
+        assert!(pair.client.conn.outbox().is_flushed());
+    }
+}
+
+#[test]
+fn fifo_close_after_the_peer_closed_sends_no_zero_frame() {
+    let mut pair = Pair::connected(Transport::Fifo);
+    pair.channel.conn.close();
+    pair.drive();
+    pair.client.conn.close();
+    pair.drive();
+    assert_eq!(pair.client.conn.state(), State::Closed);
+    assert!(pair.client.wire.is_empty(), "nobody is left to read it");
+    assert_eq!(pair.client.actions.last(), Some(&Action::CloseWrite));
+}
+
+#[test]
+fn both_ends_closing_at_once_each_see_the_other_close() {
+    for transport in [Transport::Fifo, Transport::Tcp] {
+        let mut pair = Pair::connected(transport);
+        pair.client.conn.close();
+        pair.channel.conn.close();
+        pair.drive();
+        assert!(pair.both_in(State::Closed), "{transport:?}");
+        assert_eq!(pair.client.conn.poll_recv(), Some(Err(RecvError::Closed)));
+        assert_eq!(pair.channel.conn.poll_recv(), Some(Err(RecvError::Closed)));
+    }
+}
+
+#[test]
+fn receiving_after_closing_this_end_is_refused() {
+    let mut pair = Pair::connected(Transport::Tcp);
+    pair.channel.conn.send_slice(b"in flight").unwrap();
+    pair.channel.drive(&mut pair.client, pair.now);
+    pair.client.conn.close();
+    pair.drive();
+    assert_eq!(pair.client.conn.poll_recv(), Some(Err(RecvError::Closed)));
+    assert!(pair.client.received.is_empty());
+}
+
+#[test]
+fn close_before_connecting_closes_at_once() {
+    for transport in [Transport::Fifo, Transport::Tcp] {
+        let mut pair = Pair::new(transport);
+        pair.client.conn.close();
+        assert_eq!(pair.client.conn.state(), State::Closed);
+        assert_eq!(pair.client.conn.poll_action(), None);
+        assert_eq!(pair.client.conn.poll_timeout(), None);
+        assert_eq!(
+            pair.client.conn.connect(pair.now, ms(10)),
+            Err(ConnectError::InvalidState { state: State::Closed })
+        );
+    }
+}
+
+#[test]
+fn close_while_connecting_stops_the_connect_and_its_timers() {
+    let mut pair = Pair::new(Transport::Tcp);
+    pair.channel.listening = false;
+    pair.client.conn.connect(pair.now, ms(100)).unwrap();
+    pair.drive();
+    assert!(pair.client.conn.poll_timeout().is_some());
+    pair.client.conn.close();
+    assert_eq!(pair.client.conn.state(), State::Closed);
+    assert_eq!(pair.client.conn.poll_timeout(), None);
+    assert_eq!(pair.client.conn.poll_action(), None);
+    // A late answer to the refused dial changes nothing.
+    pair.client.conn.handle_event(pair.now, Event::Done);
+    pair.client.conn.handle_timeout(pair.now + ms(100));
+    assert_eq!(pair.client.conn.state(), State::Closed);
+}
+
+#[test]
+fn close_after_a_timeout_closes_at_once() {
+    let mut pair = Pair::new(Transport::Tcp);
+    pair.channel.listening = false;
+    pair.client.conn.connect(pair.now, ms(10)).unwrap();
+    pair.run_until(|p| p.client.conn.state() == State::Failed);
+    pair.client.conn.close();
+    assert_eq!(pair.client.conn.state(), State::Closed);
+    assert_eq!(pair.client.conn.poll_action(), None);
+}
+
+#[test]
+fn an_io_failure_while_closing_drops_the_queue() {
+    let mut pair = Pair::connected(Transport::Fifo);
+    pair.client.conn.send_slice(b"never written").unwrap();
+    pair.client.conn.close();
+    pair.client.conn.handle_event(pair.now, Event::Failed);
+    assert_eq!(pair.client.conn.state(), State::Failed);
+    assert!(pair.client.conn.outbox().is_flushed());
+    assert_eq!(pair.client.conn.poll_action(), None);
+    assert_eq!(pair.client.conn.poll_recv(), Some(Err(RecvError::Failed)));
+}

@@ -1,0 +1,252 @@
+//! Sending: partial writes, backpressure, ordering, coalescing and zero-copy queueing.
+
+use std::io::IoSlice;
+
+use bytes::Bytes;
+
+use super::util::{encoded, Pair};
+use crate::{Action, Config, EncodeError, Event, SendError, State, Transport};
+
+#[test]
+fn partial_writes_resume_where_they_stopped() {
+    for transport in [Transport::Fifo, Transport::Tcp] {
+        let mut pair = Pair::connected(transport);
+        pair.client.max_write = 1;
+        let big = Bytes::from((0..3000u32).map(|i| (i % 251) as u8).collect::<Vec<_>>());
+        pair.client.conn.send_slice(b"small").unwrap();
+        pair.client.conn.send(big.clone()).unwrap();
+        pair.client.conn.send_slice(b"tail").unwrap();
+        pair.drive();
+        assert_eq!(pair.client.wire, encoded(&[b"small", &big, b"tail"]), "{transport:?}");
+        assert!(pair.client.writes.iter().all(|n| *n == 1), "one byte per write");
+        assert_eq!(pair.channel.frames(), [b"small".to_vec(), big.to_vec(), b"tail".to_vec()]);
+        assert!(pair.client.conn.outbox().is_flushed());
+    }
+}
+
+#[test]
+fn a_partial_write_leaves_exactly_the_rest_queued() {
+    let mut pair = Pair::connected(Transport::Tcp);
+    pair.client.conn.send_slice(b"abcdef").unwrap();
+    let wire = encoded(&[b"abcdef"]);
+    for written in 0..wire.len() {
+        let mut slices = [IoSlice::new(&[]); 4];
+        let n = pair.client.conn.io_slices(&mut slices);
+        let queued: Vec<u8> = slices[..n].iter().flat_map(|s| s.iter().copied()).collect();
+        assert_eq!(queued, wire[written..]);
+        assert_eq!(pair.client.conn.outbox().buffered_len(), wire.len() - written);
+        pair.client.conn.handle_written(1);
+    }
+    assert!(pair.client.conn.outbox().is_flushed());
+    assert_eq!(pair.client.conn.poll_action(), None);
+}
+
+#[test]
+fn transmit_is_asked_for_while_bytes_are_queued_and_only_then() {
+    let mut pair = Pair::connected(Transport::Fifo);
+    assert_eq!(pair.client.conn.poll_action(), None);
+    pair.client.conn.send_slice(b"x").unwrap();
+    assert_eq!(pair.client.conn.poll_action(), Some(Action::Transmit));
+    assert_eq!(pair.client.conn.poll_action(), Some(Action::Transmit), "until written");
+    pair.client.conn.handle_written(5);
+    assert_eq!(pair.client.conn.poll_action(), None);
+}
+
+#[test]
+fn the_high_water_mark_holds_sends_back_until_the_peer_reads() {
+    let config = Config::default().high_water_mark(1000);
+    let mut pair = Pair::connected_with(Transport::Fifo, config);
+    pair.channel.reads_paused = true;
+    pair.channel.capacity = 0; // and its buffer is full: every write blocks
+    let mut sent = 0;
+    while pair.client.conn.is_send_ready() {
+        pair.client.conn.send_slice(&[1; 96]).unwrap();
+        sent += 1;
+        pair.drive();
+    }
+    assert_eq!(sent, 10, "ten frames of 100 bytes reach the mark");
+    assert_eq!(pair.client.conn.outbox().buffered_len(), 1000);
+    assert!(pair.client.wire.is_empty());
+
+    pair.channel.capacity = 150; // room for some
+    pair.drive();
+    assert_eq!(pair.client.wire.len(), 150);
+    assert!(pair.client.conn.is_send_ready(), "850 queued: below the mark");
+
+    pair.channel.capacity = usize::MAX;
+    pair.channel.reads_paused = false;
+    pair.drive();
+    assert!(pair.client.conn.outbox().is_flushed());
+    assert_eq!(pair.channel.frames().len(), 10);
+}
+
+#[test]
+fn one_frame_larger_than_the_high_water_mark_is_accepted_when_the_queue_is_empty() {
+    let config = Config::default().high_water_mark(100);
+    let mut pair = Pair::connected_with(Transport::Tcp, config);
+    assert!(pair.client.conn.is_send_ready());
+    pair.client.conn.send(Bytes::from(vec![5; 10_000])).unwrap();
+    assert!(!pair.client.conn.is_send_ready());
+    pair.drive();
+    assert!(pair.client.conn.is_send_ready());
+    assert_eq!(pair.channel.frames(), [vec![5; 10_000]]);
+}
+
+#[test]
+fn frames_are_never_interleaved_whatever_the_write_sizes() {
+    let payloads: Vec<Bytes> = (1..40usize).map(|i| Bytes::from(vec![i as u8; i * i * 7])).collect();
+    let refs: Vec<&[u8]> = payloads.iter().map(|p| &p[..]).collect();
+    let expected = encoded(&refs);
+    for max_write in [1, 2, 3, 5, 7, 64, 1000, 4096] {
+        let mut pair = Pair::connected(Transport::Tcp);
+        pair.client.max_write = max_write;
+        for (i, payload) in payloads.iter().enumerate() {
+            if i % 2 == 0 {
+                pair.client.conn.send(payload.clone()).unwrap();
+            } else {
+                pair.client.conn.send_slice(payload).unwrap();
+            }
+            if i % 3 == 0 {
+                pair.drive(); // some writes between sends
+            }
+        }
+        pair.drive();
+        assert_eq!(pair.client.wire, expected, "max_write {max_write}");
+        assert_eq!(pair.channel.frames(), refs, "max_write {max_write}");
+    }
+}
+
+#[test]
+fn many_small_frames_are_coalesced_into_one_slice() {
+    let mut pair = Pair::connected(Transport::Fifo);
+    for i in 0..100u8 {
+        pair.client.conn.send_slice(&[i; 10]).unwrap();
+    }
+    let mut slices = [IoSlice::new(&[]); 8];
+    let n = pair.client.conn.io_slices(&mut slices);
+    assert_eq!(n, 1, "one slice, one write");
+    assert_eq!(slices[0].len(), 100 * 14);
+    pair.drive();
+    assert_eq!(pair.client.writes, [1400]);
+    assert_eq!(pair.channel.frames().len(), 100);
+}
+
+#[test]
+fn small_frames_sent_by_reference_are_coalesced_too() {
+    let mut pair = Pair::connected(Transport::Tcp);
+    for _ in 0..50 {
+        pair.client.conn.send(Bytes::from_static(b"tiny")).unwrap();
+    }
+    let mut slices = [IoSlice::new(&[]); 8];
+    assert_eq!(pair.client.conn.io_slices(&mut slices), 1);
+    assert_eq!(slices[0].len(), 50 * 8);
+}
+
+#[test]
+fn a_large_payload_is_queued_by_reference() {
+    let config = Config::default().coalesce_limit(1024);
+    let mut pair = Pair::connected_with(Transport::Tcp, config);
+    let large = Bytes::from(vec![8; 1025]);
+    pair.client.conn.send_slice(b"before").unwrap();
+    pair.client.conn.send(large.clone()).unwrap();
+    pair.client.conn.send_slice(b"after").unwrap();
+    let mut slices = [IoSlice::new(&[]); 8];
+    let n = pair.client.conn.io_slices(&mut slices);
+    assert_eq!(n, 3, "staged bytes before, the payload itself, staged bytes after");
+    assert_eq!(slices[1].as_ptr(), large.as_ptr(), "the same memory: not copied");
+    assert_eq!(slices[1].len(), 1025);
+    assert_eq!(&slices[0][..], &[&encoded(&[b"before"])[..], &[0, 0, 4, 1]].concat()[..]);
+    assert_eq!(&slices[2][..], &encoded(&[b"after"])[..]);
+}
+
+#[test]
+fn a_payload_at_the_coalescing_limit_is_copied_and_one_above_it_is_not() {
+    let config = Config::default().coalesce_limit(100);
+    let mut pair = Pair::connected_with(Transport::Tcp, config);
+    let at_limit = Bytes::from(vec![1; 100]);
+    pair.client.conn.send(at_limit.clone()).unwrap();
+    let mut slices = [IoSlice::new(&[]); 8];
+    assert_eq!(pair.client.conn.io_slices(&mut slices), 1);
+    assert_ne!(slices[0][4..].as_ptr(), at_limit.as_ptr());
+
+    let above = Bytes::from(vec![1; 101]);
+    pair.client.conn.send(above.clone()).unwrap();
+    let mut slices = [IoSlice::new(&[]); 8];
+    assert_eq!(pair.client.conn.io_slices(&mut slices), 2);
+    assert_eq!(slices[1].as_ptr(), above.as_ptr());
+}
+
+#[test]
+fn io_slices_fills_only_the_slices_it_is_given_and_the_rest_follows() {
+    let config = Config::default().coalesce_limit(0);
+    let mut pair = Pair::connected_with(Transport::Tcp, config);
+    let payloads: Vec<Bytes> = (1..=5u8).map(|i| Bytes::from(vec![i; 3])).collect();
+    for payload in &payloads {
+        pair.client.conn.send(payload.clone()).unwrap();
+    }
+    let refs: Vec<&[u8]> = payloads.iter().map(|p| &p[..]).collect();
+    let expected = encoded(&refs);
+    let mut wire = Vec::new();
+    while !pair.client.conn.outbox().is_flushed() {
+        let mut slices = [IoSlice::new(&[]); 3];
+        let n = pair.client.conn.io_slices(&mut slices);
+        assert!(n <= 3);
+        let before = wire.len();
+        for slice in &slices[..n] {
+            wire.extend_from_slice(slice);
+        }
+        pair.client.conn.handle_written(wire.len() - before);
+    }
+    assert_eq!(wire, expected);
+}
+
+#[test]
+fn an_empty_frame_is_refused_before_anything_is_queued() {
+    let mut pair = Pair::connected(Transport::Fifo);
+    assert_eq!(pair.client.conn.send(Bytes::new()), Err(SendError::Frame(EncodeError::Empty)));
+    assert_eq!(pair.client.conn.send_slice(b""), Err(SendError::Frame(EncodeError::Empty)));
+    assert!(pair.client.conn.outbox().is_flushed());
+    pair.drive();
+    assert!(pair.client.wire.is_empty(), "the peer would have read a close");
+    assert_eq!(pair.channel.conn.state(), State::Open);
+}
+
+#[test]
+fn an_oversized_frame_is_refused_before_anything_is_queued() {
+    let config = Config::default().max_frame_len(10).coalesce_limit(4);
+    let mut pair = Pair::connected_with(Transport::Tcp, config);
+    let too_large = SendError::Frame(EncodeError::TooLarge { len: 11, max: 10 });
+    assert_eq!(pair.client.conn.send(Bytes::from(vec![0; 11])), Err(too_large));
+    assert_eq!(pair.client.conn.send_slice(&[0; 11]), Err(too_large));
+    assert!(pair.client.conn.outbox().is_flushed());
+}
+
+#[test]
+fn send_before_the_connect_completes_is_refused() {
+    let mut pair = Pair::new(Transport::Tcp);
+    assert_eq!(pair.client.conn.send_slice(b"x"), Err(SendError::NotConnected));
+    pair.client.conn.connect(pair.now, std::time::Duration::from_secs(1)).unwrap();
+    assert_eq!(pair.client.conn.send_slice(b"x"), Err(SendError::NotConnected));
+}
+
+#[test]
+fn send_after_an_io_failure_is_refused_and_the_queue_dropped() {
+    let mut pair = Pair::connected(Transport::Tcp);
+    pair.client.conn.send_slice(b"queued").unwrap();
+    pair.client.conn.handle_event(pair.now, Event::Failed);
+    assert_eq!(pair.client.conn.state(), State::Failed);
+    assert_eq!(pair.client.conn.send_slice(b"x"), Err(SendError::Failed));
+    assert!(pair.client.conn.outbox().is_flushed());
+    assert_eq!(pair.client.conn.poll_action(), None);
+}
+
+#[test]
+fn a_written_count_past_the_queue_is_clamped() {
+    let mut pair = Pair::connected(Transport::Tcp);
+    pair.client.conn.send_slice(b"abc").unwrap();
+    pair.client.conn.handle_written(1000);
+    assert!(pair.client.conn.outbox().is_flushed());
+    pair.client.conn.send_slice(b"def").unwrap();
+    assert_eq!(pair.client.conn.outbox().buffered_len(), 7);
+    assert_eq!(pair.client.conn.outbox().front(), &encoded(&[b"def"])[..]);
+}

@@ -1,0 +1,344 @@
+//! An in-memory pair of connections, driven step by step with fake time.
+//!
+//! [`Pair`] plays the IO owner of both ends: it answers every [`Action`] the way the OS would for
+//! the transport (see [`Peer::drive`]), carries the written bytes to the other end, reads them in
+//! chunks of [`Peer::max_read`] bytes, and moves time only when a test asks for it
+//! ([`Pair::advance`], [`Pair::step_time`]).
+
+use std::collections::VecDeque;
+use std::io::IoSlice;
+use std::time::{Duration, Instant};
+
+use crate::{Action, Config, Connection, Event, Received, RecvError, Side, State, Transport};
+
+/// A connection plus what the OS and the wire look like from its side.
+#[derive(Debug)]
+pub(super) struct Peer {
+    pub(super) conn: Connection,
+    /// Bytes the other end wrote that this end has not read yet (the pipe or socket buffer).
+    pub(super) inbound: VecDeque<u8>,
+    /// Most bytes `inbound` may hold (the OS buffer size); writes beyond it would block.
+    pub(super) capacity: usize,
+    /// Most bytes one write call accepts (partial writes below the frame size).
+    pub(super) max_write: usize,
+    /// Most bytes one read call returns.
+    pub(super) max_read: usize,
+    /// This end does not read (its application is busy): the other end's writes fill `capacity`.
+    pub(super) reads_paused: bool,
+    /// Every byte this end wrote, in order.
+    pub(super) wire: Vec<u8>,
+    /// The byte count of every write call this end made.
+    pub(super) writes: Vec<usize>,
+    /// Every action this end was handed, in order.
+    pub(super) actions: Vec<Action>,
+    /// Frames and closes delivered by `poll_recv`, in order.
+    pub(super) received: Vec<Received>,
+    /// The error that ended receiving, if one did.
+    pub(super) recv_error: Option<RecvError>,
+    /// FIFO: the read end is open. TCP: the socket is connected.
+    pub(super) read_end_open: bool,
+    /// FIFO: the write end is open. TCP: the socket is connected.
+    pub(super) write_end_open: bool,
+    /// The write side was closed (FIFO: write end closed, TCP: shutdown(Write)).
+    pub(super) write_end_closed: bool,
+    /// TCP channel: the listener accepts dials.
+    pub(super) listening: bool,
+    /// TCP channel: a dialled connection waits in the listener's backlog.
+    backlog: bool,
+    /// TCP channel: an `Accept` was handed out and waits for a dial.
+    accept_pending: bool,
+    /// `poll_recv` reached a close or an error (which it would repeat forever).
+    recv_done: bool,
+}
+
+impl Peer {
+    pub(super) fn new(transport: Transport, side: Side, config: Config) -> Self {
+        Self {
+            conn: Connection::new(transport, side, config),
+            inbound: VecDeque::new(),
+            capacity: usize::MAX,
+            max_write: usize::MAX,
+            max_read: usize::MAX,
+            reads_paused: false,
+            wire: Vec::new(),
+            writes: Vec::new(),
+            actions: Vec::new(),
+            received: Vec::new(),
+            recv_error: None,
+            read_end_open: false,
+            write_end_open: false,
+            write_end_closed: false,
+            // The channel binds its listener when it is created, before connecting.
+            listening: transport == Transport::Tcp && side == Side::Channel,
+            backlog: false,
+            accept_pending: false,
+            recv_done: false,
+        }
+    }
+
+    /// The payloads received so far, closes left out.
+    pub(super) fn frames(&self) -> Vec<Vec<u8>> {
+        self.received
+            .iter()
+            .filter_map(|r| match r {
+                Received::Frame(payload) => Some(payload.to_vec()),
+                Received::Closed => None,
+            })
+            .collect()
+    }
+
+    /// Carries out everything `self.conn` asks for, as the OS would with `other` as the peer,
+    /// then reads what arrived and takes every frame. Returns whether anything changed.
+    pub(super) fn drive(&mut self, other: &mut Peer, now: Instant) -> bool {
+        let mut progress = false;
+        while let Some(action) = self.conn.poll_action() {
+            self.actions.push(action);
+            match action {
+                Action::OpenRead => {
+                    self.read_end_open = true;
+                    self.conn.handle_event(now, Event::Done);
+                }
+                Action::OpenWrite => {
+                    // ENXIO until the peer's read end is open.
+                    if other.read_end_open {
+                        self.write_end_open = true;
+                        self.conn.handle_event(now, Event::Done);
+                    } else {
+                        self.conn.handle_event(now, Event::NotReady);
+                    }
+                }
+                Action::ProbeRead => {
+                    let event = self.probe(other);
+                    self.conn.handle_event(now, event);
+                }
+                Action::Accept => {
+                    if std::mem::take(&mut self.backlog) {
+                        self.socket_connected();
+                        self.conn.handle_event(now, Event::Done);
+                    } else {
+                        self.accept_pending = true;
+                    }
+                }
+                Action::Dial => {
+                    if other.listening {
+                        self.socket_connected();
+                        other.incoming_dial(now);
+                        self.conn.handle_event(now, Event::Done);
+                    } else {
+                        self.conn.handle_event(now, Event::NotReady);
+                    }
+                }
+                Action::StopListening => self.listening = false,
+                Action::Transmit => {
+                    if self.transmit(other) == 0 {
+                        // The write would block: wait until the other end reads.
+                        break;
+                    }
+                }
+                Action::CloseWrite => self.write_end_closed = true,
+            }
+            progress = true;
+        }
+        self.receive(other) || progress
+    }
+
+    /// A probe read: EOF while the peer has no write end open, data or `WouldBlock` after.
+    fn probe(&mut self, other: &Peer) -> Event {
+        if !other.write_end_open || (other.write_end_closed && self.inbound.is_empty()) {
+            return Event::Read(0);
+        }
+        match self.read_into_buf() {
+            0 => Event::WouldBlock,
+            n => Event::Read(n),
+        }
+    }
+
+    fn socket_connected(&mut self) {
+        self.read_end_open = true;
+        self.write_end_open = true;
+    }
+
+    /// A client dialled this end's listener.
+    fn incoming_dial(&mut self, now: Instant) {
+        if std::mem::take(&mut self.accept_pending) {
+            self.socket_connected();
+            self.conn.handle_event(now, Event::Done);
+        } else {
+            self.backlog = true;
+        }
+    }
+
+    /// One vectored write of at most `max_write` bytes, limited by the room in `other`.
+    fn transmit(&mut self, other: &mut Peer) -> usize {
+        let mut slices = [IoSlice::new(&[]); 64];
+        let count = self.conn.io_slices(&mut slices);
+        let room = other.capacity.saturating_sub(other.inbound.len());
+        let mut budget = self.max_write.min(room);
+        let before = self.wire.len();
+        for slice in &slices[..count] {
+            let take = slice.len().min(budget);
+            self.wire.extend_from_slice(&slice[..take]);
+            other.inbound.extend(&slice[..take]);
+            budget -= take;
+        }
+        let written = self.wire.len() - before;
+        if written > 0 {
+            self.writes.push(written);
+            self.conn.handle_written(written);
+        }
+        written
+    }
+
+    /// Copies up to `max_read` inbound bytes into the connection's read buffer.
+    fn read_into_buf(&mut self) -> usize {
+        let limit = self.max_read;
+        let buf = self.conn.read_buf();
+        let n = buf.len().min(limit).min(self.inbound.len());
+        for (slot, byte) in buf[..n].iter_mut().zip(self.inbound.drain(..n)) {
+            *slot = byte;
+        }
+        n
+    }
+
+    /// Reads (data, or EOF once the other end closed its write side) while the connection wants
+    /// bytes, taking every frame after each read.
+    fn receive(&mut self, other: &Peer) -> bool {
+        let mut progress = self.take_frames();
+        while !self.reads_paused && self.conn.state() == State::Open && self.conn.inbox().wants_read() {
+            let eof = other.write_end_closed && self.inbound.is_empty();
+            if self.inbound.is_empty() && !eof {
+                break;
+            }
+            let n = self.read_into_buf();
+            self.conn.handle_read(n);
+            progress = true;
+            self.take_frames();
+        }
+        progress
+    }
+
+    fn take_frames(&mut self) -> bool {
+        let mut progress = false;
+        while !self.recv_done && self.conn.state() == State::Open {
+            match self.conn.poll_recv() {
+                None => break,
+                Some(Ok(received)) => {
+                    self.recv_done = received == Received::Closed;
+                    self.received.push(received);
+                }
+                Some(Err(err)) => {
+                    self.recv_done = true;
+                    self.recv_error = Some(err);
+                }
+            }
+            progress = true;
+        }
+        progress
+    }
+}
+
+/// Two ends of one pipe, the channel and the client, with the fake clock they share.
+#[derive(Debug)]
+pub(super) struct Pair {
+    pub(super) now: Instant,
+    pub(super) channel: Peer,
+    pub(super) client: Peer,
+}
+
+impl Pair {
+    pub(super) fn new(transport: Transport) -> Self {
+        Self::with_config(transport, Config::default())
+    }
+
+    pub(super) fn with_config(transport: Transport, config: Config) -> Self {
+        Self {
+            // The one clock reading: a base for fake time, which only moves when a test says so.
+            now: Instant::now(),
+            channel: Peer::new(transport, Side::Channel, config.clone()),
+            client: Peer::new(transport, Side::Client, config),
+        }
+    }
+
+    /// A pair that has completed its rendezvous: both ends [`State::Open`].
+    pub(super) fn connected(transport: Transport) -> Self {
+        Self::connected_with(transport, Config::default())
+    }
+
+    pub(super) fn connected_with(transport: Transport, config: Config) -> Self {
+        let mut pair = Self::with_config(transport, config);
+        pair.connect_both(Duration::from_secs(10));
+        pair.run_until(|p| p.both_in(State::Open));
+        pair
+    }
+
+    pub(super) fn connect_both(&mut self, timeout: Duration) {
+        self.channel.conn.connect(self.now, timeout).unwrap();
+        self.client.conn.connect(self.now, timeout).unwrap();
+    }
+
+    pub(super) fn both_in(&self, state: State) -> bool {
+        self.channel.conn.state() == state && self.client.conn.state() == state
+    }
+
+    /// Drives both ends until neither has anything left to do at the current time.
+    pub(super) fn drive(&mut self) {
+        for _ in 0..10_000 {
+            let client = self.client.drive(&mut self.channel, self.now);
+            let channel = self.channel.drive(&mut self.client, self.now);
+            if !client && !channel {
+                return;
+            }
+        }
+        panic!("the pair never settled");
+    }
+
+    /// Moves time by `by` and lets both ends see it.
+    pub(super) fn advance(&mut self, by: Duration) {
+        self.now += by;
+        self.channel.conn.handle_timeout(self.now);
+        self.client.conn.handle_timeout(self.now);
+    }
+
+    /// Moves time to the earliest timer of either end and lets both see it; `false` when
+    /// neither end has a timer running.
+    pub(super) fn step_time(&mut self) -> bool {
+        let next = [self.channel.conn.poll_timeout(), self.client.conn.poll_timeout()].into_iter().flatten().min();
+        match next {
+            Some(at) => {
+                assert!(at >= self.now, "a timer in the past: {at:?} < {:?}", self.now);
+                self.now = at;
+                self.channel.conn.handle_timeout(at);
+                self.client.conn.handle_timeout(at);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Drives and lets time pass until `done` holds; panics if it never does.
+    pub(super) fn run_until(&mut self, done: impl Fn(&Pair) -> bool) {
+        for _ in 0..10_000 {
+            self.drive();
+            if done(self) {
+                return;
+            }
+            assert!(self.step_time(), "stuck: no timer runs and the condition does not hold: {self:#?}");
+        }
+        panic!("the condition never held");
+    }
+}
+
+/// The wire form of `payloads`, one frame each.
+pub(super) fn encoded(payloads: &[&[u8]]) -> Vec<u8> {
+    let mut wire = Vec::new();
+    for payload in payloads {
+        wire.extend_from_slice(&(payload.len() as u32).to_be_bytes());
+        wire.extend_from_slice(payload);
+    }
+    wire
+}
+
+/// Milliseconds, for readable schedules.
+pub(super) fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
