@@ -192,10 +192,9 @@ impl FrameDecoder {
         match self.state {
             DecodeState::Head if *filled == 0 => Ok(Some(Received::Closed)),
             DecodeState::Head => Err(DecodeError::Truncated { expected: HEADER_LEN, received: *filled }),
-            DecodeState::Data(len) => Err(DecodeError::Truncated {
-                expected: HEADER_LEN + len,
-                received: HEADER_LEN + *filled,
-            }),
+            DecodeState::Data(len) => {
+                Err(DecodeError::Truncated { expected: HEADER_LEN + len, received: HEADER_LEN + *filled })
+            }
         }
     }
 }
