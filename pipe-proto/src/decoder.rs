@@ -147,7 +147,7 @@ impl FrameDecoder {
     /// [`FrameDecoder::decode`] over the first `*filled` bytes of `src` only; the rest of `src` is
     /// scratch space that is neither read nor kept. Frames are split off the front and `*filled`
     /// shrinks with them.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn decode_filled(
         &mut self,
         src: &mut BytesMut,
