@@ -2,9 +2,11 @@
 //!
 //! The buffer holds the bytes received (`filled`) followed by zeroed scratch space that the next
 //! read goes into, so adapters can read into a plain `&mut [u8]` without `unsafe` and without a
-//! copy: frames are split off the front of the same allocation. The scratch is one read chunk, or,
-//! inside a large frame, as large as the part of that frame already received (so a 1 MiB frame
-//! takes a handful of reads, yet a header that lies about its length costs nothing).
+//! copy: frames are split off the front of the same allocation. Once less than half a read chunk
+//! of scratch is left, it is topped up to one read chunk, or, inside a large frame, to as much as
+//! the part of that frame already received (so a 1 MiB frame takes a handful of reads, yet a
+//! header that lies about its length costs nothing). Short reads reuse what is left, so each byte
+//! of scratch is zeroed about once.
 
 use bytes::BytesMut;
 
@@ -77,9 +79,15 @@ impl Inbox {
             let remaining = frame_len.saturating_sub(self.filled);
             want = want.max(remaining.min(self.filled));
         }
-        if self.buf.len() - self.filled < want {
-            self.buf.truncate(self.filled);
-            self.buf.resize(self.filled + want, 0);
+        // Scratch space is zeroed when it is made. Make more only once less than half a chunk is
+        // left (not after every short read), and keep what is left instead of zeroing it again.
+        if (self.buf.len() - self.filled) * 2 < self.read_chunk {
+            let len = self.filled + want;
+            if self.buf.capacity() < len {
+                // Reallocating: copy only the bytes received, not the old scratch.
+                self.buf.truncate(self.filled);
+            }
+            self.buf.resize(len, 0);
         }
         &mut self.buf[self.filled..]
     }
