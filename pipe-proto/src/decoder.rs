@@ -163,6 +163,14 @@ impl FrameDecoder {
                 if len > self.max_frame_len {
                     return Err(DecodeError::TooLarge { declared: len, max: self.max_frame_len });
                 }
+                if len != 0 && *filled - HEADER_LEN >= len {
+                    // The whole frame is here (the common case for small frames): one split for
+                    // header and payload, then a cheap advance on the frozen frame.
+                    *filled -= HEADER_LEN + len;
+                    let mut frame = src.split_to(HEADER_LEN + len).freeze();
+                    frame.advance(HEADER_LEN);
+                    return Ok(Some(Received::Frame(frame)));
+                }
                 src.advance(HEADER_LEN);
                 *filled -= HEADER_LEN;
                 if len == 0 {
