@@ -24,11 +24,14 @@ impl Backoff {
     /// the last wait ends exactly at the deadline, where the connect gives up.
     pub(crate) fn next_attempt(&mut self, now: Instant, deadline: Option<Instant>) -> Instant {
         let delay = self.next;
-        self.next = (self.next * 2).min(self.max);
-        let at = now.checked_add(delay).unwrap_or(now);
-        match deadline {
-            Some(deadline) => at.min(deadline),
-            None => at,
+        self.next = self.next.saturating_mul(2).min(self.max);
+        match (now.checked_add(delay), deadline) {
+            (Some(at), Some(deadline)) => at.min(deadline),
+            (Some(at), None) => at,
+            // Later than any instant: wait for the deadline, where the connect gives up.
+            (None, Some(deadline)) => deadline,
+            // Neither is representable: nothing later to wait for.
+            (None, None) => now,
         }
     }
 }
@@ -51,6 +54,15 @@ mod tests {
         let now = Instant::now();
         let deadline = now + Duration::from_millis(3);
         let mut backoff = Backoff::new(Duration::from_millis(10), Duration::from_millis(10));
+        assert_eq!(backoff.next_attempt(now, Some(deadline)), deadline);
+    }
+
+    #[test]
+    fn huge_delays_do_not_overflow() {
+        let now = Instant::now();
+        let deadline = now + Duration::from_secs(1);
+        let mut backoff = Backoff::new(Duration::MAX, Duration::MAX);
+        assert_eq!(backoff.next_attempt(now, Some(deadline)), deadline, "waits, not spins");
         assert_eq!(backoff.next_attempt(now, Some(deadline)), deadline);
     }
 
