@@ -1,0 +1,179 @@
+//! The connect loop: carries out the core's connect actions with the runtime, and sleeps until
+//! the core's next timer. Every decision (what to try next, when to retry, when to give up) is
+//! the core's.
+
+use std::future::Future;
+use std::io;
+use std::pin::pin;
+use std::time::{Duration, Instant};
+
+use futures_util::future::{select, Either};
+use pipe_proto::{Action, Event};
+
+use crate::ends::{ReadEnd, WriteEnd};
+use crate::error::Error;
+#[cfg(unix)]
+use crate::fifo;
+use crate::pipe::Pipe;
+use crate::rendezvous::{Kind, Listener};
+use crate::runtime::Runtime;
+
+/// What carrying out one action gave.
+enum Outcome {
+    /// An answer for the core.
+    Event(Event),
+    /// The deadline passed while waiting for the OS.
+    DeadlinePassed,
+    /// The action needs no answer.
+    Done,
+}
+
+impl<R: Runtime, K> Pipe<R, K> {
+    pub(crate) async fn drive_connect(&mut self, timeout: Duration) -> Result<(), Error> {
+        self.conn.connect(Instant::now(), timeout)?;
+        log::debug!(
+            "connecting {:?} {:?} pipe (in {}, out {}) within {timeout:?}",
+            self.conn.side(),
+            self.conn.transport(),
+            self.rendezvous.in_path,
+            self.rendezvous.out_path
+        );
+        loop {
+            while let Some(action) = self.conn.poll_action() {
+                match self.perform(action).await {
+                    Ok(Outcome::Event(event)) => {
+                        if matches!(event, Event::NotReady | Event::Read(0)) {
+                            log::debug!(
+                                "connect: peer not ready for {action:?} (attempt {})",
+                                self.conn.attempts() + 1
+                            );
+                        }
+                        self.conn.handle_event(Instant::now(), event);
+                    }
+                    Ok(Outcome::DeadlinePassed) => self.conn.handle_timeout(Instant::now()),
+                    Ok(Outcome::Done) => {}
+                    Err(err) => {
+                        log::debug!("connect failed on {action:?}: {err}");
+                        self.conn.handle_event(Instant::now(), Event::Failed);
+                        return Err(err);
+                    }
+                }
+            }
+            match self.conn.poll_connect() {
+                Some(Ok(())) => {
+                    self.install_ends()?;
+                    log::debug!("connected {:?} {:?} pipe", self.conn.side(), self.conn.transport());
+                    return Ok(());
+                }
+                Some(Err(err)) => {
+                    log::debug!("connect gave up: {err}");
+                    return Err(err.into());
+                }
+                None => {}
+            }
+            let Some(at) = self.conn.poll_timeout() else {
+                return Err(Error::NotConnected);
+            };
+            R::sleep_until(at).await;
+            self.conn.handle_timeout(Instant::now());
+        }
+    }
+
+    async fn perform(&mut self, action: Action) -> Result<Outcome, Error> {
+        match action {
+            #[cfg(unix)]
+            Action::OpenRead => {
+                self.fifo_read = Some(fifo::open_read(self.rendezvous.in_path.as_ref())?);
+                Ok(Outcome::Event(Event::Done))
+            }
+            #[cfg(unix)]
+            Action::OpenWrite => match fifo::open_write(self.rendezvous.out_path.as_ref())? {
+                Some(file) => {
+                    self.fifo_write = Some(file);
+                    Ok(Outcome::Event(Event::Done))
+                }
+                None => Ok(Outcome::Event(Event::NotReady)),
+            },
+            #[cfg(unix)]
+            Action::ProbeRead => {
+                let file = self.fifo_read.as_ref().ok_or(Error::NotConnected)?;
+                match fifo::probe(file, self.conn.read_buf()) {
+                    Ok(n) => Ok(Outcome::Event(Event::Read(n))),
+                    Err(err) if err.kind() == io::ErrorKind::WouldBlock => Ok(Outcome::Event(Event::WouldBlock)),
+                    Err(err) if err.kind() == io::ErrorKind::Interrupted => Ok(Outcome::Event(Event::NotReady)),
+                    Err(err) => Err(err.into()),
+                }
+            }
+            Action::Accept => {
+                let deadline = self.conn.poll_timeout();
+                let Kind::TcpListen(listener) = &mut self.rendezvous.kind else {
+                    return Err(Error::NotConnected);
+                };
+                if let Listener::Std(_) = listener {
+                    let Listener::Std(std) = std::mem::replace(listener, Listener::Closed) else { unreachable!() };
+                    *listener = Listener::Runtime(R::listener(std)?);
+                }
+                let Listener::Runtime(listener) = listener else {
+                    return Err(Error::Closed);
+                };
+                match until::<R, _>(deadline, R::accept(listener)).await {
+                    Some(stream) => {
+                        self.tcp = Some(stream?);
+                        Ok(Outcome::Event(Event::Done))
+                    }
+                    None => Ok(Outcome::DeadlinePassed),
+                }
+            }
+            Action::Dial => {
+                let Kind::TcpDial(addr) = self.rendezvous.kind else {
+                    return Err(Error::NotConnected);
+                };
+                match until::<R, _>(self.conn.poll_timeout(), R::dial(addr)).await {
+                    Some(Ok(stream)) => {
+                        self.tcp = Some(stream);
+                        Ok(Outcome::Event(Event::Done))
+                    }
+                    Some(Err(err)) if err.kind() == io::ErrorKind::ConnectionRefused => {
+                        Ok(Outcome::Event(Event::NotReady))
+                    }
+                    Some(Err(err)) => Err(err.into()),
+                    None => Ok(Outcome::DeadlinePassed),
+                }
+            }
+            Action::StopListening => {
+                self.rendezvous.release();
+                Ok(Outcome::Done)
+            }
+            other => {
+                log::debug!("ignoring {other:?} while connecting");
+                Ok(Outcome::Done)
+            }
+        }
+    }
+
+    /// Hands the connected OS objects to the runtime, one end per direction.
+    fn install_ends(&mut self) -> Result<(), Error> {
+        #[cfg(unix)]
+        if let (Some(read), Some(write)) = (self.fifo_read.take(), self.fifo_write.take()) {
+            self.read_end = Some(ReadEnd::Fifo(R::fifo_reader(read)?));
+            self.write_end = Some(WriteEnd::Fifo(R::fifo_writer(write)?));
+            return Ok(());
+        }
+        let stream = self.tcp.take().ok_or(Error::NotConnected)?;
+        let (read, write) = R::split(stream);
+        self.read_end = Some(ReadEnd::Tcp(read));
+        self.write_end = Some(WriteEnd::Tcp(write));
+        Ok(())
+    }
+}
+
+/// Runs `work` until `deadline`: `None` if the deadline came first.
+async fn until<R: Runtime, T>(deadline: Option<Instant>, work: impl Future<Output = T>) -> Option<T> {
+    let Some(deadline) = deadline else {
+        return Some(work.await);
+    };
+    match select(pin!(work), pin!(R::sleep_until(deadline))).await {
+        Either::Left((value, _)) => Some(value),
+        Either::Right(((), _)) => None,
+    }
+}

@@ -1,0 +1,70 @@
+//! The runtime-generic IO layer of the AEA-compatible pipe, shared by `pipe-tokio`,
+//! `pipe-smol` and `pipe-async-std`.
+//!
+//! Use it through one of those crates: they re-export everything here with the runtime filled
+//! in (`pipe_tokio::PosixNamedPipe` is [`Pipe`]`<Tokio, `[`Fifo`]`>`). This crate holds what
+//! every runtime shares, written once:
+//!
+//! - the rendezvous: the private FIFO directory and non-blocking FIFO opens (Unix), the
+//!   loopback listener bound at creation, client address parsing;
+//! - the connect loop, which carries out the actions of [`pipe_proto::Connection`] and sleeps
+//!   until its timers (the core decides; this crate only does what it says);
+//! - frame IO over the `futures-io` traits: reads straight into the core's buffer, vectored
+//!   writes of its queue, the transport's close;
+//! - [`Pipe`], [`PipeReader`] (a `Stream`), [`PipeWriter`] (a `Sink`), [`Error`].
+//!
+//! A runtime crate implements [`Runtime`]: its FIFO and TCP types, accept, dial, sleep.
+//!
+//! # Signals
+//!
+//! Writing to a FIFO or socket whose reader is gone raises `SIGPIPE` at the OS level. Rust
+//! programs ignore that signal from start-up, so the write returns an `EPIPE` error instead
+//! (surfaced as [`Error::Io`]); TCP writes use `MSG_NOSIGNAL` on Linux anyway. A program whose
+//! `main` is not Rust's (a C host, say) must ignore `SIGPIPE` itself.
+//!
+//! # Example
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), pipe_tokio::Error> {
+//! use std::time::Duration;
+//!
+//! let mut channel = pipe_tokio::make_pipe()?;
+//! let mut client = pipe_tokio::make_pipe_client(channel.out_path(), channel.in_path())?;
+//! let (a, b) = tokio::join!(channel.connect(Duration::from_secs(5)), client.connect(Duration::from_secs(5)));
+//! a?;
+//! b?;
+//! channel.write(b"hello").await?;
+//! assert_eq!(client.read().await?.as_deref(), Some(&b"hello"[..]));
+//! channel.close().await?;
+//! assert_eq!(client.read().await?, None);
+//! # Ok(())
+//! # }
+//! ```
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs, missing_debug_implementations)]
+
+mod connect;
+mod ends;
+mod engine;
+mod error;
+#[cfg(unix)]
+mod fifo;
+mod kind;
+mod make;
+mod pipe;
+mod rendezvous;
+mod runtime;
+mod split;
+mod tcp;
+
+pub use error::Error;
+#[cfg(unix)]
+pub use kind::Fifo;
+pub use kind::{Portable, Tcp};
+pub use make::{make_pipe, make_pipe_client};
+pub use pipe::Pipe;
+pub use pipe_proto::{Config, Received, Side, State, Transport, DEFAULT_MAX_FRAME_LEN};
+pub use runtime::Runtime;
+pub use split::{PipeReader, PipeWriter};

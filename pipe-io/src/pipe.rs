@@ -1,0 +1,515 @@
+//! The pipe: one end of a rendezvous, connected, read, written and closed through a runtime.
+
+use std::fmt;
+use std::future::poll_fn;
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use pipe_proto::{Config, Connection, Side, State, Transport};
+
+use crate::ends::{ReadEnd, WriteEnd};
+use crate::engine;
+use crate::error::Error;
+#[cfg(unix)]
+use crate::kind::Fifo;
+use crate::kind::{Portable, Tcp};
+use crate::rendezvous::Rendezvous;
+use crate::runtime::Runtime;
+use crate::split::{PipeReader, PipeWriter};
+
+/// One end of an AEA-compatible pipe on runtime `R`; `K` says which transport it was built for
+/// ([`Fifo`], [`Tcp`], or [`Portable`]).
+///
+/// Users name it through their runtime crate: `pipe_tokio::PosixNamedPipe`,
+/// `pipe_tokio::TcpSocketPipe`, `pipe_tokio::LocalPortablePipe` (and the same names in
+/// `pipe_smol` and `pipe_async_std`).
+///
+/// The **channel** side ([`Pipe::new`], or `make_pipe`) creates the rendezvous at once, so
+/// [`in_path`](Pipe::in_path) and [`out_path`](Pipe::out_path) can be handed to the peer before
+/// [`connect`](Pipe::connect). The **client** side ([`Pipe::client`], or `make_pipe_client`) is
+/// given those two strings swapped: client in = channel out.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), pipe_tokio::Error> {
+/// use pipe_tokio::TcpSocketPipe;
+/// use std::time::Duration;
+///
+/// let mut channel = TcpSocketPipe::new()?;
+/// let mut client = TcpSocketPipe::client(channel.out_path(), channel.in_path())?;
+/// let timeout = Duration::from_secs(5);
+/// let (a, b) = tokio::join!(channel.connect(timeout), client.connect(timeout));
+/// a?;
+/// b?;
+/// client.write(b"ping").await?;
+/// assert_eq!(channel.read().await?.as_deref(), Some(&b"ping"[..]));
+/// client.close().await?;
+/// assert_eq!(channel.read().await?, None, "the peer closed");
+/// # Ok(())
+/// # }
+/// ```
+pub struct Pipe<R: Runtime, K = Portable> {
+    pub(crate) conn: Connection,
+    pub(crate) config: Config,
+    pub(crate) rendezvous: Rendezvous<R>,
+    #[cfg(unix)]
+    pub(crate) fifo_read: Option<std::fs::File>,
+    #[cfg(unix)]
+    pub(crate) fifo_write: Option<std::fs::File>,
+    pub(crate) tcp: Option<R::TcpStream>,
+    pub(crate) read_end: Option<ReadEnd<R>>,
+    pub(crate) write_end: Option<WriteEnd<R>>,
+    pub(crate) write_closing: bool,
+    kind: PhantomData<fn() -> K>,
+}
+
+impl<R: Runtime, K> fmt::Debug for Pipe<R, K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pipe")
+            .field("transport", &self.conn.transport())
+            .field("side", &self.conn.side())
+            .field("state", &self.conn.state())
+            .field("in_path", &self.rendezvous.in_path)
+            .field("out_path", &self.rendezvous.out_path)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(unix)]
+impl<R: Runtime> Pipe<R, Fifo> {
+    /// The channel side over FIFOs, with the default [`Config`]: creates a private directory
+    /// (mode 0700, unpredictable name) holding two FIFOs (mode 0600), now.
+    ///
+    /// ```
+    /// let channel = pipe_tokio::PosixNamedPipe::new()?;
+    /// assert!(channel.in_path().ends_with("/process_to_aea"));
+    /// assert!(channel.out_path().ends_with("/aea_to_process"));
+    /// let dir = std::path::Path::new(channel.in_path()).parent().unwrap().to_owned();
+    /// drop(channel);
+    /// assert!(!dir.exists(), "dropping the channel removes its directory");
+    /// # Ok::<(), pipe_tokio::Error>(())
+    /// ```
+    pub fn new() -> Result<Self, Error> {
+        Self::with_config(Config::default())
+    }
+
+    /// [`Pipe::new`] with a [`Config`].
+    ///
+    /// ```
+    /// use pipe_tokio::{Config, PosixNamedPipe};
+    /// let channel = PosixNamedPipe::with_config(Config::default().max_frame_len(1 << 20))?;
+    /// assert_eq!(channel.config().get_max_frame_len(), 1 << 20);
+    /// # Ok::<(), pipe_tokio::Error>(())
+    /// ```
+    pub fn with_config(config: Config) -> Result<Self, Error> {
+        Ok(Self::from_rendezvous(Rendezvous::fifo_channel()?, config))
+    }
+
+    /// The client side over FIFOs, for a channel created elsewhere (by us, or by Python's
+    /// `PosixNamedPipeChannel`): `in_path` is the channel's `out_path` and vice versa. Nothing is
+    /// opened before [`connect`](Pipe::connect).
+    ///
+    /// ```
+    /// let channel = pipe_tokio::PosixNamedPipe::new()?;
+    /// let client = pipe_tokio::PosixNamedPipe::client(channel.out_path(), channel.in_path())?;
+    /// assert_eq!(client.in_path(), channel.out_path());
+    /// # Ok::<(), pipe_tokio::Error>(())
+    /// ```
+    pub fn client(in_path: &str, out_path: &str) -> Result<Self, Error> {
+        Self::client_with_config(in_path, out_path, Config::default())
+    }
+
+    /// [`Pipe::client`] with a [`Config`].
+    ///
+    /// ```
+    /// use pipe_tokio::{Config, PosixNamedPipe};
+    /// let client = PosixNamedPipe::client_with_config("/tmp/x/a", "/tmp/x/b", Config::default())?;
+    /// assert_eq!(client.out_path(), "/tmp/x/b");
+    /// # Ok::<(), pipe_tokio::Error>(())
+    /// ```
+    pub fn client_with_config(in_path: &str, out_path: &str, config: Config) -> Result<Self, Error> {
+        Ok(Self::from_rendezvous(Rendezvous::fifo_client(in_path, out_path), config))
+    }
+}
+
+impl<R: Runtime> Pipe<R, Tcp> {
+    /// The channel side over TCP, with the default [`Config`]: binds a listener on
+    /// `127.0.0.1` on a free port, now; both paths are that port in decimal.
+    ///
+    /// ```
+    /// let channel = pipe_tokio::TcpSocketPipe::new()?;
+    /// assert_eq!(channel.in_path(), channel.out_path());
+    /// assert!(channel.in_path().parse::<u16>().is_ok());
+    /// # Ok::<(), pipe_tokio::Error>(())
+    /// ```
+    pub fn new() -> Result<Self, Error> {
+        Self::with_config(Config::default())
+    }
+
+    /// [`Pipe::new`] with a [`Config`].
+    ///
+    /// ```
+    /// use pipe_tokio::{Config, TcpSocketPipe};
+    /// let channel = TcpSocketPipe::with_config(Config::default().high_water_mark(1 << 20))?;
+    /// assert_eq!(channel.config().get_high_water_mark(), 1 << 20);
+    /// # Ok::<(), pipe_tokio::Error>(())
+    /// ```
+    pub fn with_config(config: Config) -> Result<Self, Error> {
+        Ok(Self::from_rendezvous(Rendezvous::tcp_channel()?, config))
+    }
+
+    /// The client side over TCP: `in_path` is `"<port>"` (on `127.0.0.1`, as the AEA gives it)
+    /// or `"<host>:<port>"`; `out_path` is kept for symmetry (the AEA passes the same string).
+    ///
+    /// ```
+    /// use pipe_tokio::{Error, TcpSocketPipe};
+    /// assert!(TcpSocketPipe::client("8000", "8000").is_ok());
+    /// assert!(matches!(TcpSocketPipe::client("not a port", ""), Err(Error::InvalidAddress(_))));
+    /// ```
+    pub fn client(in_path: &str, out_path: &str) -> Result<Self, Error> {
+        Self::client_with_config(in_path, out_path, Config::default())
+    }
+
+    /// [`Pipe::client`] with a [`Config`].
+    ///
+    /// ```
+    /// use pipe_tokio::{Config, TcpSocketPipe};
+    /// let client = TcpSocketPipe::client_with_config("127.0.0.1:9000", "", Config::default())?;
+    /// assert_eq!(client.in_path(), "127.0.0.1:9000");
+    /// # Ok::<(), pipe_tokio::Error>(())
+    /// ```
+    pub fn client_with_config(in_path: &str, out_path: &str, config: Config) -> Result<Self, Error> {
+        Ok(Self::from_rendezvous(Rendezvous::tcp_client(in_path, out_path)?, config))
+    }
+}
+
+#[cfg(unix)]
+impl<R: Runtime> From<Pipe<R, Fifo>> for Pipe<R, Portable> {
+    fn from(pipe: Pipe<R, Fifo>) -> Self {
+        pipe.retype()
+    }
+}
+
+impl<R: Runtime> From<Pipe<R, Tcp>> for Pipe<R, Portable> {
+    fn from(pipe: Pipe<R, Tcp>) -> Self {
+        pipe.retype()
+    }
+}
+
+impl<R: Runtime, K> Pipe<R, K> {
+    fn from_rendezvous(rendezvous: Rendezvous<R>, config: Config) -> Self {
+        Self {
+            conn: Connection::new(rendezvous.transport(), rendezvous.side, config.clone()),
+            config,
+            rendezvous,
+            #[cfg(unix)]
+            fifo_read: None,
+            #[cfg(unix)]
+            fifo_write: None,
+            tcp: None,
+            read_end: None,
+            write_end: None,
+            write_closing: false,
+            kind: PhantomData,
+        }
+    }
+
+    fn retype<K2>(self) -> Pipe<R, K2> {
+        Pipe {
+            conn: self.conn,
+            config: self.config,
+            rendezvous: self.rendezvous,
+            #[cfg(unix)]
+            fifo_read: self.fifo_read,
+            #[cfg(unix)]
+            fifo_write: self.fifo_write,
+            tcp: self.tcp,
+            read_end: self.read_end,
+            write_end: self.write_end,
+            write_closing: self.write_closing,
+            kind: PhantomData,
+        }
+    }
+
+    /// Where this end reads: the path (FIFO) or port (TCP) to hand to the peer as its `out_path`.
+    ///
+    /// ```
+    /// let pipe = pipe_tokio::make_pipe()?;
+    /// assert!(!pipe.in_path().is_empty());
+    /// # Ok::<(), pipe_tokio::Error>(())
+    /// ```
+    pub fn in_path(&self) -> &str {
+        &self.rendezvous.in_path
+    }
+
+    /// Where this end writes: to hand to the peer as its `in_path`.
+    ///
+    /// ```
+    /// let pipe = pipe_tokio::make_pipe()?;
+    /// assert!(!pipe.out_path().is_empty());
+    /// # Ok::<(), pipe_tokio::Error>(())
+    /// ```
+    pub fn out_path(&self) -> &str {
+        &self.rendezvous.out_path
+    }
+
+    /// The transport: FIFO or TCP.
+    ///
+    /// ```
+    /// use pipe_tokio::{TcpSocketPipe, Transport};
+    /// assert_eq!(TcpSocketPipe::new()?.transport(), Transport::Tcp);
+    /// # Ok::<(), pipe_tokio::Error>(())
+    /// ```
+    pub fn transport(&self) -> Transport {
+        self.conn.transport()
+    }
+
+    /// Channel (created the rendezvous) or client.
+    ///
+    /// ```
+    /// use pipe_tokio::{Side, TcpSocketPipe};
+    /// assert_eq!(TcpSocketPipe::new()?.side(), Side::Channel);
+    /// assert_eq!(TcpSocketPipe::client("1", "1")?.side(), Side::Client);
+    /// # Ok::<(), pipe_tokio::Error>(())
+    /// ```
+    pub fn side(&self) -> Side {
+        self.conn.side()
+    }
+
+    /// Where the pipe is in its life.
+    ///
+    /// ```
+    /// use pipe_tokio::{State, TcpSocketPipe};
+    /// assert_eq!(TcpSocketPipe::new()?.state(), State::Idle);
+    /// # Ok::<(), pipe_tokio::Error>(())
+    /// ```
+    pub fn state(&self) -> State {
+        self.conn.state()
+    }
+
+    /// The configuration the pipe was made with.
+    ///
+    /// ```
+    /// assert_eq!(pipe_tokio::make_pipe()?.config(), &pipe_tokio::Config::default());
+    /// # Ok::<(), pipe_tokio::Error>(())
+    /// ```
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Connects to the peer, retrying while it is not there yet, and fails with
+    /// [`Error::Timeout`] once `timeout` has passed. Each call gets the whole `timeout`. Returns
+    /// when the pipe is usable both ways. Cancel-safe: a dropped connect can be called again.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), pipe_tokio::Error> {
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let mut lonely = pipe_tokio::make_pipe()?;
+    /// let start = Instant::now();
+    /// let err = lonely.connect(Duration::from_millis(100)).await.unwrap_err();
+    /// assert!(matches!(err, pipe_tokio::Error::Timeout(_)));
+    /// assert!(start.elapsed() >= Duration::from_millis(100));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn connect(&mut self, timeout: Duration) -> Result<(), Error> {
+        self.drive_connect(timeout).await
+    }
+
+    /// Reads the next message: `Some(payload)`, or `None` once the peer has closed (and on every
+    /// later call). Cancel-safe: dropping the future (in `select!`, under a timeout) loses
+    /// nothing; the next call continues the same frame.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), pipe_tokio::Error> {
+    /// # use std::time::Duration;
+    /// # let mut channel = pipe_tokio::TcpSocketPipe::new()?;
+    /// # let mut client = pipe_tokio::TcpSocketPipe::client(channel.out_path(), channel.in_path())?;
+    /// # let (a, b) = tokio::join!(channel.connect(Duration::from_secs(5)), client.connect(Duration::from_secs(5)));
+    /// # a?; b?;
+    /// // A read cancelled by a timeout (nothing had arrived) loses nothing...
+    /// let waited = tokio::time::timeout(Duration::from_millis(10), channel.read()).await;
+    /// assert!(waited.is_err());
+    /// client.write(b"one").await?;
+    /// // ...the next read carries on.
+    /// assert_eq!(channel.read().await?.as_deref(), Some(&b"one"[..]));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn read(&mut self) -> Result<Option<Bytes>, Error> {
+        poll_fn(|cx| engine::poll_read_frame(&mut self.conn, self.read_end.as_mut(), cx)).await
+    }
+
+    /// Sends one message (copied once into the transmit queue) and returns when all of it is
+    /// with the OS. An empty or oversized message is refused before anything is sent. If the
+    /// future is dropped early, the message is still sent with the next write or flush.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), pipe_tokio::Error> {
+    /// # use std::time::Duration;
+    /// # let mut channel = pipe_tokio::TcpSocketPipe::new()?;
+    /// # let mut client = pipe_tokio::TcpSocketPipe::client(channel.out_path(), channel.in_path())?;
+    /// # let (a, b) = tokio::join!(channel.connect(Duration::from_secs(5)), client.connect(Duration::from_secs(5)));
+    /// # a?; b?;
+    /// client.write(b"hello").await?;
+    /// assert!(matches!(client.write(b"").await, Err(pipe_tokio::Error::EmptyFrame)));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn write(&mut self, data: &[u8]) -> Result<(), Error> {
+        self.conn.send_slice(data)?;
+        self.flush().await
+    }
+
+    /// [`write`](Pipe::write) without copying: the payload is queued by reference (payloads
+    /// under [`Config::coalesce_limit`] are copied, which is cheaper than a separate slice).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), pipe_tokio::Error> {
+    /// # use std::time::Duration;
+    /// # let mut channel = pipe_tokio::TcpSocketPipe::new()?;
+    /// # let mut client = pipe_tokio::TcpSocketPipe::client(channel.out_path(), channel.in_path())?;
+    /// # let (a, b) = tokio::join!(channel.connect(Duration::from_secs(5)), client.connect(Duration::from_secs(5)));
+    /// # a?; b?;
+    /// let big = bytes::Bytes::from(vec![7u8; 1 << 20]);
+    /// let (sent, received) = tokio::join!(client.write_bytes(big.clone()), channel.read());
+    /// sent?;
+    /// assert_eq!(received?, Some(big));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn write_bytes(&mut self, data: Bytes) -> Result<(), Error> {
+        self.conn.send(data)?;
+        self.flush().await
+    }
+
+    /// Sends many messages with as few system calls as the queue allows (many small frames go
+    /// out in one write), waiting for room whenever the queue reaches its high-water mark.
+    /// Stops at the first invalid message: the ones before it are sent.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), pipe_tokio::Error> {
+    /// # use std::time::Duration;
+    /// # let mut channel = pipe_tokio::TcpSocketPipe::new()?;
+    /// # let mut client = pipe_tokio::TcpSocketPipe::client(channel.out_path(), channel.in_path())?;
+    /// # let (a, b) = tokio::join!(channel.connect(Duration::from_secs(5)), client.connect(Duration::from_secs(5)));
+    /// # a?; b?;
+    /// let frames = (0..100u8).map(|i| bytes::Bytes::from(vec![i; 64]));
+    /// client.write_batch(frames).await?;
+    /// for i in 0..100u8 {
+    ///     assert_eq!(channel.read().await?.unwrap()[0], i);
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn write_batch<I>(&mut self, frames: I) -> Result<(), Error>
+    where
+        I: IntoIterator<Item = Bytes>,
+    {
+        for frame in frames {
+            if !self.conn.is_send_ready() {
+                self.flush().await?;
+            }
+            self.conn.send(frame)?;
+        }
+        self.flush().await
+    }
+
+    /// Writes whatever is queued (after a cancelled write) and returns when it is with the OS.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), pipe_tokio::Error> {
+    /// let mut pipe = pipe_tokio::make_pipe()?;
+    /// pipe.flush().await?; // nothing queued: returns at once
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn flush(&mut self) -> Result<(), Error> {
+        poll_fn(|cx| engine::poll_drive_send(&mut self.conn, &mut self.write_end, &mut self.write_closing, cx)).await
+    }
+
+    /// Closes the pipe: queued messages are sent, then the close (FIFO: the zero-length frame;
+    /// TCP: a half-close), then every OS object is released and the channel side removes its
+    /// FIFO directory. Idempotent; errors from a peer that is already gone are ignored. It waits
+    /// for queued messages to be written: bound it with a timeout if the peer may have stopped
+    /// reading.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), pipe_tokio::Error> {
+    /// let mut pipe = pipe_tokio::make_pipe()?;
+    /// pipe.close().await?;
+    /// pipe.close().await?;
+    /// assert!(matches!(pipe.write(b"late").await, Err(pipe_tokio::Error::Closed)));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn close(&mut self) -> Result<(), Error> {
+        let was = self.conn.state();
+        self.conn.close();
+        if self.write_end.is_some() {
+            if let Err(err) = self.flush().await {
+                log::debug!("close: {err}");
+            }
+        }
+        self.read_end = None;
+        self.write_end = None;
+        #[cfg(unix)]
+        {
+            self.fifo_read = None;
+            self.fifo_write = None;
+        }
+        self.tcp = None;
+        self.rendezvous.release();
+        if was != State::Closed {
+            log::debug!("closed {:?} {:?} pipe (was {was})", self.conn.side(), self.conn.transport());
+        }
+        Ok(())
+    }
+
+    /// Splits a connected pipe into a reader (a `Stream` of messages) and a writer (a `Sink` of
+    /// messages) that can be used from different tasks. The FIFO directory stays until both are
+    /// dropped.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), pipe_tokio::Error> {
+    /// # use std::time::Duration;
+    /// use futures_util::{SinkExt, StreamExt};
+    ///
+    /// # let mut channel = pipe_tokio::TcpSocketPipe::new()?;
+    /// # let mut client = pipe_tokio::TcpSocketPipe::client(channel.out_path(), channel.in_path())?;
+    /// # let (a, b) = tokio::join!(channel.connect(Duration::from_secs(5)), client.connect(Duration::from_secs(5)));
+    /// # a?; b?;
+    /// let (mut reader, mut writer) = client.into_split()?;
+    /// writer.feed("a".into()).await?; // queued
+    /// writer.feed("b".into()).await?;
+    /// writer.flush().await?; // both in one write
+    /// channel.write(b"c").await?;
+    /// assert_eq!(reader.next().await.transpose()?.as_deref(), Some(&b"c"[..]));
+    /// writer.close().await?; // half-close; the reader still works
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn into_split(self) -> Result<(PipeReader<R>, PipeWriter<R>), Error> {
+        let state = self.conn.state();
+        let (inbox, outbox) = self.conn.into_split().map_err(|_| match state {
+            State::Idle | State::Connecting => Error::NotConnected,
+            _ => Error::Closed,
+        })?;
+        let rendezvous = Arc::new(self.rendezvous);
+        Ok((
+            PipeReader::new(inbox, self.read_end, Arc::clone(&rendezvous)),
+            PipeWriter::new(outbox, self.write_end, rendezvous),
+        ))
+    }
+}

@@ -1,0 +1,112 @@
+//! Where the two ends meet: the FIFO paths or the TCP port, and the OS objects that hold the
+//! meeting place open (the FIFO directory, the listener) until the pipe no longer needs them.
+
+use std::net::SocketAddr;
+
+use pipe_proto::{Side, Transport};
+
+use crate::error::Error;
+#[cfg(unix)]
+use crate::fifo::FifoDir;
+use crate::runtime::Runtime;
+use crate::tcp;
+
+/// The meeting place of one pipe end.
+#[derive(Debug)]
+pub(crate) struct Rendezvous<R: Runtime> {
+    pub(crate) in_path: String,
+    pub(crate) out_path: String,
+    pub(crate) side: Side,
+    pub(crate) kind: Kind<R>,
+}
+
+#[derive(Debug)]
+pub(crate) enum Kind<R: Runtime> {
+    /// FIFOs; the channel side owns the directory (`None` on the client side, or once removed).
+    #[cfg(unix)]
+    Fifo { dir: Option<FifoDir> },
+    /// The channel's listener, bound at creation, registered with the runtime at connect, and
+    /// closed after the one peer is accepted.
+    TcpListen(Listener<R>),
+    /// The client's target.
+    TcpDial(SocketAddr),
+}
+
+#[derive(Debug)]
+pub(crate) enum Listener<R: Runtime> {
+    Std(std::net::TcpListener),
+    Runtime(R::Listener),
+    Closed,
+}
+
+impl<R: Runtime> Rendezvous<R> {
+    /// The channel side of a FIFO pipe: creates the directory and both FIFOs now.
+    #[cfg(unix)]
+    pub(crate) fn fifo_channel() -> Result<Self, Error> {
+        let dir = FifoDir::create()?;
+        Ok(Self {
+            in_path: dir.in_path.display().to_string(),
+            out_path: dir.out_path.display().to_string(),
+            side: Side::Channel,
+            kind: Kind::Fifo { dir: Some(dir) },
+        })
+    }
+
+    /// The client side of a FIFO pipe, given the channel's paths swapped.
+    #[cfg(unix)]
+    pub(crate) fn fifo_client(in_path: &str, out_path: &str) -> Self {
+        Self {
+            in_path: in_path.to_owned(),
+            out_path: out_path.to_owned(),
+            side: Side::Client,
+            kind: Kind::Fifo { dir: None },
+        }
+    }
+
+    /// The channel side of a TCP pipe: binds the loopback listener now.
+    pub(crate) fn tcp_channel() -> Result<Self, Error> {
+        let listener = tcp::bind_loopback()?;
+        let port = listener.local_addr()?.port().to_string();
+        Ok(Self {
+            in_path: port.clone(),
+            out_path: port,
+            side: Side::Channel,
+            kind: Kind::TcpListen(Listener::Std(listener)),
+        })
+    }
+
+    /// The client side of a TCP pipe: `in_path` is `"<port>"` or `"<host>:<port>"`.
+    pub(crate) fn tcp_client(in_path: &str, out_path: &str) -> Result<Self, Error> {
+        let addr = tcp::parse_address(in_path)?;
+        Ok(Self {
+            in_path: in_path.to_owned(),
+            out_path: out_path.to_owned(),
+            side: Side::Client,
+            kind: Kind::TcpDial(addr),
+        })
+    }
+
+    pub(crate) fn transport(&self) -> Transport {
+        match self.kind {
+            #[cfg(unix)]
+            Kind::Fifo { .. } => Transport::Fifo,
+            Kind::TcpListen(_) | Kind::TcpDial(_) => Transport::Tcp,
+        }
+    }
+
+    /// Releases what holds the meeting place: removes the FIFO directory, closes the listener.
+    pub(crate) fn release(&mut self) {
+        match &mut self.kind {
+            #[cfg(unix)]
+            Kind::Fifo { dir } => {
+                if let Some(dir) = dir.take() {
+                    if let Err(err) = dir.remove() {
+                        log::debug!("removing the FIFO directory: {err}");
+                    }
+                }
+            }
+            Kind::TcpListen(listener) => *listener = Listener::Closed,
+            Kind::TcpDial(_) => {}
+        }
+    }
+}

@@ -1,0 +1,52 @@
+//! What a runtime adapter provides: its OS object types, and how to accept, dial and sleep.
+//!
+//! Everything else (the rendezvous, the connect loop, frame IO, close) is written once in this
+//! crate on top of the `futures-io` traits; `pipe-tokio` and `pipe-smol` each implement this
+//! trait in about a hundred lines, and `pipe-async-std` reuses `pipe-smol`'s.
+
+use std::fmt::Debug;
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use futures_io::{AsyncRead, AsyncWrite};
+
+/// An async runtime the pipe can run on. Implemented by `pipe_tokio::Tokio` and
+/// `pipe_smol::AsyncIo`; users never call these methods.
+///
+/// Conversions from `std` objects happen inside `connect`, so that creating a pipe needs no
+/// running runtime, and none of these methods spawns a task.
+pub trait Runtime: Debug + Send + Sync + Sized + 'static {
+    /// A FIFO read end, from a non-blocking `std::fs::File`.
+    #[cfg(unix)]
+    type FifoReader: AsyncRead + Unpin + Send + Debug;
+    /// A FIFO write end, from a non-blocking `std::fs::File`.
+    #[cfg(unix)]
+    type FifoWriter: AsyncWrite + Unpin + Send + Debug;
+    /// A listening TCP socket.
+    type Listener: Send + Sync + Debug;
+    /// A connected TCP socket.
+    type TcpStream: Send + Debug;
+    /// The reading half of a connected TCP socket.
+    type TcpReader: AsyncRead + Unpin + Send + Debug;
+    /// The writing half of a connected TCP socket; `poll_close` shuts down its write direction.
+    type TcpWriter: AsyncWrite + Unpin + Send + Debug;
+
+    /// Registers a FIFO read end opened with `O_NONBLOCK`.
+    #[cfg(unix)]
+    fn fifo_reader(file: std::fs::File) -> io::Result<Self::FifoReader>;
+    /// Registers a FIFO write end opened with `O_NONBLOCK`.
+    #[cfg(unix)]
+    fn fifo_writer(file: std::fs::File) -> io::Result<Self::FifoWriter>;
+    /// Registers a bound, listening socket.
+    fn listener(listener: std::net::TcpListener) -> io::Result<Self::Listener>;
+    /// Accepts one connection (with `TCP_NODELAY` set).
+    fn accept(listener: &Self::Listener) -> impl Future<Output = io::Result<Self::TcpStream>> + Send;
+    /// Connects to `addr` (with `TCP_NODELAY` set).
+    fn dial(addr: SocketAddr) -> impl Future<Output = io::Result<Self::TcpStream>> + Send;
+    /// Splits a connected socket into halves that can be used from different tasks.
+    fn split(stream: Self::TcpStream) -> (Self::TcpReader, Self::TcpWriter);
+    /// Completes at `deadline` (at once if it passed).
+    fn sleep_until(deadline: Instant) -> impl Future<Output = ()> + Send;
+}

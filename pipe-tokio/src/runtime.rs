@@ -1,0 +1,69 @@
+//! tokio as a [`Runtime`]: FIFOs through `tokio::net::unix::pipe` (never `tokio::fs`, which goes
+//! through a blocking thread pool), TCP through `tokio::net`, both seen as `futures-io` types
+//! through `tokio_util::compat`.
+
+use std::io;
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use pipe_io::Runtime;
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_util::compat::{Compat, TokioAsyncReadCompatExt, TokioAsyncWriteCompatExt};
+
+/// The tokio runtime. Pipes must be connected from within a tokio runtime (any flavour); they
+/// can be created outside one.
+///
+/// ```
+/// let pipe = pipe_io::Pipe::<pipe_tokio::Tokio, pipe_io::Tcp>::new()?;
+/// # Ok::<(), pipe_tokio::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Tokio;
+
+impl Runtime for Tokio {
+    #[cfg(unix)]
+    type FifoReader = Compat<tokio::net::unix::pipe::Receiver>;
+    #[cfg(unix)]
+    type FifoWriter = Compat<tokio::net::unix::pipe::Sender>;
+    type Listener = TcpListener;
+    type TcpStream = TcpStream;
+    type TcpReader = Compat<OwnedReadHalf>;
+    type TcpWriter = Compat<OwnedWriteHalf>;
+
+    #[cfg(unix)]
+    fn fifo_reader(file: std::fs::File) -> io::Result<Self::FifoReader> {
+        Ok(tokio::net::unix::pipe::Receiver::from_file(file)?.compat())
+    }
+
+    #[cfg(unix)]
+    fn fifo_writer(file: std::fs::File) -> io::Result<Self::FifoWriter> {
+        Ok(tokio::net::unix::pipe::Sender::from_file(file)?.compat_write())
+    }
+
+    fn listener(listener: std::net::TcpListener) -> io::Result<Self::Listener> {
+        listener.set_nonblocking(true)?;
+        TcpListener::from_std(listener)
+    }
+
+    async fn accept(listener: &Self::Listener) -> io::Result<Self::TcpStream> {
+        let (stream, _) = listener.accept().await?;
+        stream.set_nodelay(true)?;
+        Ok(stream)
+    }
+
+    async fn dial(addr: SocketAddr) -> io::Result<Self::TcpStream> {
+        let stream = TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        Ok(stream)
+    }
+
+    fn split(stream: Self::TcpStream) -> (Self::TcpReader, Self::TcpWriter) {
+        let (read, write) = stream.into_split();
+        (read.compat(), write.compat_write())
+    }
+
+    async fn sleep_until(deadline: Instant) {
+        tokio::time::sleep_until(deadline.into()).await
+    }
+}
