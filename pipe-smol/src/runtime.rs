@@ -1,0 +1,67 @@
+//! The async-io family (smol, async-std, or any executor with async-io's reactor) as a
+//! [`Runtime`]: FIFOs through `async_io::Async<std::fs::File>` opened non-blocking (never
+//! `async_fs`, which goes through a blocking thread pool), TCP through `async-net`.
+
+use std::fs::File;
+use std::io;
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use async_io::{Async, Timer};
+use async_net::{TcpListener, TcpStream};
+use pipe_io::Runtime;
+
+/// The async-io reactor, as used by smol and async-std. Works under any executor: async-io
+/// drives its reactor itself. Spawns no task.
+///
+/// ```
+/// let pipe = pipe_io::Pipe::<pipe_smol::AsyncIo, pipe_io::Tcp>::new()?;
+/// # Ok::<(), pipe_smol::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AsyncIo;
+
+impl Runtime for AsyncIo {
+    #[cfg(unix)]
+    type FifoReader = Async<File>;
+    #[cfg(unix)]
+    type FifoWriter = Async<File>;
+    type Listener = TcpListener;
+    type TcpStream = TcpStream;
+    type TcpReader = TcpStream;
+    type TcpWriter = TcpStream;
+
+    #[cfg(unix)]
+    fn fifo_reader(file: File) -> io::Result<Self::FifoReader> {
+        Async::new(file)
+    }
+
+    #[cfg(unix)]
+    fn fifo_writer(file: File) -> io::Result<Self::FifoWriter> {
+        Async::new(file)
+    }
+
+    fn listener(listener: std::net::TcpListener) -> io::Result<Self::Listener> {
+        TcpListener::try_from(listener)
+    }
+
+    async fn accept(listener: &Self::Listener) -> io::Result<Self::TcpStream> {
+        let (stream, _) = listener.accept().await?;
+        stream.set_nodelay(true)?;
+        Ok(stream)
+    }
+
+    async fn dial(addr: SocketAddr) -> io::Result<Self::TcpStream> {
+        let stream = TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        Ok(stream)
+    }
+
+    fn split(stream: Self::TcpStream) -> (Self::TcpReader, Self::TcpWriter) {
+        (stream.clone(), stream)
+    }
+
+    async fn sleep_until(deadline: Instant) {
+        Timer::at(deadline).await;
+    }
+}
