@@ -39,3 +39,28 @@ pub use pipe_smol::{
 
 #[cfg(unix)]
 pub use pipe_smol::PosixNamedPipe;
+
+/// A connected pipe over a TCP connection made with async-std's own sockets (accepted from an
+/// `async_std::net::TcpListener`, or dialled), playing `side`. It is open at once: no
+/// `connect` needed. The stream must not have been cloned (async-std cannot give up a shared
+/// socket); a clone still alive is an `Error::Io` of kind `Other`.
+///
+/// ```
+/// # async_std::task::block_on(async {
+/// use pipe_async_std::{from_async_std, Side};
+///
+/// let listener = async_std::net::TcpListener::bind("127.0.0.1:0").await?;
+/// let dialled = async_std::net::TcpStream::connect(listener.local_addr()?).await?;
+/// let (accepted, _) = listener.accept().await?;
+/// let mut client = from_async_std(dialled, Side::Client, Default::default())?;
+/// let mut channel = from_async_std(accepted, Side::Channel, Default::default())?;
+/// client.write(b"from async-std").await?;
+/// assert_eq!(channel.read().await?.as_deref(), Some(&b"from async-std"[..]));
+/// # Ok::<(), pipe_async_std::Error>(())
+/// # }).unwrap();
+/// ```
+pub fn from_async_std(stream: async_std::net::TcpStream, side: Side, config: Config) -> Result<TcpSocketPipe, Error> {
+    let std_stream = std::net::TcpStream::try_from(stream)?;
+    let stream = async_net::TcpStream::try_from(std_stream)?;
+    TcpSocketPipe::from_stream(stream, side, config)
+}

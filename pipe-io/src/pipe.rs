@@ -185,6 +185,37 @@ impl<R: Runtime> Pipe<R, Tcp> {
     }
 }
 
+impl<R: Runtime> Pipe<R, Tcp> {
+    /// A connected pipe over a TCP connection the application made itself (accepted from its
+    /// own listener, or dialled), playing `side`. It is open at once: no `connect` needed, and
+    /// both paths name the peer's address.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), pipe_tokio::Error> {
+    /// use pipe_tokio::{Side, TcpSocketPipe};
+    ///
+    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// let dialled = tokio::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// let (accepted, _) = listener.accept().await?;
+    /// let mut client = TcpSocketPipe::from_stream(dialled, Side::Client, Default::default())?;
+    /// let mut channel = TcpSocketPipe::from_stream(accepted, Side::Channel, Default::default())?;
+    /// client.write(b"adopted").await?;
+    /// assert_eq!(channel.read().await?.as_deref(), Some(&b"adopted"[..]));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn from_stream(stream: R::TcpStream, side: Side, config: Config) -> Result<Self, Error> {
+        let peer = R::peer_addr(&stream)?;
+        let mut pipe = Self::from_rendezvous(Rendezvous::tcp_established(peer, side), config.clone());
+        pipe.conn = Connection::established(Transport::Tcp, side, config);
+        let (read, write) = R::split(stream);
+        pipe.read_end = Some(ReadEnd::Tcp(read));
+        pipe.write_end = Some(WriteEnd::Tcp(write));
+        Ok(pipe)
+    }
+}
+
 #[cfg(unix)]
 impl<R: Runtime> From<Pipe<R, Fifo>> for Pipe<R, Portable> {
     fn from(pipe: Pipe<R, Fifo>) -> Self {

@@ -86,6 +86,11 @@ impl<R: Runtime> Rendezvous<R> {
         })
     }
 
+    /// A TCP connection made by the application: nothing to meet at, the paths name the peer.
+    pub(crate) fn tcp_established(peer: SocketAddr, side: Side) -> Self {
+        Self { in_path: peer.to_string(), out_path: peer.to_string(), side, kind: Kind::TcpDial(peer) }
+    }
+
     pub(crate) fn transport(&self) -> Transport {
         match self.kind {
             #[cfg(unix)]

@@ -45,6 +45,8 @@ pub trait Runtime: Debug + Send + Sync + Sized + 'static {
     fn accept(listener: &Self::Listener) -> impl Future<Output = io::Result<Self::TcpStream>> + Send;
     /// Connects to `addr` (with `TCP_NODELAY` set).
     fn dial(addr: SocketAddr) -> impl Future<Output = io::Result<Self::TcpStream>> + Send;
+    /// The address of the peer of a connected socket.
+    fn peer_addr(stream: &Self::TcpStream) -> io::Result<SocketAddr>;
     /// Splits a connected socket into halves that can be used from different tasks.
     fn split(stream: Self::TcpStream) -> (Self::TcpReader, Self::TcpWriter);
     /// Completes at `deadline` (at once if it passed).

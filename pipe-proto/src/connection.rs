@@ -269,6 +269,24 @@ impl Connection {
         }
     }
 
+    /// A connection over a transport the IO owner connected by other means (a socket accepted
+    /// or dialled by the application), already in [`State::Open`]: no connect steps, no timers.
+    ///
+    /// ```
+    /// use pipe_proto::{Config, Connection, Side, State, Transport};
+    ///
+    /// let mut conn = Connection::established(Transport::Tcp, Side::Client, Config::default());
+    /// assert_eq!(conn.state(), State::Open);
+    /// assert_eq!(conn.poll_action(), None);
+    /// conn.send("ready".into())?;
+    /// # Ok::<(), pipe_proto::SendError>(())
+    /// ```
+    pub fn established(transport: Transport, side: Side, config: Config) -> Self {
+        let mut conn = Self::new(transport, side, config);
+        conn.open();
+        conn
+    }
+
     // ---- getters ----
 
     /// The current state.

@@ -2,12 +2,11 @@
 //! [`Runtime`]: FIFOs through `async_io::Async<std::fs::File>` opened non-blocking (never
 //! `async_fs`, which goes through a blocking thread pool), TCP through `async-net`.
 
-use std::fs::File;
 use std::io;
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use async_io::{Async, Timer};
+use async_io::Timer;
 use async_net::{TcpListener, TcpStream};
 use pipe_io::Runtime;
 
@@ -23,22 +22,22 @@ pub struct AsyncIo;
 
 impl Runtime for AsyncIo {
     #[cfg(unix)]
-    type FifoReader = Async<File>;
+    type FifoReader = async_io::Async<std::fs::File>;
     #[cfg(unix)]
-    type FifoWriter = Async<File>;
+    type FifoWriter = async_io::Async<std::fs::File>;
     type Listener = TcpListener;
     type TcpStream = TcpStream;
     type TcpReader = TcpStream;
     type TcpWriter = TcpStream;
 
     #[cfg(unix)]
-    fn fifo_reader(file: File) -> io::Result<Self::FifoReader> {
-        Async::new(file)
+    fn fifo_reader(file: std::fs::File) -> io::Result<Self::FifoReader> {
+        async_io::Async::new(file)
     }
 
     #[cfg(unix)]
-    fn fifo_writer(file: File) -> io::Result<Self::FifoWriter> {
-        Async::new(file)
+    fn fifo_writer(file: std::fs::File) -> io::Result<Self::FifoWriter> {
+        async_io::Async::new(file)
     }
 
     fn listener(listener: std::net::TcpListener) -> io::Result<Self::Listener> {
@@ -55,6 +54,10 @@ impl Runtime for AsyncIo {
         let stream = TcpStream::connect(addr).await?;
         stream.set_nodelay(true)?;
         Ok(stream)
+    }
+
+    fn peer_addr(stream: &Self::TcpStream) -> io::Result<SocketAddr> {
+        stream.peer_addr()
     }
 
     fn split(stream: Self::TcpStream) -> (Self::TcpReader, Self::TcpWriter) {

@@ -28,7 +28,13 @@ async fn main() -> Result<(), Error> {
 }
 
 async fn parent(mut pipe: LocalPortablePipe) -> Result<(), Error> {
-    println!("parent {}: channel over {:?}, in={} out={}", std::process::id(), pipe.transport(), pipe.in_path(), pipe.out_path());
+    println!(
+        "parent {}: channel over {:?}, in={} out={}",
+        std::process::id(),
+        pipe.transport(),
+        pipe.in_path(),
+        pipe.out_path()
+    );
     // The client is given the paths swapped: it reads where we write.
     let mut child = std::process::Command::new(std::env::current_exe()?)
         .args(["--child", pipe.out_path(), pipe.in_path()])

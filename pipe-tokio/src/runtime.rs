@@ -58,6 +58,10 @@ impl Runtime for Tokio {
         Ok(stream)
     }
 
+    fn peer_addr(stream: &Self::TcpStream) -> io::Result<SocketAddr> {
+        stream.peer_addr()
+    }
+
     fn split(stream: Self::TcpStream) -> (Self::TcpReader, Self::TcpWriter) {
         let (read, write) = stream.into_split();
         (read.compat(), write.compat_write())
