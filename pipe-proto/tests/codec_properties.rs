@@ -1,0 +1,230 @@
+//! Properties of the codec, over generated inputs:
+//!
+//! 1. Any sequence of non-empty frames, encoded, then fed in any chunking, decodes to the same
+//!    frames, through [`FrameDecoder`] and through [`Inbox`], and the end of the stream after the
+//!    last frame is a clean close.
+//! 2. Any bytes at all, in any chunking, never make the decoder or the inbox panic; the inbox
+//!    never holds more than `max_frame_len + read_chunk + 4` bytes (checked after every step);
+//!    the frames it delivers re-encode to exactly the bytes it consumed; and once it reports a
+//!    close or an error, it reports the same thing forever.
+
+use bytes::{Bytes, BytesMut};
+use pipe_proto::{encode_into, Config, DecodeError, FrameDecoder, Inbox, Received, HEADER_LEN};
+use proptest::prelude::*;
+
+fn encode_all(payloads: &[Vec<u8>]) -> Vec<u8> {
+    let mut wire = BytesMut::new();
+    for payload in payloads {
+        encode_into(payload, &mut wire, u32::MAX as usize).unwrap();
+    }
+    wire.to_vec()
+}
+
+/// Mostly small payloads, sometimes one of a few KiB (to cross read chunks).
+fn payload() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        8 => prop::collection::vec(any::<u8>(), 1..40),
+        1 => prop::collection::vec(any::<u8>(), 1..5000),
+    ]
+}
+
+/// Chunk sizes, cycled over the input.
+fn chunks() -> impl Strategy<Value = Vec<usize>> {
+    prop::collection::vec(prop_oneof![1..8usize, 1..100usize, 1..3000usize], 1..20)
+}
+
+fn pieces<'a>(wire: &'a [u8], sizes: &'a [usize]) -> impl Iterator<Item = &'a [u8]> + 'a {
+    let mut offset = 0;
+    sizes.iter().cycle().map_while(move |size| {
+        if offset == wire.len() {
+            return None;
+        }
+        let end = (offset + size).min(wire.len());
+        let piece = &wire[offset..end];
+        offset = end;
+        Some(piece)
+    })
+}
+
+/// Feeds `piece` to `inbox` through as many reads as its read buffer needs, taking every frame
+/// after each read (the documented protocol), and checks the memory bound after each step.
+fn feed(inbox: &mut Inbox, piece: &[u8], bound: usize, out: &mut Vec<Result<Received, DecodeError>>) {
+    let mut rest = piece;
+    while !rest.is_empty() {
+        let space = inbox.read_buf();
+        let n = space.len().min(rest.len());
+        space[..n].copy_from_slice(&rest[..n]);
+        assert!(inbox.buffered_len() <= bound, "{} > {bound} before a read", inbox.buffered_len());
+        inbox.handle_read(n);
+        rest = &rest[n..];
+        assert!(inbox.buffered_len() <= bound, "{} > {bound} after a read", inbox.buffered_len());
+        drain(inbox, bound, out);
+    }
+}
+
+/// Takes frames until `None`, or until a close or an error (which then repeats).
+fn drain(inbox: &mut Inbox, bound: usize, out: &mut Vec<Result<Received, DecodeError>>) {
+    if matches!(out.last(), Some(Ok(Received::Closed) | Err(_))) {
+        return;
+    }
+    while let Some(result) = inbox.poll_frame() {
+        assert!(inbox.buffered_len() <= bound, "{} > {bound} after a frame", inbox.buffered_len());
+        let last = matches!(result, Ok(Received::Closed) | Err(_));
+        out.push(result);
+        if last {
+            break;
+        }
+    }
+}
+
+fn frames_of(payloads: &[Vec<u8>]) -> Vec<Result<Received, DecodeError>> {
+    payloads.iter().map(|p| Ok(Received::Frame(Bytes::from(p.clone())))).collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn frames_survive_any_chunking_through_the_decoder(
+        payloads in prop::collection::vec(payload(), 0..30),
+        sizes in chunks(),
+    ) {
+        let wire = encode_all(&payloads);
+        let mut decoder = FrameDecoder::new(8192);
+        let mut buf = BytesMut::new();
+        let mut out = Vec::new();
+        for piece in pieces(&wire, &sizes) {
+            buf.extend_from_slice(piece);
+            while let Some(received) = decoder.decode(&mut buf).unwrap() {
+                out.push(Ok(received));
+            }
+        }
+        prop_assert_eq!(decoder.decode_eof(&mut buf), Ok(Some(Received::Closed)));
+        prop_assert_eq!(out, frames_of(&payloads));
+    }
+
+    #[test]
+    fn frames_survive_any_chunking_through_the_inbox(
+        payloads in prop::collection::vec(payload(), 0..30),
+        sizes in chunks(),
+        read_chunk in 16usize..2048,
+        zero_frame in any::<bool>(),
+    ) {
+        let mut wire = encode_all(&payloads);
+        if zero_frame {
+            wire.extend_from_slice(&[0; HEADER_LEN]);
+        }
+        let config = Config::default().max_frame_len(8192).read_chunk(read_chunk);
+        let bound = 8192 + read_chunk + HEADER_LEN;
+        let mut inbox = Inbox::new(&config);
+        let mut out = Vec::new();
+        for piece in pieces(&wire, &sizes) {
+            feed(&mut inbox, piece, bound, &mut out);
+        }
+        inbox.handle_read(0);
+        drain(&mut inbox, bound, &mut out);
+        let mut expected = frames_of(&payloads);
+        expected.push(Ok(Received::Closed));
+        prop_assert_eq!(out, expected);
+        prop_assert_eq!(inbox.poll_frame(), Some(Ok(Received::Closed)));
+        prop_assert!(inbox.is_closed());
+    }
+
+    #[test]
+    fn any_bytes_keep_the_inbox_within_its_memory_bound(
+        wire in wire_with_noise(),
+        sizes in chunks(),
+        max_frame_len in 1usize..20_000,
+        read_chunk in 16usize..4096,
+        eof in any::<bool>(),
+    ) {
+        let config = Config::default().max_frame_len(max_frame_len).read_chunk(read_chunk);
+        let bound = max_frame_len + read_chunk + HEADER_LEN;
+        let mut inbox = Inbox::new(&config);
+        let mut out = Vec::new();
+        for piece in pieces(&wire, &sizes) {
+            feed(&mut inbox, piece, bound, &mut out);
+        }
+        if eof {
+            inbox.handle_read(0);
+            drain(&mut inbox, bound, &mut out);
+            prop_assert!(matches!(out.last(), Some(Ok(Received::Closed) | Err(_))), "EOF always ends it");
+        }
+
+        // What was delivered is exactly a prefix of the input, re-encoded.
+        let mut consumed = Vec::new();
+        for result in &out {
+            match result {
+                Ok(Received::Frame(payload)) => {
+                    prop_assert!(payload.len() <= max_frame_len);
+                    consumed.extend_from_slice(&(payload.len() as u32).to_be_bytes());
+                    consumed.extend_from_slice(payload);
+                }
+                Ok(Received::Closed) => {
+                    if consumed.len() < wire.len() {
+                        // A zero frame, unless the close is the end of the stream.
+                        consumed.extend_from_slice(&[0; HEADER_LEN]);
+                    }
+                }
+                Err(DecodeError::TooLarge { declared, max }) => {
+                    prop_assert_eq!(*max, max_frame_len);
+                    prop_assert!(*declared > max_frame_len);
+                    prop_assert_eq!(&wire[consumed.len()..consumed.len() + 4], &(*declared as u32).to_be_bytes());
+                }
+                Err(DecodeError::Truncated { expected, received }) => {
+                    prop_assert!(eof);
+                    prop_assert!(received < expected);
+                    prop_assert_eq!(consumed.len() + received, wire.len(), "the rest of the stream");
+                }
+            }
+        }
+        prop_assert!(consumed.len() <= wire.len());
+        prop_assert_eq!(&consumed[..], &wire[..consumed.len()]);
+
+        // A close or an error is final.
+        if let Some(last @ (Ok(Received::Closed) | Err(_))) = out.last() {
+            prop_assert_eq!(inbox.poll_frame(), Some(last.clone()));
+            prop_assert!(!inbox.wants_read());
+        }
+    }
+
+    #[test]
+    fn any_bytes_never_panic_the_decoder(
+        wire in wire_with_noise(),
+        sizes in chunks(),
+        max_frame_len in 0usize..20_000,
+    ) {
+        let mut decoder = FrameDecoder::new(max_frame_len);
+        let mut buf = BytesMut::new();
+        let mut failed = None;
+        for piece in pieces(&wire, &sizes) {
+            buf.extend_from_slice(piece);
+            loop {
+                match decoder.decode(&mut buf) {
+                    Ok(Some(Received::Frame(payload))) => prop_assert!(payload.len() <= max_frame_len),
+                    Ok(Some(Received::Closed)) | Ok(None) => break,
+                    Err(err) => {
+                        prop_assert_eq!(decoder.decode(&mut buf), Err(err), "errors repeat");
+                        failed = Some(err);
+                        break;
+                    }
+                }
+            }
+            if failed.is_some() {
+                break;
+            }
+        }
+        let _ = decoder.decode_eof(&mut buf);
+    }
+}
+
+/// Valid frames, zero frames, oversized headers and raw noise, concatenated.
+fn wire_with_noise() -> impl Strategy<Value = Vec<u8>> {
+    let segment = prop_oneof![
+        4 => payload().prop_map(|p| encode_all(&[p])),
+        1 => Just(vec![0u8; HEADER_LEN]),
+        1 => (20_000u32..=u32::MAX).prop_map(|len| len.to_be_bytes().to_vec()),
+        2 => prop::collection::vec(any::<u8>(), 0..64),
+    ];
+    prop::collection::vec(segment, 0..12).prop_map(|segments| segments.concat())
+}
