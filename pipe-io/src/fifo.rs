@@ -36,15 +36,26 @@ impl FifoDir {
             .tempdir()?;
         let in_path = dir.path().join(CHANNEL_IN_NAME);
         let out_path = dir.path().join(CHANNEL_OUT_NAME);
-        let mode = Mode::RUSR | Mode::WUSR;
-        rustix::fs::mkfifoat(rustix::fs::CWD, &in_path, mode)?;
-        rustix::fs::mkfifoat(rustix::fs::CWD, &out_path, mode)?;
+        make_fifo(&in_path)?;
+        make_fifo(&out_path)?;
         Ok(Self { dir, in_path, out_path })
     }
 
     /// Removes the directory now, reporting failure (dropping removes it silently).
     pub(crate) fn remove(self) -> io::Result<()> {
         self.dir.close()
+    }
+}
+
+/// Creates a FIFO at `path` that only its owner can read and write (mode 0600).
+fn make_fifo(path: &Path) -> io::Result<()> {
+    #[cfg(not(target_vendor = "apple"))]
+    return Ok(rustix::fs::mkfifoat(rustix::fs::CWD, path, Mode::RUSR | Mode::WUSR)?);
+    // rustix cannot create FIFOs on Apple platforms; nix wraps POSIX `mkfifo` there.
+    #[cfg(target_vendor = "apple")]
+    {
+        use nix::sys::stat::Mode as NixMode;
+        Ok(nix::unistd::mkfifo(path, NixMode::S_IRUSR | NixMode::S_IWUSR)?)
     }
 }
 
