@@ -321,3 +321,40 @@ fn an_io_failure_while_connecting_fails_at_once() {
     assert_eq!(pair.client.conn.poll_connect(), Some(Err(ConnectError::InvalidState { state: State::Failed })));
     assert_eq!(pair.client.conn.poll_action(), None);
 }
+
+#[test]
+fn an_abandoned_connect_starts_over_with_a_fresh_deadline() {
+    let mut pair = Pair::new(Transport::Tcp);
+    let start = pair.now;
+    pair.client.conn.connect(start, ms(100)).unwrap();
+    assert_eq!(pair.client.conn.poll_action(), Some(Action::Dial));
+    // The IO owner gave up on that dial without answering (a cancelled future), and connects
+    // again later: the dial is handed out again, with the new budget.
+    pair.advance(ms(60));
+    pair.client.conn.connect(pair.now, ms(100)).unwrap();
+    assert_eq!(pair.client.conn.poll_timeout(), Some(start + ms(160)));
+    pair.drive();
+    assert_eq!(pair.client.actions, [Action::Dial]);
+    assert!(pair.client.conn.poll_connect().is_some_and(|r| r.is_ok()));
+}
+
+#[test]
+fn an_established_connection_skips_the_rendezvous() {
+    let mut pair = Pair::new(Transport::Tcp);
+    for peer in [&mut pair.channel, &mut pair.client] {
+        let side = peer.conn.side();
+        peer.conn = crate::Connection::established(Transport::Tcp, side, Config::default());
+        peer.read_end_open = true;
+        peer.write_end_open = true;
+    }
+    assert!(pair.both_in(State::Open));
+    assert_eq!(pair.channel.conn.poll_timeout(), None);
+    pair.client.conn.send_slice(b"ping").unwrap();
+    pair.channel.conn.send_slice(b"pong").unwrap();
+    pair.client.conn.close();
+    pair.drive();
+    assert!(!pair.channel.actions.contains(&Action::StopListening), "no listener to stop");
+    assert_eq!(pair.channel.frames(), [b"ping"]);
+    assert_eq!(pair.client.conn.state(), State::Closed);
+    assert_eq!(pair.channel.received.last(), Some(&crate::Received::Closed));
+}
