@@ -5,4 +5,5 @@
 #![warn(missing_docs, missing_debug_implementations)]
 
 pub mod payload;
+pub mod peer;
 pub mod python;
