@@ -449,7 +449,11 @@ impl<R: Runtime, K> Pipe<R, K> {
             if !self.conn.is_send_ready() {
                 self.flush().await?;
             }
-            self.conn.send(frame)?;
+            if let Err(err) = self.conn.send(frame) {
+                // The messages before the invalid one are sent now, not with some later write.
+                self.flush().await?;
+                return Err(err.into());
+            }
         }
         self.flush().await
     }
