@@ -710,6 +710,19 @@ impl Connection {
         self.inbox.read_buf()
     }
 
+    /// Space for the next read that is not zeroed first (see [`Inbox::read_buf_uninit`]).
+    ///
+    /// ```
+    /// use bytes::BufMut;
+    /// use pipe_proto::{Config, Connection, Side, Transport};
+    /// let mut conn = Connection::new(Transport::Fifo, Side::Client, Config::default());
+    /// assert!(conn.read_buf_uninit().remaining_mut() > 0);
+    /// ```
+    #[inline]
+    pub fn read_buf_uninit(&mut self) -> bytes::buf::Limit<&mut bytes::BytesMut> {
+        self.inbox.read_buf_uninit()
+    }
+
     /// The queued bytes to write, as slices for one vectored write (see [`Outbox::io_slices`]).
     ///
     /// ```

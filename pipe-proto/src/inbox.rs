@@ -8,7 +8,8 @@
 //! header that lies about its length costs nothing). Short reads reuse what is left, so each byte
 //! of scratch is zeroed about once.
 
-use bytes::BytesMut;
+use bytes::buf::Limit;
+use bytes::{BufMut, BytesMut};
 
 use crate::config::Config;
 use crate::decoder::{FrameDecoder, Received};
@@ -73,12 +74,7 @@ impl Inbox {
     /// assert!(inbox.read_buf().len() >= 4096);
     /// ```
     pub fn read_buf(&mut self) -> &mut [u8] {
-        let mut want = self.read_chunk;
-        if let Some(frame_len) = self.decoder.frame_in_progress() {
-            // Grow with what arrived (doubling), never past what the frame still needs.
-            let remaining = frame_len.saturating_sub(self.filled);
-            want = want.max(remaining.min(self.filled));
-        }
+        let want = self.want();
         // Scratch space is zeroed when it is made. Make more only once less than half a chunk is
         // left (not after every short read), and keep what is left instead of zeroing it again.
         if (self.buf.len() - self.filled) * 2 < self.read_chunk {
@@ -92,8 +88,48 @@ impl Inbox {
         &mut self.buf[self.filled..]
     }
 
-    /// Reports that the last read put `n` bytes at the start of [`Inbox::read_buf`]; `0` means
-    /// the stream ended. `n` larger than the space given is clamped to it.
+    /// [`Inbox::read_buf`] for readers that fill uninitialized memory themselves, such as tokio's
+    /// `AsyncReadExt::read_buf`: what is appended through the returned [`BufMut`] lands after the
+    /// bytes received, in space that is not zeroed first, which saves a `memset` per read. At most
+    /// [`BufMut::remaining_mut`] bytes fit; report the count with [`Inbox::handle_read`] as usual.
+    ///
+    /// ```
+    /// use bytes::BufMut;
+    /// use pipe_proto::{Config, Inbox, Received};
+    ///
+    /// let mut inbox = Inbox::new(&Config::default().read_chunk(4096));
+    /// let mut space = inbox.read_buf_uninit();
+    /// assert_eq!(space.remaining_mut(), 4096);
+    /// space.put_slice(&[0, 0, 0, 2, b'o', b'k']); // what a read from the OS would do
+    /// inbox.handle_read(6);
+    /// assert_eq!(inbox.poll_frame(), Some(Ok(Received::Frame("ok".into()))));
+    /// ```
+    pub fn read_buf_uninit(&mut self) -> Limit<&mut BytesMut> {
+        let want = self.want();
+        self.buf.truncate(self.filled);
+        // As in `read_buf`: make room only once less than half a chunk is left.
+        if (self.buf.capacity() - self.filled) * 2 < self.read_chunk {
+            self.buf.reserve(want);
+        }
+        let room = (self.buf.capacity() - self.filled).min(want);
+        (&mut self.buf).limit(room)
+    }
+
+    /// How much room the next read gets: one chunk, or inside a large frame, as much as the part
+    /// of it already received (doubling), never past what the frame still needs.
+    fn want(&self) -> usize {
+        match self.decoder.frame_in_progress() {
+            Some(frame_len) => {
+                let remaining = frame_len.saturating_sub(self.filled);
+                self.read_chunk.max(remaining.min(self.filled))
+            }
+            None => self.read_chunk,
+        }
+    }
+
+    /// Reports that the last read put `n` bytes at the start of [`Inbox::read_buf`] (or appended
+    /// them through [`Inbox::read_buf_uninit`]); `0` means the stream ended. `n` larger than the
+    /// space given is clamped to it.
     ///
     /// ```
     /// let mut inbox = pipe_proto::Inbox::new(&pipe_proto::Config::default());

@@ -1,14 +1,14 @@
 //! Properties of the codec, over generated inputs:
 //!
 //! 1. Any sequence of non-empty frames, encoded, then fed in any chunking, decodes to the same
-//!    frames, through [`FrameDecoder`] and through [`Inbox`], and the end of the stream after the
-//!    last frame is a clean close.
+//!    frames, through [`FrameDecoder`] and through [`Inbox`] (reading into `read_buf` or through
+//!    `read_buf_uninit`, mixed), and the end of the stream after the last frame is a clean close.
 //! 2. Any bytes at all, in any chunking, never make the decoder or the inbox panic; the inbox
 //!    never holds more than `max_frame_len + read_chunk + 4` bytes (checked after every step);
 //!    the frames it delivers re-encode to exactly the bytes it consumed; and once it reports a
 //!    close or an error, it reports the same thing forever.
 
-use bytes::{Bytes, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 use pipe_proto::{encode_into, Config, DecodeError, FrameDecoder, Inbox, Received, HEADER_LEN};
 use proptest::prelude::*;
 
@@ -46,14 +46,29 @@ fn pieces<'a>(wire: &'a [u8], sizes: &'a [usize]) -> impl Iterator<Item = &'a [u
     })
 }
 
-/// Feeds `piece` to `inbox` through as many reads as its read buffer needs, taking every frame
-/// after each read (the documented protocol), and checks the memory bound after each step.
-fn feed(inbox: &mut Inbox, piece: &[u8], bound: usize, out: &mut Vec<Result<Received, DecodeError>>) {
+/// Feeds `piece` to `inbox` through as many reads as its read buffer needs (into `read_buf` or
+/// through `read_buf_uninit`, as `uninit` says, cycled), taking every frame after each read (the
+/// documented protocol), and checks the memory bound after each step.
+fn feed(
+    inbox: &mut Inbox,
+    piece: &[u8],
+    uninit: &mut impl Iterator<Item = bool>,
+    bound: usize,
+    out: &mut Vec<Result<Received, DecodeError>>,
+) {
     let mut rest = piece;
     while !rest.is_empty() {
-        let space = inbox.read_buf();
-        let n = space.len().min(rest.len());
-        space[..n].copy_from_slice(&rest[..n]);
+        let n = if uninit.next().unwrap() {
+            let mut space = inbox.read_buf_uninit();
+            let n = space.remaining_mut().min(rest.len());
+            space.put_slice(&rest[..n]);
+            n
+        } else {
+            let space = inbox.read_buf();
+            let n = space.len().min(rest.len());
+            space[..n].copy_from_slice(&rest[..n]);
+            n
+        };
         assert!(inbox.buffered_len() <= bound, "{} > {bound} before a read", inbox.buffered_len());
         inbox.handle_read(n);
         rest = &rest[n..];
@@ -109,6 +124,7 @@ proptest! {
         sizes in chunks(),
         read_chunk in 16usize..2048,
         zero_frame in any::<bool>(),
+        uninit in prop::collection::vec(any::<bool>(), 1..8),
     ) {
         let mut wire = encode_all(&payloads);
         if zero_frame {
@@ -118,8 +134,9 @@ proptest! {
         let bound = 8192 + read_chunk + HEADER_LEN;
         let mut inbox = Inbox::new(&config);
         let mut out = Vec::new();
+        let mut uninit = uninit.iter().copied().cycle();
         for piece in pieces(&wire, &sizes) {
-            feed(&mut inbox, piece, bound, &mut out);
+            feed(&mut inbox, piece, &mut uninit, bound, &mut out);
         }
         inbox.handle_read(0);
         drain(&mut inbox, bound, &mut out);
@@ -137,13 +154,15 @@ proptest! {
         max_frame_len in 1usize..20_000,
         read_chunk in 16usize..4096,
         eof in any::<bool>(),
+        uninit in prop::collection::vec(any::<bool>(), 1..8),
     ) {
         let config = Config::default().max_frame_len(max_frame_len).read_chunk(read_chunk);
         let bound = max_frame_len + read_chunk + HEADER_LEN;
         let mut inbox = Inbox::new(&config);
         let mut out = Vec::new();
+        let mut uninit = uninit.iter().copied().cycle();
         for piece in pieces(&wire, &sizes) {
-            feed(&mut inbox, piece, bound, &mut out);
+            feed(&mut inbox, piece, &mut uninit, bound, &mut out);
         }
         if eof {
             inbox.handle_read(0);

@@ -28,6 +28,21 @@ fn every_chunk_size_delivers_the_same_frames() {
 }
 
 #[test]
+fn every_chunk_size_delivers_the_same_frames_through_uninitialized_reads() {
+    let payloads = sample_payloads();
+    let refs: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
+    let wire = encoded(&refs);
+    for chunk in 1..=wire.len() {
+        let mut pair = Pair::connected(Transport::Fifo);
+        pair.client.uninit_reads = true;
+        pair.client.max_read = chunk;
+        pair.client.inbound.extend(&wire);
+        pair.drive();
+        assert_eq!(pair.client.frames(), payloads, "chunk {chunk}");
+    }
+}
+
+#[test]
 fn every_chunk_size_through_the_decoder_alone_delivers_the_same_frames() {
     let payloads = sample_payloads();
     let refs: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();

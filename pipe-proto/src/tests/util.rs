@@ -9,6 +9,8 @@ use std::collections::VecDeque;
 use std::io::IoSlice;
 use std::time::{Duration, Instant};
 
+use bytes::BufMut;
+
 use crate::{Action, Config, Connection, Event, Received, RecvError, Side, State, Transport};
 
 /// A connection plus what the OS and the wire look like from its side.
@@ -25,6 +27,8 @@ pub(super) struct Peer {
     pub(super) max_read: usize,
     /// This end does not read (its application is busy): the other end's writes fill `capacity`.
     pub(super) reads_paused: bool,
+    /// Reads go through `read_buf_uninit` (as tokio's `read_buf` would) instead of `read_buf`.
+    pub(super) uninit_reads: bool,
     /// Every byte this end wrote, in order.
     pub(super) wire: Vec<u8>,
     /// The byte count of every write call this end made.
@@ -60,6 +64,7 @@ impl Peer {
             max_write: usize::MAX,
             max_read: usize::MAX,
             reads_paused: false,
+            uninit_reads: false,
             wire: Vec::new(),
             writes: Vec::new(),
             actions: Vec::new(),
@@ -192,6 +197,14 @@ impl Peer {
     /// Copies up to `max_read` inbound bytes into the connection's read buffer.
     fn read_into_buf(&mut self) -> usize {
         let limit = self.max_read;
+        if self.uninit_reads {
+            let mut space = self.conn.read_buf_uninit();
+            let n = space.remaining_mut().min(limit).min(self.inbound.len());
+            for byte in self.inbound.drain(..n) {
+                space.put_u8(byte);
+            }
+            return n;
+        }
         let buf = self.conn.read_buf();
         let n = buf.len().min(limit).min(self.inbound.len());
         for (slot, byte) in buf[..n].iter_mut().zip(self.inbound.drain(..n)) {
