@@ -5,7 +5,8 @@
 //! - `decode/<size>`: a buffer holding many frames, all decoded. `FrameDecoder` and tokio-util's
 //!   `Decoder::decode` work on a filled `BytesMut`; `Inbox` and `tokio-util read+decode` also
 //!   take the bytes in 64 KiB reads (a copy into the read buffer, as from a socket) first; for
-//!   64-byte frames also one frame per read, as when messages trickle in.
+//!   64-byte frames also one frame per read, as when messages trickle in. `Inbox read_buf_uninit`
+//!   appends through `Inbox::read_buf_uninit` instead (no zeroing), as a tokio reader can.
 //! - `encode/<size>`: `FrameHeader` plus the two slices of a vectored write (no payload copy),
 //!   `encode_into` (one copy into a `BytesMut`), `Outbox` (queue, slices, written), and
 //!   tokio-util's `Encoder::encode` into a `BytesMut`.
@@ -15,7 +16,7 @@
 use std::hint::black_box;
 use std::io::IoSlice;
 
-use bytes::{Bytes, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use pipe_proto::{
     encode_into, Config, FrameDecoder, FrameHeader, Inbox, Outbox, Received, Transport, DEFAULT_MAX_FRAME_LEN,
@@ -109,6 +110,31 @@ fn decode(c: &mut Criterion) {
                             let space = inbox.read_buf();
                             let n = space.len().min(read_size).min(wire.len() - offset);
                             space[..n].copy_from_slice(&wire[offset..offset + n]);
+                            offset += n;
+                            inbox.handle_read(n);
+                            while let Some(received) = inbox.poll_frame() {
+                                black_box(received.unwrap());
+                                count += 1;
+                            }
+                        }
+                        assert_eq!(count, frames);
+                        inbox
+                    },
+                    BatchSize::LargeInput,
+                )
+            });
+
+            group.bench_function(format!("pipe-proto Inbox read_buf_uninit+decode{suffix}"), |b| {
+                let config = Config::default().read_chunk(READ_CHUNK);
+                b.iter_batched(
+                    || Inbox::new(&config),
+                    |mut inbox| {
+                        let mut count = 0;
+                        let mut offset = 0;
+                        while offset < wire.len() {
+                            let mut space = inbox.read_buf_uninit();
+                            let n = space.remaining_mut().min(read_size).min(wire.len() - offset);
+                            space.put_slice(&wire[offset..offset + n]);
                             offset += n;
                             inbox.handle_read(n);
                             while let Some(received) = inbox.poll_frame() {
