@@ -5,13 +5,13 @@
 //! re-encoded, are exactly the bytes consumed from the front of the input; no frame is longer
 //! than the maximum; and once a close or an error is reported, it is reported again.
 //!
-//! Input: 8 bytes of parameters (maximum frame length, read chunk, four chunk sizes cycled over
-//! the input, end of stream or not), then the bytes on the wire.
+//! Input: 9 bytes of parameters (maximum frame length, read chunk, four chunk sizes cycled over
+//! the input, end of stream or not, which reads skip zeroing), then the bytes on the wire.
 
 #![no_main]
 
 use arbitrary::{Arbitrary, Unstructured};
-use bytes::BytesMut;
+use bytes::{BufMut, BytesMut};
 use libfuzzer_sys::fuzz_target;
 use pipe_proto::{Config, DecodeError, FrameDecoder, Inbox, Received, HEADER_LEN};
 
@@ -21,6 +21,8 @@ struct Params {
     read_chunk: u8,
     chunks: [u8; 4],
     eof: bool,
+    /// Bit i: read i (cycled over 8) goes through `read_buf_uninit` instead of `read_buf`.
+    uninit_reads: u8,
 }
 
 type Delivered = Vec<Result<Received, DecodeError>>;
@@ -108,13 +110,23 @@ fn through_inbox(wire: &[u8], params: &Params, max_frame_len: usize, read_chunk:
         }
         false
     };
+    let mut reads = 0u32;
     for piece in pieces(wire, params) {
         let mut rest = piece;
         while !rest.is_empty() {
-            let space = inbox.read_buf();
-            assert!(!space.is_empty());
-            let n = space.len().min(rest.len());
-            space[..n].copy_from_slice(&rest[..n]);
+            let n = if params.uninit_reads & (1 << (reads % 8)) != 0 {
+                let mut space = inbox.read_buf_uninit();
+                let n = space.remaining_mut().min(rest.len());
+                space.put_slice(&rest[..n]);
+                n
+            } else {
+                let space = inbox.read_buf();
+                let n = space.len().min(rest.len());
+                space[..n].copy_from_slice(&rest[..n]);
+                n
+            };
+            assert!(n > 0, "no room to read into");
+            reads += 1;
             check(&inbox, "before a read");
             inbox.handle_read(n);
             check(&inbox, "after a read");
