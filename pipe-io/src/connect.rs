@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 use futures_util::future::{select, Either};
 use pipe_proto::{Action, Event};
 
+#[cfg(unix)]
+use crate::ends::FifoReadEnd;
 use crate::ends::{ReadEnd, WriteEnd};
 use crate::error::Error;
 #[cfg(unix)]
@@ -155,7 +157,7 @@ impl<R: Runtime, K> Pipe<R, K> {
     fn install_ends(&mut self) -> Result<(), Error> {
         #[cfg(unix)]
         if let (Some(read), Some(write)) = (self.fifo_read.take(), self.fifo_write.take()) {
-            self.read_end = Some(ReadEnd::Fifo(R::fifo_reader(read)?));
+            self.read_end = Some(ReadEnd::Fifo(FifoReadEnd::new(read, self.config.get_fifo_hangup_probe())?));
             self.write_end = Some(WriteEnd::Fifo(R::fifo_writer(write)?));
             return Ok(());
         }

@@ -1,4 +1,5 @@
-//! Per-connection settings: limits, buffer sizes and the connect retry schedule.
+//! Per-connection settings: limits, buffer sizes, the connect retry schedule and the FIFO
+//! hangup probe.
 
 use std::time::Duration;
 
@@ -36,11 +37,20 @@ pub struct Config {
     pub(crate) coalesce_limit: usize,
     pub(crate) first_retry_delay: Duration,
     pub(crate) max_retry_delay: Duration,
+    pub(crate) fifo_hangup_probe: Option<Duration>,
 }
+
+/// Default interval of the FIFO hangup probe: 1 s. See [`Config::fifo_hangup_probe`].
+///
+/// ```
+/// assert_eq!(pipe_proto::DEFAULT_FIFO_HANGUP_PROBE, std::time::Duration::from_secs(1));
+/// ```
+pub const DEFAULT_FIFO_HANGUP_PROBE: Duration = Duration::from_secs(1);
 
 impl Default for Config {
     /// 16 MiB frames, a 128 KiB transmit high-water mark, 64 KiB reads, payloads up to 1 KiB
-    /// coalesced, connect retries from 1 ms doubling up to 50 ms.
+    /// coalesced, connect retries from 1 ms doubling up to 50 ms, a FIFO hangup probe every
+    /// second.
     ///
     /// ```
     /// let config = pipe_proto::Config::default();
@@ -54,6 +64,7 @@ impl Default for Config {
             coalesce_limit: 1024,
             first_retry_delay: Duration::from_millis(1),
             max_retry_delay: Duration::from_millis(50),
+            fifo_hangup_probe: Some(DEFAULT_FIFO_HANGUP_PROBE),
         }
     }
 }
@@ -124,6 +135,30 @@ impl Config {
         self
     }
 
+    /// How often a FIFO reader that is waiting for data checks whether the peer's write end is
+    /// still open; `None` turns the check off. TCP does not use it.
+    ///
+    /// A FIFO reads as end-of-file once its last writer is gone, but on macOS (and iOS) neither
+    /// kqueue nor poll ever reports that moment to a reader that is already waiting: only new
+    /// data wakes it. A peer that dies without sending the zero-length close frame would leave
+    /// such a reader waiting forever. With the probe, the IO layer tries one non-blocking read
+    /// whenever the reader has waited this long, so the reader sees the peer's end (a close, or
+    /// a truncated frame) within one interval. On Linux the OS reports the hangup at once and the
+    /// probe only costs one timer and one read per interval while the reader waits.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let config = pipe_proto::Config::default().fifo_hangup_probe(Some(Duration::from_millis(100)));
+    /// assert_eq!(config.get_fifo_hangup_probe(), Some(Duration::from_millis(100)));
+    /// let at_least_1_ms = config.fifo_hangup_probe(Some(Duration::ZERO));
+    /// assert_eq!(at_least_1_ms.get_fifo_hangup_probe(), Some(Duration::from_millis(1)));
+    /// ```
+    pub fn fifo_hangup_probe(mut self, interval: Option<Duration>) -> Self {
+        self.fifo_hangup_probe = interval.map(|every| every.max(Duration::from_millis(1)));
+        self
+    }
+
     /// See [`Config::max_frame_len`].
     ///
     /// ```
@@ -168,5 +203,16 @@ impl Config {
     /// ```
     pub fn get_retry_delays(&self) -> (Duration, Duration) {
         (self.first_retry_delay, self.max_retry_delay)
+    }
+
+    /// See [`Config::fifo_hangup_probe`].
+    ///
+    /// ```
+    /// let config = pipe_proto::Config::default();
+    /// assert_eq!(config.get_fifo_hangup_probe(), Some(pipe_proto::DEFAULT_FIFO_HANGUP_PROBE));
+    /// assert_eq!(config.fifo_hangup_probe(None).get_fifo_hangup_probe(), None);
+    /// ```
+    pub fn get_fifo_hangup_probe(&self) -> Option<Duration> {
+        self.fifo_hangup_probe
     }
 }

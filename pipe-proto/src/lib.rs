@@ -125,7 +125,7 @@ mod inbox;
 mod outbox;
 mod retry;
 
-pub use config::{Config, DEFAULT_MAX_FRAME_LEN};
+pub use config::{Config, DEFAULT_FIFO_HANGUP_PROBE, DEFAULT_MAX_FRAME_LEN};
 pub use connection::{Action, Connection, Event, Failure, Side, State, Transport};
 pub use decoder::{FrameDecoder, Received};
 pub use error::{ConnectError, DecodeError, EncodeError, RecvError, SendError};
