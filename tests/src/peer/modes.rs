@@ -7,7 +7,9 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::future::{join, try_join};
 use futures_util::SinkExt;
-use pipe_io::{Config, Error, Fifo, Pipe, PipeReader, Portable, Runtime, Tcp};
+#[cfg(unix)]
+use pipe_io::Fifo;
+use pipe_io::{Config, Error, Pipe, PipeReader, Portable, Runtime, Tcp};
 
 use super::cli::{Args, Mode, Role, TransportName};
 use super::exec::{sleep, timeout};
@@ -85,7 +87,10 @@ async fn connect<R: Runtime>(args: &Args) -> Result<Pipe<R, Portable>, Failure> 
 
 fn new_channel<R: Runtime>(transport: TransportName, config: Config) -> Result<Pipe<R, Portable>, Error> {
     match transport {
+        #[cfg(unix)]
         TransportName::Fifo => Pipe::<R, Fifo>::with_config(config).map(Into::into),
+        #[cfg(not(unix))]
+        TransportName::Fifo => Err(fifo_unsupported()),
         TransportName::Tcp => Pipe::<R, Tcp>::with_config(config).map(Into::into),
     }
 }
@@ -97,9 +102,18 @@ fn new_client<R: Runtime>(
     config: Config,
 ) -> Result<Pipe<R, Portable>, Error> {
     match transport {
+        #[cfg(unix)]
         TransportName::Fifo => Pipe::<R, Fifo>::client_with_config(in_path, out_path, config).map(Into::into),
+        #[cfg(not(unix))]
+        TransportName::Fifo => Err(fifo_unsupported()),
         TransportName::Tcp => Pipe::<R, Tcp>::client_with_config(in_path, out_path, config).map(Into::into),
     }
+}
+
+/// FIFOs exist on Unix only.
+#[cfg(not(unix))]
+fn fifo_unsupported() -> Error {
+    Error::Io(std::io::Error::new(std::io::ErrorKind::Unsupported, "FIFOs exist on Unix only"))
 }
 
 /// Awaits `work` for at most `limit`; [`Failure::Timeout`] naming `what` otherwise.
