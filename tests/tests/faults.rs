@@ -5,7 +5,8 @@
 //! Where a test needs to look at our pipe's errors directly, this test process is one end (on
 //! tokio or smol) and a `pipe-peer` process the other; otherwise both ends are `pipe-peer`
 //! processes and the test reads their lines. Every test has a hard time limit, and every child
-//! process is killed when its handle is dropped.
+//! process is killed when its handle is dropped. Unix only: most faults involve FIFOs.
+#![cfg(unix)]
 
 mod common;
 
