@@ -7,3 +7,4 @@
 pub mod payload;
 pub mod peer;
 pub mod python;
+pub mod scenarios;

@@ -1,0 +1,113 @@
+//! Cancel safety: reads and writes abandoned by a timeout at any point lose, duplicate or reorder
+//! nothing.
+
+use std::time::Duration;
+
+use futures_util::future::join;
+use pipe_io::Runtime;
+
+use super::support::{connected, sleep, timeout, Frames, Jitter, Kind};
+
+/// How many frames each scenario sends.
+const FRAMES: usize = 3_000;
+
+/// The size of frame `k`: mostly small, every 13th just over the pipe buffer, every 97th over a
+/// MiB (many reads each).
+fn size_of(k: usize) -> usize {
+    if k % 97 == 0 {
+        (1 << 20) + 3 + k
+    } else if k % 13 == 0 {
+        65_537
+    } else if k % 5 == 0 {
+        4_096 + k % 100
+    } else {
+        1 + k % 300
+    }
+}
+
+/// The largest [`size_of`].
+fn largest() -> usize {
+    (0..FRAMES).map(size_of).max().unwrap()
+}
+
+/// A timeout between 1 µs and 2 ms.
+fn short(jitter: &mut Jitter) -> Duration {
+    Duration::from_micros(1 + jitter.below(2_000))
+}
+
+/// The client writes thousands of frames of mixed sizes, pausing now and then (longer than any
+/// read timeout, so that reads do time out); the channel wraps every read in a timeout of a few
+/// µs to 2 ms and simply reads again when it fires. Every frame arrives once, intact and in
+/// order, then the close; and reads were indeed cancelled along the way.
+pub async fn reads_cancelled_by_timeouts_lose_nothing<R: Runtime, K: Kind>() {
+    let (mut channel, mut client) = connected::<R, K>().await;
+    let frames = Frames::new(largest());
+    let writer = async {
+        for k in 0..FRAMES {
+            client.write_bytes(frames.frame(k, size_of(k))).await.unwrap_or_else(|err| panic!("write {k}: {err}"));
+            if k % 25 == 0 {
+                sleep::<R>(Duration::from_millis(3)).await;
+            }
+        }
+        client.close().await.expect("close the writer");
+    };
+    let reader = async {
+        let mut jitter = Jitter::new(0x5eed);
+        let (mut k, mut cancelled) = (0, 0);
+        loop {
+            let Some(result) = timeout::<R, _>(short(&mut jitter), channel.read()).await else {
+                cancelled += 1;
+                continue;
+            };
+            match result.unwrap_or_else(|err| panic!("read after frame {k}, {cancelled} cancelled reads: {err}")) {
+                Some(frame) => {
+                    assert!(k < FRAMES, "a frame beyond the {FRAMES} sent arrived");
+                    assert!(frame == frames.frame(k, size_of(k)), "frame {k} is lost, duplicated or corrupted");
+                    k += 1;
+                }
+                None => break,
+            }
+        }
+        assert_eq!(k, FRAMES, "frames received before the close");
+        cancelled
+    };
+    let ((), cancelled) = join(writer, reader).await;
+    assert!(cancelled > 0, "no read was cancelled: the scenario tested nothing");
+}
+
+/// The client wraps every write in a timeout of a few µs to 2 ms and, when it fires, goes on with
+/// the next message without repeating the cancelled one (its message was queued when the write
+/// was first polled, and goes out with the next write or flush). The channel pauses now and then,
+/// long enough for the writer to fill the pipe or socket buffers, so that writes do time out. It
+/// receives every frame exactly once, intact and in order.
+pub async fn writes_cancelled_by_timeouts_are_sent_once<R: Runtime, K: Kind>() {
+    let (mut channel, mut client) = connected::<R, K>().await;
+    let frames = Frames::new(largest());
+    let writer = async {
+        let mut jitter = Jitter::new(0xc0ffee);
+        let mut cancelled = 0;
+        for k in 0..FRAMES {
+            match timeout::<R, _>(short(&mut jitter), client.write_bytes(frames.frame(k, size_of(k)))).await {
+                Some(result) => result.unwrap_or_else(|err| panic!("write {k}: {err}")),
+                None => cancelled += 1,
+            }
+        }
+        client.flush().await.expect("flush what cancelled writes queued");
+        client.close().await.expect("close the writer");
+        cancelled
+    };
+    let reader = async {
+        let mut k = 0;
+        while let Some(frame) = channel.read().await.unwrap_or_else(|err| panic!("read after frame {k}: {err}")) {
+            assert!(k < FRAMES, "a frame beyond the {FRAMES} sent arrived");
+            assert!(frame == frames.frame(k, size_of(k)), "frame {k} is lost, duplicated or corrupted");
+            k += 1;
+            if k % 100 == 0 {
+                sleep::<R>(Duration::from_millis(20)).await;
+            }
+        }
+        assert_eq!(k, FRAMES, "frames received before the close");
+    };
+    let (cancelled, ()) = join(writer, reader).await;
+    assert!(cancelled > 0, "no write was cancelled: the scenario tested nothing");
+}

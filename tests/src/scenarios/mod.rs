@@ -1,0 +1,200 @@
+//! The behaviour every runtime must show, written once as runtime-generic async functions and run
+//! under each runtime by [`behaviour_tests!`](crate::behaviour_tests).
+//!
+//! A scenario is a `pub async fn name<R: pipe_io::Runtime, ...>()` that panics when the behaviour
+//! is wrong. Scenarios that apply to both transports also take a [`Kind`] ([`Fifo`] or [`Tcp`]).
+//! They use only `pipe-io`'s API, `futures-util` for concurrency and [`Runtime::sleep_until`] for
+//! time, so they run unchanged on tokio, smol and async-std; each adapter crate's
+//! `tests/behaviour.rs` is one macro call:
+//!
+//! ```ignore
+//! pipe_tests::behaviour_tests!(pipe_smol::AsyncIo, smol::block_on);
+//! ```
+//!
+//! Every generated test is bounded by [`SCENARIO_LIMIT`]: a hang fails the test instead of
+//! stalling the run. Scenarios that count the process's file descriptors run alone (they take
+//! a lock the others share), since the tests of one binary run on parallel threads.
+//!
+//! | module | behaviour |
+//! |---|---|
+//! | [`echo`] | every boundary size arrives intact, both ways at once; oversized and empty messages are refused before sending |
+//! | [`close`] | what each side sees and may do after a close; the FIFO directory is removed by close and by drop |
+//! | [`connect`] | connect timeouts within bounds and without leaks; impossible rendezvous fail at once |
+//! | [`security`] | owner-only FIFOs; a loopback-only, single-peer TCP listener |
+//! | [`flow`] | a slow reader under a fast writer loses nothing |
+//! | [`cancel`] | reads and writes cancelled by timeouts lose, duplicate or reorder nothing |
+//! | [`batch`] | batches, `Sink::feed` then `flush`, concurrent split halves, half-close |
+//! | [`cycles`] | a thousand pipes leave no directory and no file descriptor behind |
+//! | [`hangup`] | a peer dropped mid-stream: end of stream or truncation for the reader, an IO error for the writer |
+//!
+//! [`Runtime::sleep_until`]: pipe_io::Runtime::sleep_until
+
+pub mod batch;
+pub mod cancel;
+pub mod close;
+pub mod connect;
+pub mod cycles;
+pub mod echo;
+pub mod flow;
+pub mod hangup;
+pub mod security;
+mod support;
+
+#[cfg(unix)]
+pub use pipe_io::Fifo;
+pub use pipe_io::Tcp;
+pub use support::{
+    connected, connected_with, exclusive, shared, timeout, within, Frames, Jitter, Kind, CONNECT_TIMEOUT,
+    SCENARIO_LIMIT,
+};
+
+/// Generates one `#[test]` per scenario for a runtime: `behaviour_tests!(Runtime, block_on)`,
+/// where `Runtime` implements [`pipe_io::Runtime`] and `block_on` is an expression that, called
+/// with a future, runs it to completion on that runtime's executor (a function such as
+/// `smol::block_on`, or a closure that builds a runtime and blocks on the future).
+///
+/// The test names are specifications; the FIFO ones exist on Unix only.
+#[macro_export]
+macro_rules! behaviour_tests {
+    ($runtime:ty, $block_on:expr $(,)?) => {
+        $crate::behaviour_tests! { @tests $runtime, $block_on;
+            // echo
+            #[cfg(unix)]
+            fifo_echo_of_every_boundary_size_arrives_intact: shared echo::boundary_sizes_echo<Fifo>;
+            tcp_echo_of_every_boundary_size_arrives_intact: shared echo::boundary_sizes_echo<Tcp>;
+            #[cfg(unix)]
+            fifo_every_boundary_size_crosses_both_ways_at_once_intact:
+                shared echo::boundary_sizes_both_ways_at_once<Fifo>;
+            tcp_every_boundary_size_crosses_both_ways_at_once_intact:
+                shared echo::boundary_sizes_both_ways_at_once<Tcp>;
+            #[cfg(unix)]
+            fifo_oversized_and_empty_frames_are_refused_before_sending_and_the_pipe_stays_usable:
+                shared echo::oversized_and_empty_frames_are_refused<Fifo>;
+            tcp_oversized_and_empty_frames_are_refused_before_sending_and_the_pipe_stays_usable:
+                shared echo::oversized_and_empty_frames_are_refused<Tcp>;
+            #[cfg(unix)]
+            fifo_write_batch_stopped_by_an_invalid_frame_still_sends_the_frames_before_it:
+                shared echo::batch_with_an_invalid_frame_sends_the_ones_before<Fifo>;
+            tcp_write_batch_stopped_by_an_invalid_frame_still_sends_the_frames_before_it:
+                shared echo::batch_with_an_invalid_frame_sends_the_ones_before<Tcp>;
+            // close
+            #[cfg(unix)]
+            fifo_channel_close_reads_as_end_of_stream_forever_and_ends_use_of_both_sides:
+                shared close::channel_close<Fifo>;
+            tcp_channel_close_reads_as_end_of_stream_forever_and_ends_use_of_both_sides:
+                shared close::channel_close<Tcp>;
+            #[cfg(unix)]
+            fifo_client_close_reads_as_end_of_stream_forever_and_ends_use_of_both_sides:
+                shared close::client_close<Fifo>;
+            tcp_client_close_reads_as_end_of_stream_forever_and_ends_use_of_both_sides:
+                shared close::client_close<Tcp>;
+            #[cfg(unix)]
+            fifo_write_to_a_peer_that_closed_unread_fails_at_once_with_epipe:
+                shared close::write_to_a_closed_peer_fails<Fifo>;
+            tcp_write_to_a_peer_that_closed_unread_is_accepted_once_then_fails_with_epipe:
+                shared close::write_to_a_closed_peer_fails<Tcp>;
+            #[cfg(unix)]
+            fifo_directory_is_removed_by_close_and_by_drop_without_close:
+                shared close::fifo_directory_is_removed_by_close_and_by_drop;
+            // connect
+            #[cfg(unix)]
+            fifo_channel_without_a_peer_times_out_in_bounds_leaks_no_fd_and_a_fresh_pipe_connects:
+                exclusive connect::channel_without_a_peer_times_out<Fifo>;
+            tcp_channel_without_a_peer_times_out_in_bounds_leaks_no_fd_and_a_fresh_pipe_connects:
+                exclusive connect::channel_without_a_peer_times_out<Tcp>;
+            #[cfg(unix)]
+            fifo_client_without_a_connecting_channel_times_out_in_bounds_and_leaks_no_fd:
+                exclusive connect::fifo_client_without_a_connecting_channel_times_out;
+            tcp_client_to_a_port_nobody_listens_on_times_out_in_bounds_and_leaks_no_fd:
+                exclusive connect::tcp_client_to_a_closed_port_times_out;
+            #[cfg(unix)]
+            fifo_client_on_missing_paths_fails_at_once_with_not_found:
+                shared connect::fifo_client_on_missing_paths_fails_at_once;
+            #[cfg(unix)]
+            fifo_client_on_a_regular_file_is_refused_as_not_a_fifo:
+                shared connect::fifo_client_on_a_regular_file_is_refused;
+            // security
+            #[cfg(unix)]
+            fifo_rendezvous_directory_is_0700_and_its_fifos_0600_all_ours:
+                shared security::fifo_rendezvous_is_private_to_the_owner;
+            tcp_channel_listens_on_loopback_only_and_refuses_a_second_peer:
+                shared security::tcp_channel_is_loopback_only_and_single_peer;
+            // flow
+            #[cfg(unix)]
+            fifo_slow_reader_under_a_fast_writer_loses_no_data: shared flow::slow_reader_loses_nothing<Fifo>;
+            tcp_slow_reader_under_a_fast_writer_loses_no_data: shared flow::slow_reader_loses_nothing<Tcp>;
+            // cancel
+            #[cfg(unix)]
+            fifo_reads_cancelled_by_short_timeouts_lose_duplicate_or_reorder_nothing:
+                shared cancel::reads_cancelled_by_timeouts_lose_nothing<Fifo>;
+            tcp_reads_cancelled_by_short_timeouts_lose_duplicate_or_reorder_nothing:
+                shared cancel::reads_cancelled_by_timeouts_lose_nothing<Tcp>;
+            #[cfg(unix)]
+            fifo_writes_cancelled_by_short_timeouts_are_sent_exactly_once_in_order:
+                shared cancel::writes_cancelled_by_timeouts_are_sent_once<Fifo>;
+            tcp_writes_cancelled_by_short_timeouts_are_sent_exactly_once_in_order:
+                shared cancel::writes_cancelled_by_timeouts_are_sent_once<Tcp>;
+            // batch
+            #[cfg(unix)]
+            fifo_write_batch_delivers_every_frame_in_order: shared batch::write_batch_delivers_all_in_order<Fifo>;
+            tcp_write_batch_delivers_every_frame_in_order: shared batch::write_batch_delivers_all_in_order<Tcp>;
+            #[cfg(unix)]
+            fifo_sink_feed_then_flush_delivers_every_frame_in_order:
+                shared batch::sink_feed_then_flush_delivers_all_in_order<Fifo>;
+            tcp_sink_feed_then_flush_delivers_every_frame_in_order:
+                shared batch::sink_feed_then_flush_delivers_all_in_order<Tcp>;
+            #[cfg(unix)]
+            fifo_split_halves_in_concurrent_futures_carry_both_directions:
+                shared batch::split_halves_work_concurrently<Fifo>;
+            tcp_split_halves_in_concurrent_futures_carry_both_directions:
+                shared batch::split_halves_work_concurrently<Tcp>;
+            #[cfg(unix)]
+            fifo_split_writer_close_half_closes_while_the_reader_keeps_receiving:
+                shared batch::writer_close_half_closes<Fifo>;
+            tcp_split_writer_close_half_closes_while_the_reader_keeps_receiving:
+                shared batch::writer_close_half_closes<Tcp>;
+            // cycles
+            #[cfg(unix)]
+            fifo_a_thousand_open_connect_close_cycles_leave_no_directory_and_no_fd:
+                exclusive cycles::open_connect_close_cycles_leave_nothing<Fifo>;
+            tcp_a_thousand_open_connect_close_cycles_leave_no_fd:
+                exclusive cycles::open_connect_close_cycles_leave_nothing<Tcp>;
+            // hangup
+            #[cfg(unix)]
+            fifo_writer_dropped_at_a_frame_boundary_reads_as_end_of_stream:
+                shared hangup::writer_dropped_at_a_frame_boundary<Fifo>;
+            tcp_writer_dropped_at_a_frame_boundary_reads_as_end_of_stream:
+                shared hangup::writer_dropped_at_a_frame_boundary<Tcp>;
+            #[cfg(unix)]
+            fifo_writer_dropped_mid_frame_reads_as_a_truncated_frame: shared hangup::writer_dropped_mid_frame<Fifo>;
+            tcp_writer_dropped_mid_frame_reads_as_a_truncated_frame: shared hangup::writer_dropped_mid_frame<Tcp>;
+            #[cfg(unix)]
+            fifo_reader_dropped_mid_stream_fails_writes_with_epipe_and_the_process_survives:
+                shared hangup::reader_dropped_mid_stream<Fifo>;
+            tcp_reader_dropped_mid_stream_fails_writes_with_epipe_or_econnreset_and_the_process_survives:
+                shared hangup::reader_dropped_mid_stream<Tcp>;
+            #[cfg(unix)]
+            fifo_reader_dropped_under_a_blocked_writer_fails_the_write_with_epipe:
+                shared hangup::reader_dropped_under_a_blocked_writer<Fifo>;
+            tcp_reader_dropped_under_a_blocked_writer_fails_the_write_with_epipe_or_econnreset:
+                shared hangup::reader_dropped_under_a_blocked_writer<Tcp>;
+        }
+    };
+    (@tests $runtime:ty, $block_on:expr;
+        $($(#[$meta:meta])* $name:ident: $lock:ident $module:ident::$scenario:ident $(<$kind:ident>)?;)*
+    ) => {
+        $(
+            $(#[$meta])*
+            #[test]
+            fn $name() {
+                let _lock = $crate::scenarios::$lock();
+                let block_on = $block_on;
+                block_on($crate::scenarios::within::<$runtime, _>(
+                    $crate::scenarios::SCENARIO_LIMIT,
+                    stringify!($name),
+                    $crate::scenarios::$module::$scenario::<$runtime $(, $crate::scenarios::$kind)?>(),
+                ));
+            }
+        )*
+    };
+}
