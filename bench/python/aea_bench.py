@@ -24,10 +24,8 @@ PLAN is a comma-separated list of runs (see bench/src/plan.rs):
     idle:PIPES                    PIPES idle open pipes; the channel reports memory
 A run stops early once LIMIT_MS milliseconds have passed (0: no limit).
 
-Frames of a throughput run carry a flag in byte 0 (0, or 1 on the final frame)
-and, on the first frame, the writer's time.monotonic_ns() (CLOCK_MONOTONIC) in
-bytes 8..16, big-endian; the reader times from it to the receipt of the last
-frame. Before each run the channel sends a "go" frame.
+A throughput run starts when the channel sends a "go" frame and ends when the
+frame whose byte 0 is 1 has arrived; the channel times it on its own clock.
 
 The AEA FIFO write() is a bare os.write() on a non-blocking descriptor: when the
 pipe is full it raises BlockingIOError, having written nothing for frames under
@@ -39,7 +37,6 @@ AEA classes.
 import argparse
 import asyncio
 import logging
-import struct
 import sys
 import time
 from typing import List, Optional, Tuple
@@ -81,10 +78,9 @@ def status_kib(field: str) -> int:
     return 0
 
 
-def payload(size: int, flag: int, stamp: int = 0) -> bytes:
+def payload(size: int, flag: int) -> bytes:
     buf = bytearray(size)
     buf[0] = flag
-    struct.pack_into(">Q", buf, 8, stamp)
     return bytes(buf)
 
 
@@ -157,31 +153,29 @@ def open_client(transport: str, in_path: str, out_path: str):
 
 
 async def receive_run(end: End) -> str:
+    """Sends the go frame and receives the run."""
     frames = 0
     nbytes = 0
-    started = 0
+    started = time.perf_counter_ns()
+    await end.write(b"go")
     while True:
         frame = await end.read()
         if frame is None:
             raise BenchError("the peer closed in the middle of a run")
-        if frames == 0:
-            started = struct.unpack_from(">Q", frame, 8)[0]
         frames += 1
         nbytes += len(frame)
         if frame[0] == LAST:
             break
-    nanos = max(1, time.monotonic_ns() - started)
+    nanos = max(1, time.perf_counter_ns() - started)
     return "tput {} {} {}".format(frames, nbytes, nanos)
 
 
 async def send_run(end: End, frames: int, size: int, limit_ms: int) -> None:
     normal = payload(size, DATA)
     last = payload(size, LAST)
-    started = time.monotonic_ns()
-    deadline = started + limit_ms * 1_000_000 if limit_ms else None
-    await end.write(payload(size, DATA, started))
-    for sent in range(1, frames):
-        if sent + 1 == frames or (deadline and sent % 64 == 0 and time.monotonic_ns() >= deadline):
+    deadline = time.perf_counter_ns() + limit_ms * 1_000_000 if limit_ms else None
+    for sent in range(frames):
+        if sent + 1 == frames or (deadline and sent % 64 == 0 and time.perf_counter_ns() >= deadline):
             await end.write(last)
             return
         await end.write(normal)
@@ -220,7 +214,6 @@ async def channel(transport: str, plan: List[Tuple]) -> None:
     for index, run in enumerate(plan):
         kind = run[0]
         if kind in ("single", "large"):
-            await end.write(b"go")
             outcome = await receive_run(end)
         elif kind == "rtt":
             outcome = await ping_pong(end, run[1], run[2], run[3])

@@ -1,20 +1,19 @@
 //! The plan, carried out the same way over every implementation: the [`Peer`] trait is what an
 //! implementation provides, [`channel_session`] and [`client_session`] are the two ends.
 //!
-//! Frames of a throughput run carry a flag in byte 0 ([`DATA`], or [`LAST`] on the final one)
-//! and, on the first frame, the writer's clock (bytes 8..16, big-endian nanoseconds of
-//! `CLOCK_MONOTONIC`) taken just before it was written. The reader stops the clock when the
-//! last frame has arrived, so a run is timed from the first write to the receipt of the last
-//! frame. Before each run the reader sends a "go" frame, so a writer never starts while the
-//! reader is still busy with the previous run.
+//! A throughput run starts when the reader sends a "go" frame (so a writer never starts while
+//! the reader is still busy with the previous run) and ends when the frame whose byte 0 is
+//! [`LAST`] has arrived; the reader times it on its own clock, from just before the go frame to
+//! the receipt of the last frame. The writer starts at once, so the interval is the transfer of
+//! all frames plus one one-way latency of the go frame (microseconds, against runs of a tenth of
+//! a second or more).
 
 use std::io;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 
 use crate::plan::Run;
-use crate::sys;
 
 /// Byte 0 of an ordinary frame.
 pub const DATA: u8 = 0;
@@ -41,17 +40,12 @@ pub trait Peer {
     async fn close(&mut self) -> io::Result<()>;
 }
 
-/// A payload of `size` bytes with `flag` in byte 0 and `stamp` in bytes 8..16.
-pub fn payload(size: usize, flag: u8, stamp: u64) -> Bytes {
-    let mut buf = BytesMut::zeroed(size);
-    buf[0] = flag;
-    buf[8..16].copy_from_slice(&stamp.to_be_bytes());
-    buf.freeze()
-}
-
-/// A payload that lives as long as the process, so cloning its `Bytes` costs nothing.
+/// A payload of `size` bytes with `flag` in byte 0, that lives as long as the process (so
+/// cloning its `Bytes` costs nothing).
 pub fn static_payload(size: usize, flag: u8) -> Bytes {
-    Bytes::from_static(Vec::leak(payload(size, flag, 0).to_vec()))
+    let mut buf = vec![0u8; size];
+    buf[0] = flag;
+    Bytes::from_static(Vec::leak(buf))
 }
 
 fn go_frame() -> Bytes {
@@ -112,10 +106,7 @@ pub fn emit(line: &str) {
 pub async fn channel_session<P: Peer>(peer: &mut P, plan: &[Run]) -> Result<()> {
     for (index, run) in plan.iter().enumerate() {
         let outcome = match *run {
-            Run::Single { .. } | Run::Batch { .. } | Run::Large { .. } => {
-                peer.send(&go_frame()).await?;
-                receive_run(peer).await?
-            }
+            Run::Single { .. } | Run::Batch { .. } | Run::Large { .. } => receive_run(peer).await?,
             Run::Rtt { rounds, size, limit_ms } => ping_pong(peer, rounds, size, limit_ms).await?,
             Run::Idle { .. } => return Err("idle runs have a session of their own".into()),
         };
@@ -159,22 +150,21 @@ async fn await_go<P: Peer>(peer: &mut P) -> io::Result<()> {
     }
 }
 
+/// Sends the go frame and receives the run.
 async fn receive_run<P: Peer>(peer: &mut P) -> io::Result<Outcome> {
     let mut frames = 0u64;
     let mut bytes = 0u64;
-    let mut started = 0u64;
+    let started = Instant::now();
+    peer.send(&go_frame()).await?;
     loop {
         let frame = peer.recv().await?.ok_or_else(closed)?;
-        if frames == 0 {
-            started = u64::from_be_bytes(frame[8..16].try_into().expect("frames are at least 16 bytes"));
-        }
         frames += 1;
         bytes += frame.len() as u64;
         if frame[0] == LAST {
             break;
         }
     }
-    let nanos = sys::now_ns().saturating_sub(started).max(1);
+    let nanos = (started.elapsed().as_nanos() as u64).max(1);
     Ok(Outcome::Throughput { frames, bytes, nanos })
 }
 
@@ -184,18 +174,15 @@ async fn receive_run<P: Peer>(peer: &mut P) -> io::Result<Outcome> {
 async fn send_run<P: Peer>(peer: &mut P, frames: u64, size: usize, batch: usize, limit_ms: u64) -> io::Result<()> {
     let normal = static_payload(size, DATA);
     let last = static_payload(size, LAST);
-    let started = sys::now_ns();
-    let deadline = (limit_ms > 0).then(|| started + limit_ms * 1_000_000);
-    let first = payload(size, DATA, started);
-    let past_deadline = |sent: u64| deadline.is_some_and(|d| sent % 64 == 0 && sys::now_ns() >= d);
+    let deadline = (limit_ms > 0).then(|| Instant::now() + Duration::from_millis(limit_ms));
+    let past_deadline = |sent: u64| deadline.is_some_and(|d| sent % 64 == 0 && Instant::now() >= d);
     if batch > 1 {
         let mut work = vec![normal.clone(); batch];
-        work[0] = first;
         let mut sent = 0u64;
         loop {
             let remaining = frames - sent;
             let k = (batch as u64).min(remaining) as usize;
-            let final_batch = remaining <= batch as u64 || deadline.is_some_and(|d| sys::now_ns() >= d);
+            let final_batch = remaining <= batch as u64 || deadline.is_some_and(|d| Instant::now() >= d);
             if final_batch {
                 work.truncate(k);
                 work[k - 1] = last.clone();
@@ -204,15 +191,11 @@ async fn send_run<P: Peer>(peer: &mut P, frames: u64, size: usize, batch: usize,
             if final_batch {
                 return Ok(());
             }
-            if sent == 0 {
-                work[0] = normal.clone();
-            }
             sent += k as u64;
         }
     }
     let large = batch == 0;
-    send_one(peer, &first, large).await?;
-    for sent in 1..frames {
+    for sent in 0..frames {
         if sent + 1 == frames || past_deadline(sent) {
             return send_one(peer, &last, large).await;
         }

@@ -167,9 +167,9 @@ impl FromStr for Run {
         };
         match run {
             Run::Single { frames, size, .. } | Run::Batch { frames, size, .. } | Run::Large { frames, size, .. }
-                if frames < 2 || size < 16 =>
+                if frames < 2 || size == 0 =>
             {
-                Err(format!("{s:?}: at least 2 frames of at least 16 bytes"))
+                Err(format!("{s:?}: at least 2 frames of at least 1 byte"))
             }
             Run::Batch { batch: 0, .. } => Err(format!("{s:?}: empty batches")),
             _ => Ok(run),

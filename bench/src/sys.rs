@@ -1,14 +1,7 @@
-//! What the benchmark asks the OS: a clock shared by both processes, memory figures from
-//! `/proc/self/status`, the load average and a description of the machine.
+//! What the benchmark asks the OS: memory figures from `/proc/self/status`, the load average
+//! and a description of the machine.
 
 use std::fs;
-
-/// `CLOCK_MONOTONIC` in nanoseconds: the same clock in every process on the machine (Python's
-/// `time.monotonic_ns()` reads it too), so a writer can stamp a frame and its reader can time it.
-pub fn now_ns() -> u64 {
-    let t = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
-    t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64
-}
 
 /// A `kB` field of `/proc/self/status` (`VmRSS`, `VmHWM`), in KiB.
 pub fn status_kib(field: &str) -> Option<u64> {
