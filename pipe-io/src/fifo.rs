@@ -85,7 +85,9 @@ pub(crate) fn probe(file: &File, buf: &mut [u8]) -> io::Result<usize> {
 fn open_checked(path: &Path, access: OFlags) -> Result<File, Error> {
     let not_a_fifo = || Error::NotAFifo { path: path.display().to_string() };
     // Checked before opening, so that no other kind of file (a device, say) is ever opened...
-    if !std::fs::metadata(path)?.file_type().is_fifo() {
+    let metadata =
+        std::fs::metadata(path).map_err(|err| io::Error::new(err.kind(), format!("{}: {err}", path.display())))?;
+    if !metadata.file_type().is_fifo() {
         return Err(not_a_fifo());
     }
     let fd =
@@ -145,5 +147,6 @@ mod tests {
     fn missing_path_is_an_io_error() {
         let err = open_read(Path::new("/nonexistent/aea/pipe")).unwrap_err();
         assert!(matches!(err, Error::Io(ref e) if e.kind() == io::ErrorKind::NotFound), "{err:?}");
+        assert!(err.to_string().contains("/nonexistent/aea/pipe"), "the message names the path: {err}");
     }
 }
