@@ -1,7 +1,6 @@
 //! Connecting without a peer: the timeout is kept, nothing leaks, and rendezvous that can never
 //! work fail at once with a typed error.
 
-use std::io;
 use std::time::{Duration, Instant};
 
 use pipe_io::{Config, Error, Pipe, Runtime, Tcp};
@@ -102,7 +101,7 @@ pub async fn fifo_client_on_missing_paths_fails_at_once<R: Runtime>() {
     let long = Duration::from_secs(10);
     let start = Instant::now();
     match client.connect(long).await {
-        Err(Error::Io(err)) => assert_eq!(err.kind(), io::ErrorKind::NotFound, "{err}"),
+        Err(Error::Io(err)) => assert_eq!(err.kind(), std::io::ErrorKind::NotFound, "{err}"),
         other => panic!("connect on missing paths gave {other:?}"),
     }
     assert!(start.elapsed() < long, "the error came only after the timeout");
