@@ -17,27 +17,47 @@
 //! `pipe-smol`, `pipe-async-std`), `--transports fifo,tcp`, `--repeats N`, `--no-memory`.
 
 #![forbid(unsafe_code)]
+// Linux only: the sessions use FIFOs and the memory figures come from /proc. Elsewhere the
+// binary builds and says so.
 
+#[cfg(target_os = "linux")]
 mod coordinator;
+#[cfg(target_os = "linux")]
 mod ours;
+#[cfg(target_os = "linux")]
 mod peer;
+#[cfg(target_os = "linux")]
 mod plan;
+#[cfg(target_os = "linux")]
 mod raw;
+#[cfg(target_os = "linux")]
 mod rendezvous;
+#[cfg(target_os = "linux")]
 mod report;
+#[cfg(target_os = "linux")]
 mod svg;
+#[cfg(target_os = "linux")]
 mod sys;
+#[cfg(target_os = "linux")]
 mod tokio_util_peer;
 
+#[cfg(target_os = "linux")]
 use std::path::{Path, PathBuf};
+#[cfg(target_os = "linux")]
 use std::process::ExitCode;
+#[cfg(target_os = "linux")]
 use std::time::{Duration, Instant};
 
+#[cfg(target_os = "linux")]
 use coordinator::{run_session, Env};
+#[cfg(target_os = "linux")]
 use peer::{Outcome, Result};
+#[cfg(target_os = "linux")]
 use plan::{Impl, Run, Scale, Transport};
+#[cfg(target_os = "linux")]
 use report::{Metric, Results, RunInfo};
 
+#[cfg(target_os = "linux")]
 #[derive(Debug, Default)]
 struct Options {
     quick: bool,
@@ -56,6 +76,7 @@ struct Options {
     peers: Vec<(String, String)>,
 }
 
+#[cfg(target_os = "linux")]
 fn parse_args(args: &[String]) -> std::result::Result<Options, String> {
     let mut options = Options::default();
     let mut it = args.iter();
@@ -94,6 +115,7 @@ fn parse_args(args: &[String]) -> std::result::Result<Options, String> {
     Ok(options)
 }
 
+#[cfg(target_os = "linux")]
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let options = match parse_args(&args) {
@@ -118,6 +140,7 @@ fn main() -> ExitCode {
 }
 
 /// One end of a session, in a child process.
+#[cfg(target_os = "linux")]
 fn run_role(role: &str, options: &Options) -> Result<()> {
     let imp = options.imp.ok_or("--impl is required")?;
     let transport = options.transport.ok_or("--transport is required")?;
@@ -137,6 +160,7 @@ fn run_role(role: &str, options: &Options) -> Result<()> {
 }
 
 /// Files a run's outcome under its figures.
+#[cfg(target_os = "linux")]
 fn record(results: &mut Results, imp: Impl, transport: Transport, run: &Run, outcome: Outcome) {
     match (run, outcome) {
         (Run::Single { .. }, Outcome::Throughput { frames, nanos, .. }) => {
@@ -160,6 +184,7 @@ fn record(results: &mut Results, imp: Impl, transport: Transport, run: &Run, out
     }
 }
 
+#[cfg(target_os = "linux")]
 fn coordinate(options: &Options, args: &[String]) -> Result<()> {
     let started = Instant::now();
     let machine = sys::Machine::describe();
@@ -307,4 +332,10 @@ fn coordinate(options: &Options, args: &[String]) -> Result<()> {
         std::fs::write(path, svg::chart(&results, &caption))?;
     }
     Ok(())
+}
+
+#[cfg(not(target_os = "linux"))]
+fn main() -> std::process::ExitCode {
+    eprintln!("pipe-bench runs on Linux only");
+    std::process::ExitCode::FAILURE
 }
