@@ -75,14 +75,17 @@ impl<R: Read> FrameReader<R> {
         }
     }
 
+    /// Reads a frame larger than the buffer into its own buffer, header included: the bytes
+    /// then sit at the same offsets (modulo the page size) as in the stream, which keeps the
+    /// kernel's copy aligned (a copy to a misaligned destination is several times slower).
     fn read_large(&mut self, len: usize) -> io::Result<&[u8]> {
-        self.large.resize(len, 0);
-        let have = self.end - self.start - 4;
-        self.large[..have].copy_from_slice(&self.buf[self.start + 4..self.end]);
+        self.large.resize(4 + len, 0);
+        let have = self.end - self.start;
+        self.large[..have].copy_from_slice(&self.buf[self.start..self.end]);
         self.start = 0;
         self.end = 0;
         self.inner.read_exact(&mut self.large[have..])?;
-        Ok(&self.large)
+        Ok(&self.large[4..])
     }
 }
 
