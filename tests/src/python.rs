@@ -15,7 +15,8 @@ pub fn workspace_root() -> PathBuf {
 
 /// Where the venv lives: `$CARGO_TARGET_DIR/aea-venv`, or `target/aea-venv`.
 pub fn venv_dir() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"));
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"));
     target.join("aea-venv")
 }
 
