@@ -112,16 +112,16 @@ impl Outbox {
     /// # Ok::<(), pipe_proto::SendError>(())
     /// ```
     pub fn push_slice(&mut self, payload: &[u8]) -> Result<(), SendError> {
-        if payload.len() <= self.coalesce_limit {
-            self.check_open()?;
-            let header = FrameHeader::new(payload.len(), self.max_frame_len)?;
-            self.staging.put_slice(header.as_bytes());
-            self.staging.put_slice(payload);
-            self.buffered += crate::HEADER_LEN + payload.len();
-            Ok(())
-        } else {
-            self.push(Bytes::copy_from_slice(payload))
+        // Validated before anything is copied: an oversized payload costs nothing.
+        self.check_open()?;
+        let header = FrameHeader::new(payload.len(), self.max_frame_len)?;
+        if payload.len() > self.coalesce_limit {
+            return self.push(Bytes::copy_from_slice(payload));
         }
+        self.staging.put_slice(header.as_bytes());
+        self.staging.put_slice(payload);
+        self.buffered += crate::HEADER_LEN + payload.len();
+        Ok(())
     }
 
     /// Whether another frame may be queued without passing the high-water mark.
