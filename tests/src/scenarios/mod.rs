@@ -7,7 +7,7 @@
 //! time, so they run unchanged on tokio, smol and async-std; each adapter crate's
 //! `tests/behaviour.rs` is one macro call:
 //!
-//! ```ignore
+//! ```text
 //! pipe_tests::behaviour_tests!(pipe_smol::AsyncIo, smol::block_on);
 //! ```
 //!
