@@ -35,58 +35,74 @@ pub(crate) trait SendSide {
 }
 
 impl RecvSide for Connection {
+    #[inline]
     fn poll_received(&mut self) -> Option<Result<Received, Error>> {
         self.poll_recv().map(|r| r.map_err(Error::from))
     }
+    #[inline]
     fn read_buf(&mut self) -> &mut [u8] {
         Connection::read_buf(self)
     }
+    #[inline]
     fn handle_read(&mut self, n: usize) {
         Connection::handle_read(self, n)
     }
+    #[inline]
     fn handle_read_error(&mut self) {
         self.handle_event(Instant::now(), Event::Failed)
     }
 }
 
 impl RecvSide for Inbox {
+    #[inline]
     fn poll_received(&mut self) -> Option<Result<Received, Error>> {
         self.poll_frame().map(|r| r.map_err(Error::from))
     }
+    #[inline]
     fn read_buf(&mut self) -> &mut [u8] {
         Inbox::read_buf(self)
     }
+    #[inline]
     fn handle_read(&mut self, n: usize) {
         Inbox::handle_read(self, n)
     }
+    #[inline]
     fn handle_read_error(&mut self) {}
 }
 
 impl SendSide for Connection {
+    #[inline]
     fn poll_action(&mut self) -> Option<Action> {
         Connection::poll_action(self)
     }
+    #[inline]
     fn io_slices<'a>(&'a self, out: &mut [IoSlice<'a>]) -> usize {
         Connection::io_slices(self, out)
     }
+    #[inline]
     fn handle_written(&mut self, n: usize) {
         Connection::handle_written(self, n)
     }
+    #[inline]
     fn handle_write_error(&mut self) {
         self.handle_event(Instant::now(), Event::Failed)
     }
 }
 
 impl SendSide for Outbox {
+    #[inline]
     fn poll_action(&mut self) -> Option<Action> {
         Outbox::poll_action(self)
     }
+    #[inline]
     fn io_slices<'a>(&'a self, out: &mut [IoSlice<'a>]) -> usize {
         Outbox::io_slices(self, out)
     }
+    #[inline]
     fn handle_written(&mut self, n: usize) {
         Outbox::advance(self, n)
     }
+    #[inline]
     fn handle_write_error(&mut self) {
         self.fail()
     }
