@@ -103,7 +103,7 @@ async fn waiting_reader_sees_a_vanished_peer_as_a_close_within_one_probe() {
     let started = Instant::now();
     let ended = read_while_peer_vanishes(&mut channel, TIMEOUT, || drop(client)).await;
     assert_eq!(ended.expect("the probe notices the hangup").unwrap(), None, "a clean close at a frame boundary");
-    assert!(started.elapsed() < Duration::from_secs(2), "took {:?}", started.elapsed());
+    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
     assert_eq!(channel.read().await.unwrap(), None, "closed stays closed");
 }
 
