@@ -35,7 +35,7 @@ pub(crate) trait SendSide {
 }
 
 impl RecvSide for Connection {
-    #[inline]
+    #[inline(always)]
     fn poll_received(&mut self) -> Option<Result<Received, Error>> {
         self.poll_recv().map(|r| r.map_err(Error::from))
     }
@@ -54,7 +54,7 @@ impl RecvSide for Connection {
 }
 
 impl RecvSide for Inbox {
-    #[inline]
+    #[inline(always)]
     fn poll_received(&mut self) -> Option<Result<Received, Error>> {
         self.poll_frame().map(|r| r.map_err(Error::from))
     }

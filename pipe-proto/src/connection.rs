@@ -664,7 +664,7 @@ impl Connection {
     /// conn.close();
     /// assert_eq!(conn.poll_recv(), Some(Err(RecvError::Closed)));
     /// ```
-    #[inline]
+    #[inline(always)]
     pub fn poll_recv(&mut self) -> Option<Result<Received, RecvError>> {
         match self.state {
             State::Open => self.inbox.poll_frame().map(|r| r.map_err(RecvError::from)),

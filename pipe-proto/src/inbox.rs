@@ -168,7 +168,7 @@ impl Inbox {
     /// inbox.handle_read(0); // the peer died mid-header
     /// assert_eq!(inbox.poll_frame(), Some(Err(DecodeError::Truncated { expected: 4, received: 3 })));
     /// ```
-    #[inline]
+    #[inline(always)]
     pub fn poll_frame(&mut self) -> Option<Result<Received, DecodeError>> {
         if !self.ready.is_empty() || self.split_complete_frames() {
             return Some(Ok(Received::Frame(self.next_ready())));
