@@ -40,7 +40,8 @@ pub struct Config {
     pub(crate) fifo_hangup_probe: Option<Duration>,
 }
 
-/// Default interval of the FIFO hangup probe: 1 s. See [`Config::fifo_hangup_probe`].
+/// Interval of the FIFO hangup probe on Apple platforms, where it is on by default: 1 s. See
+/// [`Config::fifo_hangup_probe`].
 ///
 /// ```
 /// assert_eq!(pipe_proto::DEFAULT_FIFO_HANGUP_PROBE, std::time::Duration::from_secs(1));
@@ -49,8 +50,8 @@ pub const DEFAULT_FIFO_HANGUP_PROBE: Duration = Duration::from_secs(1);
 
 impl Default for Config {
     /// 16 MiB frames, a 128 KiB transmit high-water mark, 64 KiB reads, payloads up to 1 KiB
-    /// coalesced, connect retries from 1 ms doubling up to 50 ms, a FIFO hangup probe every
-    /// second.
+    /// coalesced, connect retries from 1 ms doubling up to 50 ms, and on Apple platforms a FIFO
+    /// hangup probe every second (none elsewhere, where the OS reports the hangup itself).
     ///
     /// ```
     /// let config = pipe_proto::Config::default();
@@ -64,7 +65,8 @@ impl Default for Config {
             coalesce_limit: 1024,
             first_retry_delay: Duration::from_millis(1),
             max_retry_delay: Duration::from_millis(50),
-            fifo_hangup_probe: Some(DEFAULT_FIFO_HANGUP_PROBE),
+            // Only where the OS hides the hangup: elsewhere the probe would only cost wake-ups.
+            fifo_hangup_probe: if cfg!(target_vendor = "apple") { Some(DEFAULT_FIFO_HANGUP_PROBE) } else { None },
         }
     }
 }
@@ -143,8 +145,10 @@ impl Config {
     /// data wakes it. A peer that dies without sending the zero-length close frame would leave
     /// such a reader waiting forever. With the probe, the IO layer tries one non-blocking read
     /// whenever the reader has waited this long, so the reader sees the peer's end (a close, or
-    /// a truncated frame) within one interval. On Linux the OS reports the hangup at once and the
-    /// probe only costs one timer and one read per interval while the reader waits.
+    /// a truncated frame) within one interval. On by default on Apple platforms
+    /// ([`DEFAULT_FIFO_HANGUP_PROBE`]); off by default elsewhere, since Linux and the BSDs report
+    /// the hangup at once and the probe would only cost one timer and one read per interval while
+    /// the reader waits.
     ///
     /// ```
     /// use std::time::Duration;
@@ -209,7 +213,8 @@ impl Config {
     ///
     /// ```
     /// let config = pipe_proto::Config::default();
-    /// assert_eq!(config.get_fifo_hangup_probe(), Some(pipe_proto::DEFAULT_FIFO_HANGUP_PROBE));
+    /// let expected = cfg!(target_vendor = "apple").then_some(pipe_proto::DEFAULT_FIFO_HANGUP_PROBE);
+    /// assert_eq!(config.get_fifo_hangup_probe(), expected);
     /// assert_eq!(config.fifo_hangup_probe(None).get_fifo_hangup_probe(), None);
     /// ```
     pub fn get_fifo_hangup_probe(&self) -> Option<Duration> {
