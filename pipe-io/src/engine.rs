@@ -30,6 +30,8 @@ pub(crate) trait RecvSide {
 pub(crate) trait SendSide {
     fn poll_action(&mut self) -> Option<Action>;
     fn io_slices<'a>(&'a self, out: &mut [IoSlice<'a>]) -> usize;
+    /// The oldest queued bytes as one slice, and whether that is all of them.
+    fn front(&self) -> (&[u8], bool);
     fn handle_written(&mut self, n: usize);
     fn handle_write_error(&mut self);
 }
@@ -80,6 +82,10 @@ impl SendSide for Connection {
         Connection::io_slices(self, out)
     }
     #[inline]
+    fn front(&self) -> (&[u8], bool) {
+        SendSide::front(self.outbox())
+    }
+    #[inline]
     fn handle_written(&mut self, n: usize) {
         Connection::handle_written(self, n)
     }
@@ -97,6 +103,11 @@ impl SendSide for Outbox {
     #[inline]
     fn io_slices<'a>(&'a self, out: &mut [IoSlice<'a>]) -> usize {
         Outbox::io_slices(self, out)
+    }
+    #[inline]
+    fn front(&self) -> (&[u8], bool) {
+        let front = Outbox::front(self);
+        (front, front.len() == self.buffered_len())
     }
     #[inline]
     fn handle_written(&mut self, n: usize) {
@@ -168,10 +179,15 @@ pub(crate) fn poll_drive_send<S: SendSide, E: AsyncWrite + Unpin>(
                 let Some(writer) = end.as_mut() else {
                     return Poll::Ready(Err(Error::Closed));
                 };
-                let result = {
-                    let mut slices = [IoSlice::new(&[]); MAX_WRITE_SLICES];
-                    let count = side.io_slices(&mut slices);
-                    ready!(Pin::new(writer).poll_write_vectored(cx, &slices[..count]))
+                let result = match side.front() {
+                    // Everything queued is one slice (small frames, or the rest of one): a plain
+                    // write, without building the slice array.
+                    (front, true) => ready!(Pin::new(writer).poll_write(cx, front)),
+                    _ => {
+                        let mut slices = [IoSlice::new(&[]); MAX_WRITE_SLICES];
+                        let count = side.io_slices(&mut slices);
+                        ready!(Pin::new(writer).poll_write_vectored(cx, &slices[..count]))
+                    }
                 };
                 match result {
                     Ok(0) => {
