@@ -235,6 +235,12 @@ impl Outbox {
                     chunk.advance(n);
                     break;
                 }
+                None if n == self.staging.len() => {
+                    // Everything went out: clearing (not advancing) keeps the next frames at the
+                    // front of the allocation, with no room to reclaim first.
+                    self.staging.clear();
+                    break;
+                }
                 None => {
                     self.staging.advance(n);
                     break;
@@ -242,7 +248,6 @@ impl Outbox {
             }
         }
         if self.buffered == 0 {
-            // Everything went out: the next frames start at the front of the allocation again.
             self.staging.clear();
         }
     }
