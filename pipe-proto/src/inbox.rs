@@ -87,9 +87,11 @@ impl Inbox {
         // left (not after every short read), and keep what is left instead of zeroing it again.
         if (self.buf.len() - self.filled) * 2 < self.read_chunk {
             let len = self.filled + want;
-            if self.buf.capacity() < len {
-                // Reallocating: copy only the bytes received, not the old scratch.
+            if self.buf.capacity() < len.max(self.frame_len()) {
+                // Reallocating (or moving a frame to the front): copy only the bytes received,
+                // not the old scratch.
                 self.buf.truncate(self.filled);
+                self.reclaim_for_frame();
             }
             self.buf.resize(len, 0);
         }
@@ -115,12 +117,31 @@ impl Inbox {
     pub fn read_buf_uninit(&mut self) -> Limit<&mut BytesMut> {
         let want = self.want();
         self.buf.truncate(self.filled);
+        self.reclaim_for_frame();
         // As in `read_buf`: make room only once less than half a chunk is left.
         if (self.buf.capacity() - self.filled) * 2 < self.read_chunk {
             self.buf.reserve(want);
         }
         let room = (self.buf.capacity() - self.filled).min(want);
         (&mut self.buf).limit(room)
+    }
+
+    /// The length of the frame in progress, 0 between frames.
+    fn frame_len(&self) -> usize {
+        self.decoder.frame_in_progress().unwrap_or(0)
+    }
+
+    /// Inside a frame that does not fit in the space from its start to the end of the allocation:
+    /// if the allocation can hold it and nothing else refers to it (the frames before were
+    /// dropped), moves the bytes received so far to the front of the allocation now, while they
+    /// are few, instead of copying the whole frame once it has outgrown the space. Never
+    /// allocates; the buffer must hold no scratch (only the bytes received).
+    fn reclaim_for_frame(&mut self) {
+        let frame_len = self.frame_len();
+        if self.buf.capacity() < frame_len {
+            // Failing is fine: the buffer then grows as usual.
+            let _ = self.buf.try_reclaim(frame_len - self.filled);
+        }
     }
 
     /// How much room the next read gets: one chunk, or inside a large frame, as much as the part
