@@ -14,7 +14,8 @@
 //! 1 GiB moves in 1 MiB frames, and the memory per idle open pipe.
 //!
 //! Other options: `--only IMPL,...` (`raw`, `tokio-util`, `python-aea`, `pipe-tokio`,
-//! `pipe-smol`, `pipe-async-std`), `--transports fifo,tcp`, `--repeats N`, `--no-memory`.
+//! `pipe-smol`, `pipe-async-std`), `--transports fifo,tcp`, `--rounds N` (sessions per row, run
+//! round-robin), `--repeats N` (runs of each workload per session), `--no-memory`.
 
 #![forbid(unsafe_code)]
 // Linux only: the sessions use FIFOs and the memory figures come from /proc. Elsewhere the
@@ -66,6 +67,7 @@ struct Options {
     markdown: Option<PathBuf>,
     only: Option<Vec<Impl>>,
     transports: Option<Vec<Transport>>,
+    rounds: Option<usize>,
     repeats: Option<usize>,
     no_memory: bool,
     // A child process's role.
@@ -89,6 +91,7 @@ fn parse_args(args: &[String]) -> std::result::Result<Options, String> {
             "--svg" => options.svg = Some(value()?.into()),
             "--markdown" => options.markdown = Some(value()?.into()),
             "--repeats" => options.repeats = Some(value()?.parse().map_err(|_| "--repeats takes a number")?),
+            "--rounds" => options.rounds = Some(value()?.parse().map_err(|_| "--rounds takes a number")?),
             "--only" => {
                 options.only = Some(value()?.split(',').map(str::parse).collect::<std::result::Result<_, _>>()?)
             }
@@ -106,7 +109,7 @@ fn parse_args(args: &[String]) -> std::result::Result<Options, String> {
             }
             "--help" | "-h" => {
                 return Err("usage: pipe-bench [--quick] [--json FILE] [--svg FILE] [--markdown FILE] \
-                            [--only IMPL,...] [--transports fifo,tcp] [--repeats N] [--no-memory]"
+                            [--only IMPL,...] [--transports fifo,tcp] [--rounds N] [--repeats N] [--no-memory]"
                     .into())
             }
             other => return Err(format!("unknown argument {other:?} (try --help)")),
@@ -217,6 +220,9 @@ fn coordinate(options: &Options, args: &[String]) -> Result<()> {
     };
     let env = Env { exe: std::env::current_exe()?, python, script: workspace.join("bench/python/aea_bench.py") };
     let mut scale = Scale::new(options.quick);
+    if let Some(rounds) = options.rounds {
+        scale.rounds = rounds.max(1);
+    }
     if let Some(repeats) = options.repeats {
         scale.repeats = repeats.max(1);
     }
@@ -224,20 +230,23 @@ fn coordinate(options: &Options, args: &[String]) -> Result<()> {
     let runnable = |imp: Impl| imp != Impl::Python || env.python.is_some();
     let mut results = Results::default();
 
-    for &imp in impls.iter().filter(|&&i| runnable(i)) {
-        for &transport in &transports {
-            let (plan, warmups) = scale.main_plan(imp, transport);
-            let t = Instant::now();
-            match run_session(&env, imp, transport, &plan, timeout) {
-                Ok(output) => {
-                    for (index, outcome) in output.outcomes {
-                        if index >= warmups {
-                            record(&mut results, imp, transport, &plan[index], outcome);
+    for round in 1..=scale.rounds {
+        for &imp in impls.iter().filter(|&&i| runnable(i)) {
+            for &transport in &transports {
+                let (plan, warmups) = scale.main_plan(imp, transport);
+                let t = Instant::now();
+                let what = format!("round {round}/{}: {} {}", scale.rounds, imp.key(), transport.key());
+                match run_session(&env, imp, transport, &plan, timeout) {
+                    Ok(output) => {
+                        for (index, outcome) in output.outcomes {
+                            if index >= warmups {
+                                record(&mut results, imp, transport, &plan[index], outcome);
+                            }
                         }
+                        eprintln!("  {what}: {:.1} s", t.elapsed().as_secs_f64());
                     }
-                    eprintln!("  {} {}: {:.1} s", imp.key(), transport.key(), t.elapsed().as_secs_f64());
+                    Err(err) => eprintln!("  {what}: FAILED: {err}"),
                 }
-                Err(err) => eprintln!("  {} {}: FAILED: {err}", imp.key(), transport.key()),
             }
         }
     }
@@ -285,7 +294,7 @@ fn coordinate(options: &Options, args: &[String]) -> Result<()> {
     let info = RunInfo {
         command: command.clone(),
         quick: options.quick,
-        repeats: scale.repeats,
+        repeats: scale.rounds * scale.repeats,
         machine: machine.clone(),
         load_start,
         load_end,
@@ -295,9 +304,11 @@ fn coordinate(options: &Options, args: &[String]) -> Result<()> {
     let load = |l: Option<f64>| l.map_or("?".into(), |l| format!("{l:.2}"));
     let mut text = format!(
         "Machine: {}, {} cores, Linux {}, {:.0} GiB RAM. Load average (1 min) {} at the start, {} at the end.  \n\
-         Command: `{command}` ({} mode, median of {} runs, {:.0} s).  \n\
-         Each session is two processes: the client writes, the channel reads and measures from the first write to the \
-         receipt of the last frame. Ratios divide by the raw loop or by tokio-util on the same transport.\n\n",
+         Command: `{command}` ({} mode, {:.0} s): each throughput and latency figure is the median of {} runs; \
+         memory figures come from one session each, in fresh processes.  \n\
+         Each session is two processes: the client writes (or echoes), the channel reads and times each run from its \
+         go frame to the receipt of the last frame. Ratios divide by the raw loop or by tokio-util on the same \
+         transport.\n\n",
         machine.cpu,
         machine.cores,
         machine.kernel,
@@ -305,8 +316,8 @@ fn coordinate(options: &Options, args: &[String]) -> Result<()> {
         load(load_start),
         load(load_end),
         if options.quick { "quick" } else { "full" },
-        scale.repeats,
-        info.seconds
+        info.seconds,
+        info.repeats
     );
     text.push_str(&report::markdown(&results));
     text.push_str("\n#### Targets\n\n");
@@ -327,7 +338,7 @@ fn coordinate(options: &Options, args: &[String]) -> Result<()> {
             load(load_start),
             load(load_end),
             if options.quick { "quick" } else { "full" },
-            scale.repeats
+            info.repeats
         );
         std::fs::write(path, svg::chart(&results, &caption))?;
     }

@@ -39,6 +39,8 @@ impl<R: Runtime> Peer for OursPeer<R> {
     }
 
     async fn recv(&mut self) -> io::Result<Option<&[u8]>> {
+        // Done with the previous frame before reading the next, as a `while let` loop would be.
+        self.last = Bytes::new();
         match self.pipe.read().await? {
             Some(frame) => {
                 self.last = frame;

@@ -189,6 +189,10 @@ pub fn parse_plan(text: &str) -> Result<Vec<Run>, String> {
 /// How much each run moves, for `--quick` or the full benchmark.
 #[derive(Debug, Clone, Copy)]
 pub struct Scale {
+    /// Sessions per implementation and transport, run round-robin over all of them, so that a
+    /// passing disturbance hits one sample of several rows rather than every sample of one.
+    pub rounds: usize,
+    /// Runs of each workload per session.
     pub repeats: usize,
     pub single_frames: u64,
     pub batch_frames: u64,
@@ -203,20 +207,22 @@ impl Scale {
     pub fn new(quick: bool) -> Self {
         if quick {
             Self {
+                rounds: 1,
                 repeats: 3,
-                single_frames: 200_000,
-                batch_frames: 2_000_000,
-                large_frames: 256,
-                rtt_rounds: 2_000,
-                python_limit_ms: 300,
+                single_frames: 100_000,
+                batch_frames: 1_000_000,
+                large_frames: 128,
+                rtt_rounds: 1_000,
+                python_limit_ms: 200,
                 idle_pipes: 100,
             }
         } else {
             Self {
-                repeats: 5,
+                rounds: 5,
+                repeats: 1,
                 single_frames: 1_000_000,
                 batch_frames: 10_000_000,
-                large_frames: 2048,
+                large_frames: 1024,
                 rtt_rounds: 20_000,
                 python_limit_ms: 2_000,
                 idle_pipes: 100,

@@ -61,6 +61,8 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Peer for FramedPeer<R, W> {
     }
 
     async fn recv(&mut self) -> io::Result<Option<&[u8]>> {
+        // Done with the previous frame before reading the next, as a `while let` loop would be.
+        self.last = BytesMut::new();
         match self.reader.next().await {
             Some(Ok(frame)) => {
                 self.last = frame;
