@@ -98,8 +98,10 @@ impl Config {
         self
     }
 
-    /// Size of one read from the OS (at least 16 bytes). Large frames are read in chunks that grow
-    /// with the bytes that arrived, never with the length a header claims.
+    /// Size of one read from the OS (at least 16 bytes). A pipe starts with 4 KiB reads (or this
+    /// size, if smaller) and doubles them up to this size while reads fill all the space given, so
+    /// an idle pipe holds 4 KiB, not a whole chunk. Large frames are read in chunks that grow with
+    /// the bytes that arrived, never with the length a header claims.
     ///
     /// ```
     /// let config = pipe_proto::Config::default().read_chunk(16 * 1024);

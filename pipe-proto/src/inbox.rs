@@ -6,7 +6,9 @@
 //! of scratch is left, it is topped up to one read chunk, or, inside a large frame, to as much as
 //! the part of that frame already received (so a 1 MiB frame takes a handful of reads, yet a
 //! header that lies about its length costs nothing). Short reads reuse what is left, so each byte
-//! of scratch is zeroed about once.
+//! of scratch is zeroed about once. The chunk itself starts at 4 KiB (or the configured read chunk
+//! if that is smaller) and doubles, up to the configured size, each time a read fills all the
+//! space it was given: a pipe that waits for its first message holds 4 KiB, not a whole chunk.
 //!
 //! The complete frames at the front of the buffer are split off together, in one step, and then
 //! handed out one by one: a read that brings a thousand small frames splits the buffer once, not
@@ -19,6 +21,9 @@ use crate::config::Config;
 use crate::decoder::{FrameDecoder, Received};
 use crate::error::DecodeError;
 use crate::frame::HEADER_LEN;
+
+/// The read chunk of a new inbox (or the configured one, if smaller).
+const FIRST_READ_CHUNK: usize = 4096;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum InboxState {
@@ -52,7 +57,12 @@ pub struct Inbox {
     buf: BytesMut,
     filled: usize,
     decoder: FrameDecoder,
+    /// The configured read chunk: what `chunk` grows to.
     read_chunk: usize,
+    /// The current read chunk.
+    chunk: usize,
+    /// The scratch space given for the last read: a read that fills it doubles `chunk`.
+    offered: usize,
     state: InboxState,
 }
 
@@ -70,6 +80,8 @@ impl Inbox {
             filled: 0,
             decoder: FrameDecoder::new(config.max_frame_len),
             read_chunk: config.read_chunk,
+            chunk: config.read_chunk.min(FIRST_READ_CHUNK),
+            offered: 0,
             state: InboxState::Open,
         }
     }
@@ -85,7 +97,7 @@ impl Inbox {
         let want = self.want();
         // Scratch space is zeroed when it is made. Make more only once less than half a chunk is
         // left (not after every short read), and keep what is left instead of zeroing it again.
-        if (self.buf.len() - self.filled) * 2 < self.read_chunk {
+        if (self.buf.len() - self.filled) * 2 < self.chunk {
             let len = self.filled + want;
             if self.buf.capacity() < len.max(self.frame_len()) {
                 // Reallocating (or moving a frame to the front): copy only the bytes received,
@@ -95,6 +107,7 @@ impl Inbox {
             }
             self.buf.resize(len, 0);
         }
+        self.offered = self.buf.len() - self.filled;
         &mut self.buf[self.filled..]
     }
 
@@ -119,10 +132,11 @@ impl Inbox {
         self.buf.truncate(self.filled);
         self.reclaim_for_frame();
         // As in `read_buf`: make room only once less than half a chunk is left.
-        if (self.buf.capacity() - self.filled) * 2 < self.read_chunk {
+        if (self.buf.capacity() - self.filled) * 2 < self.chunk {
             self.buf.reserve(want);
         }
         let room = (self.buf.capacity() - self.filled).min(want);
+        self.offered = room;
         (&mut self.buf).limit(room)
     }
 
@@ -150,9 +164,9 @@ impl Inbox {
         match self.decoder.frame_in_progress() {
             Some(frame_len) => {
                 let remaining = frame_len.saturating_sub(self.filled);
-                self.read_chunk.max(remaining.min(self.filled))
+                self.chunk.max(remaining.min(self.filled))
             }
-            None => self.read_chunk,
+            None => self.chunk,
         }
     }
 
@@ -172,7 +186,12 @@ impl Inbox {
         if n == 0 {
             self.state = InboxState::Eof;
         } else {
-            self.filled += n.min(self.buf.len() - self.filled);
+            let n = n.min(self.buf.len() - self.filled);
+            if n >= self.offered && self.chunk < self.read_chunk {
+                // The read took all it was given: more may be waiting, read more next time.
+                self.chunk = (self.chunk * 2).min(self.read_chunk);
+            }
+            self.filled += n;
         }
     }
 
