@@ -60,6 +60,30 @@ impl<R: Runtime> Peer for OursPeer<R> {
         }
     }
 
+    async fn receive_until_last(&mut self) -> io::Result<(u64, u64)> {
+        let mut frames = 0u64;
+        let mut bytes = 0u64;
+        while let Some(frame) = self.pipe.read().await? {
+            frames += 1;
+            bytes += frame.len() as u64;
+            if frame[0] == LAST {
+                return Ok((frames, bytes));
+            }
+        }
+        Err(peer::closed())
+    }
+
+    async fn send_repeatedly(&mut self, payload: &Bytes, count: u64, large: bool) -> io::Result<()> {
+        for _ in 0..count {
+            if large {
+                self.pipe.write_bytes(payload.clone()).await?;
+            } else {
+                self.pipe.write(payload).await?;
+            }
+        }
+        Ok(())
+    }
+
     async fn close(&mut self) -> io::Result<()> {
         Ok(self.pipe.close().await?)
     }

@@ -36,6 +36,29 @@ pub trait Peer {
     async fn recv(&mut self) -> io::Result<Option<&[u8]>>;
     /// Sends back every frame received, until one whose byte 0 is [`LAST`].
     async fn echo_until_last(&mut self) -> io::Result<()>;
+    /// Receives frames until one whose byte 0 is [`LAST`]: how many, and their bytes. An
+    /// implementation overrides it with a plain `while let` loop over its own reads, so that the
+    /// benchmark adds nothing of its own between two reads.
+    async fn receive_until_last(&mut self) -> io::Result<(u64, u64)> {
+        let mut frames = 0u64;
+        let mut bytes = 0u64;
+        loop {
+            let frame = self.recv().await?.ok_or_else(closed)?;
+            frames += 1;
+            bytes += frame.len() as u64;
+            if frame[0] == LAST {
+                return Ok((frames, bytes));
+            }
+        }
+    }
+    /// [`Peer::send`] `count` times (`large`: [`Peer::send_large`]); overridden like
+    /// [`Peer::receive_until_last`].
+    async fn send_repeatedly(&mut self, payload: &Bytes, count: u64, large: bool) -> io::Result<()> {
+        for _ in 0..count {
+            send_one(self, payload, large).await?;
+        }
+        Ok(())
+    }
     /// Closes this end (the peer sees the end of the stream).
     async fn close(&mut self) -> io::Result<()>;
 }
@@ -52,7 +75,7 @@ fn go_frame() -> Bytes {
     Bytes::from_static(b"go")
 }
 
-fn closed() -> io::Error {
+pub fn closed() -> io::Error {
     io::Error::new(io::ErrorKind::UnexpectedEof, "the peer closed in the middle of the plan")
 }
 
@@ -152,18 +175,9 @@ async fn await_go<P: Peer>(peer: &mut P) -> io::Result<()> {
 
 /// Sends the go frame and receives the run.
 async fn receive_run<P: Peer>(peer: &mut P) -> io::Result<Outcome> {
-    let mut frames = 0u64;
-    let mut bytes = 0u64;
     let started = Instant::now();
     peer.send(&go_frame()).await?;
-    loop {
-        let frame = peer.recv().await?.ok_or_else(closed)?;
-        frames += 1;
-        bytes += frame.len() as u64;
-        if frame[0] == LAST {
-            break;
-        }
-    }
+    let (frames, bytes) = peer.receive_until_last().await?;
     let nanos = (started.elapsed().as_nanos() as u64).max(1);
     Ok(Outcome::Throughput { frames, bytes, nanos })
 }
@@ -195,6 +209,10 @@ async fn send_run<P: Peer>(peer: &mut P, frames: u64, size: usize, batch: usize,
         }
     }
     let large = batch == 0;
+    if deadline.is_none() {
+        peer.send_repeatedly(&normal, frames - 1, large).await?;
+        return send_one(peer, &last, large).await;
+    }
     for sent in 0..frames {
         if sent + 1 == frames || past_deadline(sent) {
             return send_one(peer, &last, large).await;
@@ -204,7 +222,7 @@ async fn send_run<P: Peer>(peer: &mut P, frames: u64, size: usize, batch: usize,
     Ok(())
 }
 
-async fn send_one<P: Peer>(peer: &mut P, payload: &Bytes, large: bool) -> io::Result<()> {
+async fn send_one<P: Peer + ?Sized>(peer: &mut P, payload: &Bytes, large: bool) -> io::Result<()> {
     if large {
         peer.send_large(payload).await
     } else {

@@ -83,6 +83,27 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Peer for FramedPeer<R, W> {
         }
     }
 
+    async fn receive_until_last(&mut self) -> io::Result<(u64, u64)> {
+        let mut frames = 0u64;
+        let mut bytes = 0u64;
+        while let Some(frame) = self.reader.next().await.transpose()? {
+            frames += 1;
+            bytes += frame.len() as u64;
+            if frame[0] == LAST {
+                return Ok((frames, bytes));
+            }
+        }
+        Err(peer::closed())
+    }
+
+    async fn send_repeatedly(&mut self, payload: &Bytes, count: u64, _large: bool) -> io::Result<()> {
+        let writer = self.writer()?;
+        for _ in 0..count {
+            writer.send(payload.clone()).await?;
+        }
+        Ok(())
+    }
+
     async fn close(&mut self) -> io::Result<()> {
         if let Some(mut writer) = self.writer.take() {
             SinkExt::<Bytes>::close(&mut writer).await?;
