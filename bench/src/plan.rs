@@ -211,9 +211,9 @@ impl Scale {
                 repeats: 3,
                 single_frames: 100_000,
                 batch_frames: 1_000_000,
-                large_frames: 128,
+                large_frames: 64,
                 rtt_rounds: 1_000,
-                python_limit_ms: 200,
+                python_limit_ms: 150,
                 idle_pipes: 100,
             }
         } else {
