@@ -25,6 +25,7 @@
 //! | [`cancel`] | reads and writes cancelled by timeouts lose, duplicate or reorder nothing |
 //! | [`batch`] | batches, `Sink::feed` then `flush`, concurrent split halves, half-close |
 //! | [`cycles`] | a thousand pipes leave no directory and no file descriptor behind |
+//! | [`portable`] | `make_pipe` builds the platform's default transport; default and TCP pairs exchange and close |
 //! | [`hangup`] | a peer dropped mid-stream: end of stream or truncation for the reader, an IO error for the writer |
 //!
 //! [`Runtime::sleep_until`]: pipe_io::Runtime::sleep_until
@@ -37,6 +38,7 @@ pub mod cycles;
 pub mod echo;
 pub mod flow;
 pub mod hangup;
+pub mod portable;
 pub mod security;
 mod support;
 
@@ -178,6 +180,12 @@ macro_rules! behaviour_tests {
                 shared hangup::reader_dropped_under_a_blocked_writer<Fifo>;
             tcp_reader_dropped_under_a_blocked_writer_fails_the_write_with_epipe_or_econnreset:
                 shared hangup::reader_dropped_under_a_blocked_writer<Tcp>;
+            // portable
+            make_pipe_builds_the_platform_default_transport: shared portable::make_pipe_builds_the_platform_default;
+            default_transport_pair_exchanges_frames_and_closes:
+                shared portable::default_transport_pair_exchanges_and_closes;
+            tcp_pair_exchanges_frames_and_closes_on_every_platform: shared portable::tcp_pair_exchanges_and_closes;
+            a_port_names_a_tcp_client_on_every_platform: shared portable::a_port_names_a_tcp_client;
         }
     };
     (@tests $runtime:ty, $block_on:expr;
