@@ -100,7 +100,7 @@ fn decode(c: &mut Criterion) {
             if len == 64 { &[(READ_CHUNK, ""), (len + 4, ", one frame per read")] } else { &[(READ_CHUNK, "")] };
         for &(read_size, suffix) in read_sizes {
             group.bench_function(format!("pipe-proto Inbox read+decode{suffix}"), |b| {
-                let config = Config::default().read_chunk(READ_CHUNK);
+                let config = Config::default().with_read_chunk(READ_CHUNK);
                 b.iter_batched(
                     || Inbox::new(&config),
                     |mut inbox| {
@@ -125,7 +125,7 @@ fn decode(c: &mut Criterion) {
             });
 
             group.bench_function(format!("pipe-proto Inbox read_buf_uninit+decode{suffix}"), |b| {
-                let config = Config::default().read_chunk(READ_CHUNK);
+                let config = Config::default().with_read_chunk(READ_CHUNK);
                 b.iter_batched(
                     || Inbox::new(&config),
                     |mut inbox| {
@@ -202,7 +202,7 @@ fn encode(c: &mut Criterion) {
         });
 
         group.bench_function("pipe-proto Outbox", |b| {
-            let mut outbox = Outbox::new(Transport::Tcp, &Config::default().high_water_mark(usize::MAX));
+            let mut outbox = Outbox::new(Transport::Tcp, &Config::default().with_high_water_mark(usize::MAX));
             b.iter(|| {
                 for payload in &payloads {
                     outbox.push(payload.clone()).unwrap();

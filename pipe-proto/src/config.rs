@@ -8,7 +8,7 @@ use std::time::Duration;
 /// Python AEA has no limit at all (a peer can make it allocate whatever a header claims);
 /// tokio-util's `LengthDelimitedCodec` defaults to 8 MiB; the AEA's Go peer caps most paths at
 /// 3 MiB. 16 MiB leaves room for large AEA envelopes while bounding what a hostile or broken peer
-/// can make us buffer. Raise it up to `u32::MAX` with [`Config::max_frame_len`].
+/// can make us buffer. Raise it up to `u32::MAX` with [`Config::with_max_frame_len`].
 ///
 /// ```
 /// assert_eq!(pipe_proto::DEFAULT_MAX_FRAME_LEN, 16 * 1024 * 1024);
@@ -24,10 +24,10 @@ pub const DEFAULT_MAX_FRAME_LEN: usize = 16 * 1024 * 1024;
 /// use std::time::Duration;
 ///
 /// let config = Config::default()
-///     .max_frame_len(1024 * 1024)
-///     .high_water_mark(256 * 1024)
-///     .retry_delays(Duration::from_millis(1), Duration::from_millis(20));
-/// assert_eq!(config.get_max_frame_len(), 1024 * 1024);
+///     .with_max_frame_len(1024 * 1024)
+///     .with_high_water_mark(256 * 1024)
+///     .with_retry_delays(Duration::from_millis(1), Duration::from_millis(20));
+/// assert_eq!(config.max_frame_len(), 1024 * 1024);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -41,7 +41,7 @@ pub struct Config {
 }
 
 /// Interval of the FIFO hangup probe on Apple platforms, where it is on by default: 1 s. See
-/// [`Config::fifo_hangup_probe`].
+/// [`Config::with_fifo_hangup_probe`].
 ///
 /// ```
 /// assert_eq!(pipe_proto::DEFAULT_FIFO_HANGUP_PROBE, std::time::Duration::from_secs(1));
@@ -55,7 +55,7 @@ impl Default for Config {
     ///
     /// ```
     /// let config = pipe_proto::Config::default();
-    /// assert_eq!(config.get_high_water_mark(), 128 * 1024);
+    /// assert_eq!(config.high_water_mark(), 128 * 1024);
     /// ```
     fn default() -> Self {
         Self {
@@ -77,10 +77,10 @@ impl Config {
     /// longer incoming headers are an error before their payload is buffered.
     ///
     /// ```
-    /// let config = pipe_proto::Config::default().max_frame_len(0);
-    /// assert_eq!(config.get_max_frame_len(), 1);
+    /// let config = pipe_proto::Config::default().with_max_frame_len(0);
+    /// assert_eq!(config.max_frame_len(), 1);
     /// ```
-    pub fn max_frame_len(mut self, len: usize) -> Self {
+    pub fn with_max_frame_len(mut self, len: usize) -> Self {
         self.max_frame_len = len.clamp(1, u32::MAX as usize);
         self
     }
@@ -90,10 +90,10 @@ impl Config {
     /// At least 1.
     ///
     /// ```
-    /// let config = pipe_proto::Config::default().high_water_mark(4096);
-    /// assert_eq!(config.get_high_water_mark(), 4096);
+    /// let config = pipe_proto::Config::default().with_high_water_mark(4096);
+    /// assert_eq!(config.high_water_mark(), 4096);
     /// ```
-    pub fn high_water_mark(mut self, bytes: usize) -> Self {
+    pub fn with_high_water_mark(mut self, bytes: usize) -> Self {
         self.high_water_mark = bytes.max(1);
         self
     }
@@ -104,10 +104,10 @@ impl Config {
     /// the bytes that arrived, never with the length a header claims.
     ///
     /// ```
-    /// let config = pipe_proto::Config::default().read_chunk(16 * 1024);
-    /// assert_eq!(config.get_read_chunk(), 16 * 1024);
+    /// let config = pipe_proto::Config::default().with_read_chunk(16 * 1024);
+    /// assert_eq!(config.read_chunk(), 16 * 1024);
     /// ```
-    pub fn read_chunk(mut self, bytes: usize) -> Self {
+    pub fn with_read_chunk(mut self, bytes: usize) -> Self {
         self.read_chunk = bytes.max(16);
         self
     }
@@ -116,10 +116,10 @@ impl Config {
     /// small frames go out in one write; longer payloads are queued by reference, never copied.
     ///
     /// ```
-    /// let config = pipe_proto::Config::default().coalesce_limit(0); // never copy
-    /// assert_eq!(config.get_coalesce_limit(), 0);
+    /// let config = pipe_proto::Config::default().with_coalesce_limit(0); // never copy
+    /// assert_eq!(config.coalesce_limit(), 0);
     /// ```
-    pub fn coalesce_limit(mut self, bytes: usize) -> Self {
+    pub fn with_coalesce_limit(mut self, bytes: usize) -> Self {
         self.coalesce_limit = bytes;
         self
     }
@@ -130,10 +130,10 @@ impl Config {
     /// ```
     /// use std::time::Duration;
     ///
-    /// let config = pipe_proto::Config::default().retry_delays(Duration::from_millis(5), Duration::from_millis(5));
-    /// assert_eq!(config.get_retry_delays(), (Duration::from_millis(5), Duration::from_millis(5)));
+    /// let config = pipe_proto::Config::default().with_retry_delays(Duration::from_millis(5), Duration::from_millis(5));
+    /// assert_eq!(config.retry_delays(), (Duration::from_millis(5), Duration::from_millis(5)));
     /// ```
-    pub fn retry_delays(mut self, first: Duration, max: Duration) -> Self {
+    pub fn with_retry_delays(mut self, first: Duration, max: Duration) -> Self {
         self.first_retry_delay = first;
         self.max_retry_delay = max.max(first);
         self
@@ -155,71 +155,71 @@ impl Config {
     /// ```
     /// use std::time::Duration;
     ///
-    /// let config = pipe_proto::Config::default().fifo_hangup_probe(Some(Duration::from_millis(100)));
-    /// assert_eq!(config.get_fifo_hangup_probe(), Some(Duration::from_millis(100)));
-    /// let at_least_1_ms = config.fifo_hangup_probe(Some(Duration::ZERO));
-    /// assert_eq!(at_least_1_ms.get_fifo_hangup_probe(), Some(Duration::from_millis(1)));
+    /// let config = pipe_proto::Config::default().with_fifo_hangup_probe(Some(Duration::from_millis(100)));
+    /// assert_eq!(config.fifo_hangup_probe(), Some(Duration::from_millis(100)));
+    /// let at_least_1_ms = config.with_fifo_hangup_probe(Some(Duration::ZERO));
+    /// assert_eq!(at_least_1_ms.fifo_hangup_probe(), Some(Duration::from_millis(1)));
     /// ```
-    pub fn fifo_hangup_probe(mut self, interval: Option<Duration>) -> Self {
+    pub fn with_fifo_hangup_probe(mut self, interval: Option<Duration>) -> Self {
         self.fifo_hangup_probe = interval.map(|every| every.max(Duration::from_millis(1)));
         self
     }
 
-    /// See [`Config::max_frame_len`].
+    /// See [`Config::with_max_frame_len`].
     ///
     /// ```
-    /// assert_eq!(pipe_proto::Config::default().get_max_frame_len(), pipe_proto::DEFAULT_MAX_FRAME_LEN);
+    /// assert_eq!(pipe_proto::Config::default().max_frame_len(), pipe_proto::DEFAULT_MAX_FRAME_LEN);
     /// ```
-    pub fn get_max_frame_len(&self) -> usize {
+    pub fn max_frame_len(&self) -> usize {
         self.max_frame_len
     }
 
-    /// See [`Config::high_water_mark`].
+    /// See [`Config::with_high_water_mark`].
     ///
     /// ```
-    /// assert!(pipe_proto::Config::default().get_high_water_mark() > 0);
+    /// assert!(pipe_proto::Config::default().high_water_mark() > 0);
     /// ```
-    pub fn get_high_water_mark(&self) -> usize {
+    pub fn high_water_mark(&self) -> usize {
         self.high_water_mark
     }
 
-    /// See [`Config::read_chunk`].
+    /// See [`Config::with_read_chunk`].
     ///
     /// ```
-    /// assert_eq!(pipe_proto::Config::default().get_read_chunk(), 64 * 1024);
+    /// assert_eq!(pipe_proto::Config::default().read_chunk(), 64 * 1024);
     /// ```
-    pub fn get_read_chunk(&self) -> usize {
+    pub fn read_chunk(&self) -> usize {
         self.read_chunk
     }
 
-    /// See [`Config::coalesce_limit`].
+    /// See [`Config::with_coalesce_limit`].
     ///
     /// ```
-    /// assert_eq!(pipe_proto::Config::default().get_coalesce_limit(), 1024);
+    /// assert_eq!(pipe_proto::Config::default().coalesce_limit(), 1024);
     /// ```
-    pub fn get_coalesce_limit(&self) -> usize {
+    pub fn coalesce_limit(&self) -> usize {
         self.coalesce_limit
     }
 
-    /// See [`Config::retry_delays`].
+    /// See [`Config::with_retry_delays`].
     ///
     /// ```
-    /// let (first, max) = pipe_proto::Config::default().get_retry_delays();
+    /// let (first, max) = pipe_proto::Config::default().retry_delays();
     /// assert!(first <= max);
     /// ```
-    pub fn get_retry_delays(&self) -> (Duration, Duration) {
+    pub fn retry_delays(&self) -> (Duration, Duration) {
         (self.first_retry_delay, self.max_retry_delay)
     }
 
-    /// See [`Config::fifo_hangup_probe`].
+    /// See [`Config::with_fifo_hangup_probe`].
     ///
     /// ```
     /// let config = pipe_proto::Config::default();
     /// let expected = cfg!(target_vendor = "apple").then_some(pipe_proto::DEFAULT_FIFO_HANGUP_PROBE);
-    /// assert_eq!(config.get_fifo_hangup_probe(), expected);
-    /// assert_eq!(config.fifo_hangup_probe(None).get_fifo_hangup_probe(), None);
+    /// assert_eq!(config.fifo_hangup_probe(), expected);
+    /// assert_eq!(config.with_fifo_hangup_probe(None).fifo_hangup_probe(), None);
     /// ```
-    pub fn get_fifo_hangup_probe(&self) -> Option<Duration> {
+    pub fn fifo_hangup_probe(&self) -> Option<Duration> {
         self.fifo_hangup_probe
     }
 }

@@ -1,124 +1,64 @@
-//! The connection state machine: one pipe end from creation to closed.
+//! The connection: one pipe end from creation to closed. It runs the connect steps itself and,
+//! once connected, hands the rules of receiving and sending to its two halves
+//! ([`RecvHalf`], [`SendHalf`]), the same halves [`Connection::into_split`] gives out, so an
+//! unsplit and a split pipe follow one set of rules.
 //!
 //! ```text
 //!            connect(now, timeout)          all steps done
-//!   Idle ────────────────────────► Connecting ───────────────► Open
-//!    │                               │    ▲                     │ close()
-//!    │ close()          deadline     │    │ connect() again     ▼
-//!    │                  or IO error  ▼    │ (after a timeout)  Closing ── queue drained ──► Closed
-//!    └──────────► Closed          Failed ─┘                     │
-//!                                    ▲                          │ IO error
-//!                                    └──────────────────────────┘
+//!   Idle ────────────────────────► Connecting ───────────────► Open ─────────────► Failed
+//!    │                               │    ▲                     │      IO error, bad frame
+//!    │ close()          deadline     │    │ connect() again     │ close()
+//!    │                  or IO error  ▼    │                     ▼
+//!    └──────────► Closed ◄──────── Failed ┘                  Closing ── close reported ──► Closed
+//!                         close()                               │
+//!                                                               └── write error ──► Failed
 //! ```
 //!
-//! Connect steps, per transport and side (each asked for with an [`Action`], answered with an
-//! [`Event`]):
+//! Connect steps, per transport and side (each asked for with a [`ConnectAction`], answered
+//! with an [`Event`]):
 //!
 //! | transport, side | steps |
 //! |---|---|
-//! | FIFO, both | [`Action::OpenRead`], then [`Action::OpenWrite`] (retried while [`Event::NotReady`]: the peer's read end is not open), then [`Action::ProbeRead`] (retried while it reads EOF: the peer's write end is not open yet) |
-//! | TCP, channel | [`Action::Accept`] (one peer), then [`Action::StopListening`] |
-//! | TCP, client | [`Action::Dial`] (retried while [`Event::NotReady`]: refused) |
+//! | FIFO, both | [`ConnectAction::OpenRead`], then [`ConnectAction::OpenWrite`] (retried while [`Event::NotReady`]: the peer's read end is not open), then [`ConnectAction::ProbeRead`] (retried while it reads EOF: the peer's write end is not open yet) |
+//! | TCP, channel | [`ConnectAction::Accept`] (one peer), then [`ConnectAction::StopListening`] |
+//! | TCP, client | [`ConnectAction::Dial`] (retried while [`Event::NotReady`]: refused) |
 //!
 //! The probe is what makes "connected" mean usable both ways: a FIFO read end with no writer
 //! yet reads as EOF, so a read right after a connect that skipped it could report a false close.
 
-use std::fmt;
 use std::io::IoSlice;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
+use bytes::buf::Limit;
+use bytes::{Bytes, BytesMut};
 
 use crate::config::Config;
 use crate::decoder::Received;
-use crate::error::{ConnectError, RecvError, SendError};
-use crate::inbox::Inbox;
-use crate::outbox::Outbox;
+use crate::error::{ConnectError, Failure, RecvError, SendError};
+use crate::link::Link;
+use crate::recv::{RecvAction, RecvHalf};
 use crate::retry::Backoff;
+use crate::send::{SendAction, SendHalf};
+use crate::state::State;
+use crate::transport::{Side, Transport};
 
-/// The kind of OS object carrying the pipe. It decides the connect steps and how a close looks
-/// on the wire.
+/// A connect step the IO owner must carry out. All but [`StopListening`](Self::StopListening)
+/// expect an [`Event`] through [`Connection::handle_event`]; until it comes, no other connect
+/// action is handed out.
 ///
 /// ```
-/// assert_ne!(pipe_proto::Transport::Fifo, pipe_proto::Transport::Tcp);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Transport {
-    /// Two POSIX named pipes, one per direction. Closing sends a zero-length frame.
-    Fifo,
-    /// One loopback TCP connection. Closing half-closes the socket, with no zero frame.
-    Tcp,
-}
-
-/// Which end of the rendezvous this is.
-///
-/// ```
-/// assert_ne!(pipe_proto::Side::Channel, pipe_proto::Side::Client);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Side {
-    /// Creates the rendezvous (the FIFOs, or the listening socket) and waits for the client.
-    Channel,
-    /// Joins a rendezvous created elsewhere.
-    Client,
-}
-
-/// Where a connection is in its life.
-///
-/// ```
-/// use pipe_proto::{Config, Connection, Side, State, Transport};
-///
-/// let mut conn = Connection::new(Transport::Tcp, Side::Client, Config::default());
-/// assert_eq!(conn.state(), State::Idle);
-/// conn.close();
-/// assert_eq!(conn.state(), State::Closed);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum State {
-    /// Created; [`Connection::connect`] not called yet.
-    Idle,
-    /// Opening, accepting or dialling, with a deadline.
-    Connecting,
-    /// Usable both ways.
-    Open,
-    /// [`Connection::close`] called: the transmit queue (and close marker) drains.
-    Closing,
-    /// Done; the IO owner releases every OS object.
-    Closed,
-    /// The connect timed out, or the IO owner reported an error. After a timeout,
-    /// [`Connection::connect`] may be called again.
-    Failed,
-}
-
-impl fmt::Display for State {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = match self {
-            State::Idle => "idle",
-            State::Connecting => "connecting",
-            State::Open => "open",
-            State::Closing => "closing",
-            State::Closed => "closed",
-            State::Failed => "failed",
-        };
-        f.write_str(name)
-    }
-}
-
-/// Something the IO owner must do. Actions marked "answer" expect an [`Event`] through
-/// [`Connection::handle_event`]; until it comes, no other connect action is handed out.
-///
-/// ```
-/// use pipe_proto::{Action, Config, Connection, Side, Transport};
+/// use pipe_proto::{Config, ConnectAction, Connection, Side, Transport};
 /// use std::time::{Duration, Instant};
 ///
 /// let mut conn = Connection::new(Transport::Fifo, Side::Client, Config::default());
 /// conn.connect(Instant::now(), Duration::from_secs(1))?;
-/// assert_eq!(conn.poll_action(), Some(Action::OpenRead));
-/// assert_eq!(conn.poll_action(), None, "waiting for the answer");
+/// assert_eq!(conn.poll_connect_action(), Some(ConnectAction::OpenRead));
+/// assert_eq!(conn.poll_connect_action(), None, "waiting for the answer");
 /// # Ok::<(), pipe_proto::ConnectError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Action {
+pub enum ConnectAction {
     /// FIFO: open the read end, non-blocking. Answer: [`Event::Done`] or [`Event::Failed`].
     OpenRead,
     /// FIFO: open the write end, non-blocking. Answer: [`Event::Done`], [`Event::NotReady`] if the
@@ -136,21 +76,35 @@ pub enum Action {
     Dial,
     /// TCP channel: close the listener, so that no second peer can connect. No answer.
     StopListening,
-    /// Write [`Connection::io_slices`] and report the count with [`Connection::handle_written`].
-    /// Handed out as long as bytes are queued; on `WouldBlock`, wait for writability first.
-    Transmit,
-    /// The queue (and close marker) drained: close the write side (FIFO: close the write end;
-    /// TCP: shut down the write half). No answer; the send side is closed from then on.
-    CloseWrite,
 }
 
-/// What happened when the IO owner carried out an [`Action`].
+/// Something the IO owner of a whole [`Connection`] must do: a connect step, or an action of
+/// one of its halves.
+///
+/// ```
+/// use pipe_proto::{Action, Config, Connection, SendAction, Side, Transport};
+///
+/// let mut conn = Connection::established(Transport::Tcp, Side::Client, Config::default());
+/// conn.close();
+/// assert_eq!(conn.poll_action(), Some(Action::Send(SendAction::CloseWrite)));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// A connect step.
+    Connect(ConnectAction),
+    /// An action of the receive half.
+    Recv(RecvAction),
+    /// An action of the send half.
+    Send(SendAction),
+}
+
+/// What happened when the IO owner carried out a [`ConnectAction`].
 ///
 /// ```
 /// let event = pipe_proto::Event::Read(0);
 /// assert_eq!(event, pipe_proto::Event::Read(0));
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     /// The open, accept or dial succeeded.
     Done,
@@ -160,29 +114,8 @@ pub enum Event {
     Read(usize),
     /// A non-blocking read found nothing to read (and, on a FIFO, a writer present).
     WouldBlock,
-    /// An OS error that ends the connection (the IO owner keeps the error to show its user).
-    Failed,
-}
-
-/// Why the connection is in [`State::Failed`].
-///
-/// ```
-/// use pipe_proto::{Config, Connection, Failure, Side, Transport};
-/// use std::time::{Duration, Instant};
-///
-/// let start = Instant::now();
-/// let mut conn = Connection::new(Transport::Tcp, Side::Channel, Config::default());
-/// conn.connect(start, Duration::from_secs(1))?;
-/// conn.handle_timeout(start + Duration::from_secs(1));
-/// assert_eq!(conn.failure(), Some(Failure::Timeout(Duration::from_secs(1))));
-/// # Ok::<(), pipe_proto::ConnectError>(())
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Failure {
-    /// The connect's deadline passed; carries the timeout it was given.
-    Timeout(Duration),
-    /// The IO owner reported [`Event::Failed`].
-    Io,
+    /// An OS error that ends this connect.
+    Failed(Failure),
 }
 
 /// Progress of the current connect.
@@ -190,9 +123,8 @@ pub enum Failure {
 struct ConnectProgress {
     read_open: bool,
     write_open: bool,
-    peer_writer_seen: bool,
     /// The action handed out and not answered yet.
-    awaiting: Option<Action>,
+    awaiting: Option<ConnectAction>,
     /// The next attempt of the current step is due then.
     retry_at: Option<Instant>,
     deadline: Option<Instant>,
@@ -200,35 +132,53 @@ struct ConnectProgress {
     attempts: u32,
 }
 
+/// Where the connection is in its connect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Phase {
+    Idle,
+    Connecting,
+    /// The last connect failed; another may be started.
+    ConnectFailed(Failure),
+    /// Connected: the halves decide from here on.
+    Established,
+    /// Closed before it was established.
+    Closed,
+}
+
 /// One end of a pipe, from creation to closed, with no IO and no clock.
 ///
 /// Its methods come in four groups, in the style of quinn-proto:
 /// - **getters**: [`state`](Self::state), [`transport`](Self::transport), [`side`](Self::side),
-///   [`failure`](Self::failure), [`attempts`](Self::attempts), [`is_send_ready`](Self::is_send_ready);
+///   [`failure`](Self::failure), [`peer_closed`](Self::peer_closed),
+///   [`attempts`](Self::attempts), [`is_send_ready`](Self::is_send_ready);
 /// - **commands** from the application: [`connect`](Self::connect), [`send`](Self::send),
 ///   [`close`](Self::close);
 /// - **inputs** from the IO owner: [`handle_event`](Self::handle_event),
 ///   [`handle_timeout`](Self::handle_timeout), [`handle_read`](Self::handle_read),
-///   [`handle_written`](Self::handle_written), all that take time taking `now`;
+///   [`handle_written`](Self::handle_written), [`handle_close`](Self::handle_close), and the
+///   errors ([`handle_read_error`](Self::handle_read_error),
+///   [`handle_write_error`](Self::handle_write_error)), all that take time taking `now`;
 /// - **outputs**, polled in this order until each returns `None`:
 ///   [`poll_action`](Self::poll_action), [`poll_recv`](Self::poll_recv), then
-///   [`poll_timeout`](Self::poll_timeout) says when to call [`handle_timeout`](Self::handle_timeout).
+///   [`poll_timeout`](Self::poll_timeout) says when to call [`handle_timeout`](Self::handle_timeout);
+///   [`poll_connect`](Self::poll_connect) and [`poll_close`](Self::poll_close) give the answers
+///   of a connect and a close.
 ///
 /// See the crate documentation for the complete driving loop.
 ///
 /// ```
-/// use pipe_proto::{Action, Config, Connection, Event, Side, State, Transport};
+/// use pipe_proto::{Action, Config, ConnectAction, Connection, Event, Side, State, Transport};
 /// use std::time::{Duration, Instant};
 ///
 /// let start = Instant::now();
 /// let mut conn = Connection::new(Transport::Tcp, Side::Client, Config::default());
 /// conn.connect(start, Duration::from_secs(5))?;
-/// assert_eq!(conn.poll_action(), Some(Action::Dial));
+/// assert_eq!(conn.poll_action(), Some(Action::Connect(ConnectAction::Dial)));
 /// conn.handle_event(start, Event::NotReady); // connection refused
 /// assert_eq!(conn.poll_action(), None);
 /// let retry = conn.poll_timeout().unwrap();
 /// conn.handle_timeout(retry);
-/// assert_eq!(conn.poll_action(), Some(Action::Dial));
+/// assert_eq!(conn.poll_action(), Some(Action::Connect(ConnectAction::Dial)));
 /// conn.handle_event(retry, Event::Done);
 /// assert_eq!(conn.state(), State::Open);
 /// # Ok::<(), pipe_proto::ConnectError>(())
@@ -237,13 +187,12 @@ struct ConnectProgress {
 pub struct Connection {
     transport: Transport,
     side: Side,
-    state: State,
-    failure: Option<Failure>,
+    phase: Phase,
     progress: ConnectProgress,
     backoff: Backoff,
     stop_listening: bool,
-    inbox: Inbox,
-    outbox: Outbox,
+    recv: RecvHalf,
+    send: SendHalf,
 }
 
 impl Connection {
@@ -256,16 +205,16 @@ impl Connection {
     /// assert_eq!(conn.transport(), Transport::Fifo);
     /// ```
     pub fn new(transport: Transport, side: Side, config: Config) -> Self {
+        let link = Arc::new(Link::default());
         Self {
             transport,
             side,
-            state: State::Idle,
-            failure: None,
+            phase: Phase::Idle,
             progress: ConnectProgress::default(),
             backoff: Backoff::new(config.first_retry_delay, config.max_retry_delay),
             stop_listening: false,
-            inbox: Inbox::new(&config),
-            outbox: Outbox::new(transport, &config),
+            recv: RecvHalf::new(transport, &config, Arc::clone(&link)),
+            send: SendHalf::new(transport, &config, link),
         }
     }
 
@@ -289,14 +238,25 @@ impl Connection {
 
     // ---- getters ----
 
-    /// The current state.
+    /// The current state: [`State::Failed`] once a connect failed or either half failed,
+    /// [`State::Closing`] from [`close`](Self::close) until the IO owner reported the close,
+    /// [`State::Closed`] after.
     ///
     /// ```
     /// use pipe_proto::{Config, Connection, Side, State, Transport};
     /// assert_eq!(Connection::new(Transport::Tcp, Side::Channel, Config::default()).state(), State::Idle);
     /// ```
     pub fn state(&self) -> State {
-        self.state
+        match self.phase {
+            Phase::Idle => State::Idle,
+            Phase::Connecting => State::Connecting,
+            Phase::ConnectFailed(_) => State::Failed,
+            Phase::Closed => State::Closed,
+            Phase::Established if self.send.is_failed() || self.recv.failure().is_some() => State::Failed,
+            Phase::Established if self.send.is_closed() => State::Closed,
+            Phase::Established if self.send.is_closing() => State::Closing,
+            Phase::Established => State::Open,
+        }
     }
 
     /// The transport this connection was made for.
@@ -319,14 +279,46 @@ impl Connection {
         self.side
     }
 
-    /// Why the connection failed, in [`State::Failed`].
+    /// Why the connection is in [`State::Failed`]: the failed connect's reason, or the first
+    /// failure of either half.
     ///
     /// ```
-    /// use pipe_proto::{Config, Connection, Side, Transport};
-    /// assert_eq!(Connection::new(Transport::Tcp, Side::Client, Config::default()).failure(), None);
+    /// use pipe_proto::{Config, Connection, Failure, Side, Transport};
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let start = Instant::now();
+    /// let mut conn = Connection::new(Transport::Tcp, Side::Channel, Config::default());
+    /// assert_eq!(conn.failure(), None);
+    /// conn.connect(start, Duration::from_secs(1))?;
+    /// conn.handle_timeout(start + Duration::from_secs(1));
+    /// assert_eq!(conn.failure(), Some(&Failure::Timeout(Duration::from_secs(1))));
+    /// # Ok::<(), pipe_proto::ConnectError>(())
     /// ```
-    pub fn failure(&self) -> Option<Failure> {
-        self.failure
+    pub fn failure(&self) -> Option<&Failure> {
+        match &self.phase {
+            Phase::ConnectFailed(failure) => Some(failure),
+            // The send half fails with the receive half at once, so its failure is the first.
+            Phase::Established => self.send.failure().map(|(failure, _)| failure).or(self.recv.failure()),
+            _ => None,
+        }
+    }
+
+    /// Whether the peer's close has been received (a zero-length frame, or the end of its stream
+    /// at a frame boundary). The state stays [`State::Open`]: this side may still close
+    /// gracefully, but sends are refused with [`SendError::PeerClosed`].
+    ///
+    /// ```
+    /// use pipe_proto::{Config, Connection, Received, SendError, Side, State, Transport};
+    ///
+    /// let mut conn = Connection::established(Transport::Tcp, Side::Client, Config::default());
+    /// conn.handle_read(0); // end of stream
+    /// assert_eq!(conn.poll_recv(), Some(Ok(Received::PeerClosed)));
+    /// assert!(conn.peer_closed());
+    /// assert_eq!(conn.state(), State::Open);
+    /// assert_eq!(conn.send_slice(b"x"), Err(SendError::PeerClosed));
+    /// ```
+    pub fn peer_closed(&self) -> bool {
+        self.recv.peer_closed()
     }
 
     /// Connect attempts that found the peer not ready in the current connect (for logging).
@@ -346,27 +338,52 @@ impl Connection {
     /// assert!(Connection::new(Transport::Tcp, Side::Client, Config::default()).is_send_ready());
     /// ```
     pub fn is_send_ready(&self) -> bool {
-        self.outbox.is_ready()
+        self.send.is_ready()
     }
 
-    /// The sending half, for inspection.
+    /// The send half, for inspection.
     ///
     /// ```
     /// use pipe_proto::{Config, Connection, Side, Transport};
-    /// assert!(Connection::new(Transport::Tcp, Side::Client, Config::default()).outbox().is_flushed());
+    /// assert!(Connection::new(Transport::Tcp, Side::Client, Config::default()).send_half().outbox().is_flushed());
     /// ```
-    pub fn outbox(&self) -> &Outbox {
-        &self.outbox
+    pub fn send_half(&self) -> &SendHalf {
+        &self.send
     }
 
-    /// The receiving half, for inspection.
+    /// The receive half, for inspection.
     ///
     /// ```
     /// use pipe_proto::{Config, Connection, Side, Transport};
-    /// assert_eq!(Connection::new(Transport::Tcp, Side::Client, Config::default()).inbox().pending_len(), 0);
+    /// assert_eq!(Connection::new(Transport::Tcp, Side::Client, Config::default()).recv_half().inbox().pending_len(), 0);
     /// ```
-    pub fn inbox(&self) -> &Inbox {
-        &self.inbox
+    pub fn recv_half(&self) -> &RecvHalf {
+        &self.recv
+    }
+
+    /// The send half, for an IO owner that drives the halves of an unsplit connection with the
+    /// same code as split ones. Before the connection is established it answers
+    /// [`SendError::NotConnected`].
+    ///
+    /// ```
+    /// use pipe_proto::{Config, Connection, SendError, Side, Transport};
+    /// let mut conn = Connection::new(Transport::Tcp, Side::Client, Config::default());
+    /// assert_eq!(conn.send_half_mut().send_slice(b"x"), Err(SendError::NotConnected));
+    /// ```
+    pub fn send_half_mut(&mut self) -> &mut SendHalf {
+        &mut self.send
+    }
+
+    /// The receive half, for an IO owner that drives the halves of an unsplit connection with
+    /// the same code as split ones.
+    ///
+    /// ```
+    /// use pipe_proto::{Config, Connection, RecvError, Side, Transport};
+    /// let mut conn = Connection::new(Transport::Tcp, Side::Client, Config::default());
+    /// assert_eq!(conn.recv_half_mut().poll_recv(), Some(Err(RecvError::NotConnected)));
+    /// ```
+    pub fn recv_half_mut(&mut self) -> &mut RecvHalf {
+        &mut self.recv
     }
 
     // ---- commands ----
@@ -374,36 +391,38 @@ impl Connection {
     /// Starts connecting, with a fresh budget: the connect fails with
     /// [`ConnectError::Timeout`] (through [`poll_connect`](Self::poll_connect)) at exactly
     /// `now + timeout` unless the peer completed the rendezvous. Allowed when idle, again after a
-    /// connect that timed out, and while connecting (the IO owner abandoned a connect, for example
+    /// connect that failed, and while connecting (the IO owner abandoned a connect, for example
     /// a cancelled future: the outstanding action is forgotten and handed out again). Steps
-    /// already done stay done.
+    /// already done stay done. Once connected it is refused: with the failure if the pipe has
+    /// failed since, else with [`ConnectError::InvalidState`].
     ///
     /// ```
-    /// use pipe_proto::{Action, Config, ConnectError, Connection, Event, Side, State, Transport};
+    /// use pipe_proto::{Action, Config, ConnectAction, ConnectError, Connection, Event, Side, State, Transport};
     /// use std::time::{Duration, Instant};
     ///
     /// let now = Instant::now();
     /// let mut conn = Connection::new(Transport::Tcp, Side::Client, Config::default());
     /// conn.connect(now, Duration::from_secs(1))?;
-    /// assert_eq!(conn.poll_action(), Some(Action::Dial));
+    /// assert_eq!(conn.poll_action(), Some(Action::Connect(ConnectAction::Dial)));
     /// conn.connect(now, Duration::from_secs(1))?; // the first attempt was abandoned
-    /// assert_eq!(conn.poll_action(), Some(Action::Dial));
+    /// assert_eq!(conn.poll_action(), Some(Action::Connect(ConnectAction::Dial)));
     /// conn.handle_event(now, Event::Done);
     /// assert_eq!(conn.connect(now, Duration::from_secs(1)),
     ///            Err(ConnectError::InvalidState { state: State::Open }));
     /// # Ok::<(), ConnectError>(())
     /// ```
     pub fn connect(&mut self, now: Instant, timeout: Duration) -> Result<(), ConnectError> {
-        let may_connect = match self.state {
-            State::Idle | State::Connecting => true,
-            State::Failed => matches!(self.failure, Some(Failure::Timeout(_))),
-            _ => false,
-        };
-        if !may_connect {
-            return Err(ConnectError::InvalidState { state: self.state });
+        match self.phase {
+            Phase::Idle | Phase::Connecting | Phase::ConnectFailed(_) => {}
+            Phase::Established => {
+                return Err(match self.failure() {
+                    Some(failure) => ConnectError::Failed(failure.clone()),
+                    None => ConnectError::InvalidState { state: self.state() },
+                })
+            }
+            Phase::Closed => return Err(ConnectError::InvalidState { state: State::Closed }),
         }
-        self.state = State::Connecting;
-        self.failure = None;
+        self.phase = Phase::Connecting;
         self.backoff.reset();
         let progress = &mut self.progress;
         progress.awaiting = None;
@@ -414,25 +433,20 @@ impl Connection {
         Ok(())
     }
 
-    /// Queues one frame for sending. Empty and oversized frames are refused before anything is
-    /// queued; so is any frame when the pipe is not open or the peer has closed.
+    /// Queues one frame for sending (see [`SendHalf::send`]). Empty and oversized frames are
+    /// refused before anything is queued; so is any frame when the pipe is not open, the peer
+    /// has closed, or the pipe failed.
     ///
     /// ```
-    /// # use pipe_proto::{Config, Connection, Side, Transport, Event, SendError, EncodeError};
-    /// # use std::time::{Duration, Instant};
-    /// # let now = Instant::now();
-    /// # let mut conn = Connection::new(Transport::Tcp, Side::Client, Config::default());
-    /// # conn.connect(now, Duration::from_secs(1))?;
-    /// # conn.poll_action();
-    /// # conn.handle_event(now, Event::Done);
+    /// use pipe_proto::{Config, Connection, EncodeError, SendError, Side, Transport};
+    /// let mut conn = Connection::established(Transport::Tcp, Side::Client, Config::default());
     /// conn.send("hello".into())?;
     /// assert_eq!(conn.send("".into()), Err(SendError::Frame(EncodeError::Empty)));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # Ok::<(), SendError>(())
     /// ```
     #[inline]
     pub fn send(&mut self, payload: Bytes) -> Result<(), SendError> {
-        self.check_sendable()?;
-        self.outbox.push(payload)
+        self.send.send(payload)
     }
 
     /// [`send`](Self::send) for a borrowed payload (copied once into the queue).
@@ -444,128 +458,186 @@ impl Connection {
     /// ```
     #[inline]
     pub fn send_slice(&mut self, payload: &[u8]) -> Result<(), SendError> {
-        self.check_sendable()?;
-        self.outbox.push_slice(payload)
+        self.send.send_slice(payload)
     }
 
-    /// Closes gracefully: queued frames still go out, then the transport's close (FIFO: the
-    /// zero-length frame, unless the peer already closed; TCP: a half-close), then
-    /// [`State::Closed`]. Before the pipe is open, or after a failure, it closes at once.
-    /// Closing twice is harmless.
+    /// Closes gracefully: receiving stops at once ([`RecvError::ClosedLocally`]), queued frames
+    /// still go out, then the transport's close (FIFO: the zero-length frame, unless the peer
+    /// already closed; TCP: a half-close) through [`SendAction::CloseWrite`]; the state is
+    /// [`State::Closed`] once the IO owner reports it with [`handle_close`](Self::handle_close).
+    /// [`poll_close`](Self::poll_close) then gives the answer. Before the pipe is connected it
+    /// closes at once. Closing twice is harmless.
     ///
     /// ```
-    /// # use pipe_proto::{Action, Config, Connection, Side, State, Transport, Event};
-    /// # use std::time::{Duration, Instant};
-    /// # let now = Instant::now();
-    /// # let mut conn = Connection::new(Transport::Tcp, Side::Client, Config::default());
-    /// # conn.connect(now, Duration::from_secs(1))?;
-    /// # conn.poll_action();
-    /// # conn.handle_event(now, Event::Done);
+    /// use pipe_proto::{Action, Config, Connection, SendAction, Side, State, Transport};
+    ///
+    /// let mut conn = Connection::established(Transport::Tcp, Side::Client, Config::default());
     /// conn.close();
     /// conn.close();
     /// assert_eq!(conn.state(), State::Closing);
-    /// assert_eq!(conn.poll_action(), Some(Action::CloseWrite));
+    /// assert_eq!(conn.poll_action(), Some(Action::Send(SendAction::CloseWrite)));
+    /// assert_eq!(conn.state(), State::Closing, "until the IO owner reports the close");
+    /// conn.handle_close(Ok(()));
     /// assert_eq!(conn.state(), State::Closed);
-    /// # Ok::<(), pipe_proto::ConnectError>(())
+    /// assert_eq!(conn.poll_close(), Some(Ok(())));
     /// ```
     pub fn close(&mut self) {
-        match self.state {
-            State::Idle | State::Connecting | State::Failed => {
-                self.state = State::Closed;
+        match self.phase {
+            Phase::Idle | Phase::Connecting | Phase::ConnectFailed(_) => {
+                self.phase = Phase::Closed;
                 self.progress.awaiting = None;
                 self.progress.retry_at = None;
-                self.outbox.fail();
+                self.recv.close_locally();
+                self.send.close();
             }
-            State::Open => {
-                self.state = State::Closing;
-                self.outbox.close_with_marker(!self.inbox.is_closed());
+            Phase::Established => {
+                self.recv.close_locally();
+                self.send.close();
             }
-            State::Closing | State::Closed => {}
+            Phase::Closed => {}
         }
     }
 
     // ---- inputs ----
 
-    /// Reports the outcome of the last connect [`Action`] (or of a probe read). Events that answer
-    /// no outstanding action are ignored, except [`Event::Failed`], which always fails the
-    /// connection, and [`Event::Read`] when open, which is the same as
-    /// [`handle_read`](Self::handle_read).
+    /// Reports the outcome of the last connect action. Events that answer no outstanding action
+    /// are ignored, except [`Event::Failed`] while connecting, which always fails the connect.
     ///
     /// ```
-    /// use pipe_proto::{Action, Config, Connection, Event, Side, State, Transport};
+    /// use pipe_proto::{Action, Config, ConnectAction, Connection, Event, Side, State, Transport};
     /// use std::time::{Duration, Instant};
     ///
     /// let now = Instant::now();
     /// let mut conn = Connection::new(Transport::Tcp, Side::Channel, Config::default());
     /// conn.connect(now, Duration::from_secs(1))?;
-    /// assert_eq!(conn.poll_action(), Some(Action::Accept));
+    /// assert_eq!(conn.poll_action(), Some(Action::Connect(ConnectAction::Accept)));
     /// conn.handle_event(now, Event::Done);
-    /// assert_eq!(conn.poll_action(), Some(Action::StopListening));
+    /// assert_eq!(conn.poll_action(), Some(Action::Connect(ConnectAction::StopListening)));
     /// assert_eq!(conn.state(), State::Open);
     /// # Ok::<(), pipe_proto::ConnectError>(())
     /// ```
     pub fn handle_event(&mut self, now: Instant, event: Event) {
-        if event == Event::Failed {
-            self.fail(Failure::Io);
+        if self.phase != Phase::Connecting {
             return;
         }
-        match self.state {
-            State::Connecting => self.handle_connect_event(now, event),
-            State::Open | State::Closing => {
-                if let Event::Read(n) = event {
-                    self.handle_read(n);
-                }
+        if let Event::Failed(failure) = event {
+            self.fail_connect(failure);
+            return;
+        }
+        let Some(step) = self.progress.awaiting else {
+            return;
+        };
+        let progress = &mut self.progress;
+        let outcome = match (step, event) {
+            (ConnectAction::OpenRead, Event::Done) => {
+                progress.read_open = true;
+                StepOutcome::Advanced
             }
-            State::Idle | State::Closed | State::Failed => {}
+            (ConnectAction::OpenWrite, Event::Done) => {
+                progress.write_open = true;
+                StepOutcome::Advanced
+            }
+            (ConnectAction::OpenWrite | ConnectAction::Dial | ConnectAction::ProbeRead, Event::NotReady)
+            | (ConnectAction::ProbeRead, Event::Read(0)) => StepOutcome::Retry,
+            (ConnectAction::ProbeRead, Event::Read(n)) => {
+                self.recv.inbox_mut().handle_read(n);
+                StepOutcome::Connected
+            }
+            (ConnectAction::ProbeRead, Event::WouldBlock) => StepOutcome::Connected,
+            (ConnectAction::Accept, Event::Done) => {
+                self.stop_listening = true;
+                StepOutcome::Connected
+            }
+            (ConnectAction::Dial, Event::Done) => StepOutcome::Connected,
+            // Anything else does not answer the outstanding action.
+            _ => return,
+        };
+        progress.awaiting = None;
+        match outcome {
+            StepOutcome::Retry => {
+                progress.attempts += 1;
+                progress.retry_at = Some(self.backoff.next_attempt(now, progress.deadline));
+            }
+            StepOutcome::Advanced => self.backoff.reset(),
+            StepOutcome::Connected => self.open(),
         }
     }
 
     /// Reports that `n` bytes were read into [`read_buf`](Self::read_buf) (0: end of stream).
     ///
     /// ```
-    /// # use pipe_proto::{Config, Connection, Side, Transport, Event, Received};
-    /// # use std::time::{Duration, Instant};
-    /// # let now = Instant::now();
-    /// # let mut conn = Connection::new(Transport::Tcp, Side::Client, Config::default());
-    /// # conn.connect(now, Duration::from_secs(1))?;
-    /// # conn.poll_action();
-    /// # conn.handle_event(now, Event::Done);
+    /// use pipe_proto::{Config, Connection, Received, Side, Transport};
+    /// let mut conn = Connection::established(Transport::Tcp, Side::Client, Config::default());
     /// conn.read_buf()[..5].copy_from_slice(&[0, 0, 0, 1, 7]);
     /// conn.handle_read(5);
     /// assert_eq!(conn.poll_recv(), Some(Ok(Received::Frame(vec![7].into()))));
-    /// # Ok::<(), pipe_proto::ConnectError>(())
     /// ```
     #[inline]
     pub fn handle_read(&mut self, n: usize) {
-        self.inbox.handle_read(n);
+        self.recv.handle_read(n);
     }
 
     /// Reports that the first `n` bytes of [`io_slices`](Self::io_slices) were written.
     ///
     /// ```
-    /// # use pipe_proto::{Config, Connection, Side, Transport, Event};
-    /// # use std::time::{Duration, Instant};
-    /// # let now = Instant::now();
-    /// # let mut conn = Connection::new(Transport::Tcp, Side::Client, Config::default());
-    /// # conn.connect(now, Duration::from_secs(1))?;
-    /// # conn.poll_action();
-    /// # conn.handle_event(now, Event::Done);
+    /// use pipe_proto::{Config, Connection, Side, Transport};
+    /// let mut conn = Connection::established(Transport::Tcp, Side::Client, Config::default());
     /// conn.send("abc".into())?;
     /// conn.handle_written(7);
-    /// assert!(conn.outbox().is_flushed());
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// assert!(conn.send_half().outbox().is_flushed());
+    /// # Ok::<(), pipe_proto::SendError>(())
     /// ```
     #[inline]
     pub fn handle_written(&mut self, n: usize) {
-        self.outbox.advance(n);
+        self.send.handle_written(n);
     }
 
-    /// Lets time pass: a retry that is due is handed out again by
-    /// [`poll_action`](Self::poll_action); at the deadline the connect fails with a timeout.
-    /// Call it when [`poll_timeout`](Self::poll_timeout) is reached (calling it early is harmless).
+    /// Reports that a read failed with an OS error (see [`RecvHalf::handle_read_error`]).
     ///
     /// ```
     /// use pipe_proto::{Config, Connection, Failure, Side, State, Transport};
+    /// let mut conn = Connection::established(Transport::Tcp, Side::Client, Config::default());
+    /// conn.handle_read_error(Failure::io(std::io::ErrorKind::ConnectionReset, None, "reset"));
+    /// assert_eq!(conn.state(), State::Failed);
+    /// ```
+    pub fn handle_read_error(&mut self, failure: Failure) {
+        self.recv.handle_read_error(failure);
+        self.send.absorb_receive_failure();
+    }
+
+    /// Reports that a write failed with an OS error (see [`SendHalf::handle_write_error`]).
+    ///
+    /// ```
+    /// use pipe_proto::{Config, Connection, Failure, Side, State, Transport};
+    /// let mut conn = Connection::established(Transport::Tcp, Side::Client, Config::default());
+    /// conn.handle_write_error(Failure::io(std::io::ErrorKind::BrokenPipe, None, "gone"));
+    /// assert_eq!(conn.state(), State::Failed);
+    /// ```
+    pub fn handle_write_error(&mut self, failure: Failure) {
+        self.send.handle_write_error(failure);
+    }
+
+    /// Reports the outcome of [`SendAction::CloseWrite`] (see [`SendHalf::handle_close`]).
+    ///
+    /// ```
+    /// use pipe_proto::{Config, Connection, Side, State, Transport};
+    /// let mut conn = Connection::established(Transport::Tcp, Side::Client, Config::default());
+    /// conn.close();
+    /// conn.poll_action();
+    /// conn.handle_close(Ok(()));
+    /// assert_eq!(conn.state(), State::Closed);
+    /// ```
+    pub fn handle_close(&mut self, result: Result<(), Failure>) {
+        self.send.handle_close(result);
+    }
+
+    /// Lets time pass: a connect retry that is due is handed out again by
+    /// [`poll_action`](Self::poll_action); at the deadline the connect fails with a timeout; a
+    /// hang-up probe that is due is handed out. Call it when [`poll_timeout`](Self::poll_timeout)
+    /// is reached (calling it early is harmless).
+    ///
+    /// ```
+    /// use pipe_proto::{Config, Connection, Side, State, Transport};
     /// use std::time::{Duration, Instant};
     ///
     /// let start = Instant::now();
@@ -578,36 +650,69 @@ impl Connection {
     /// # Ok::<(), pipe_proto::ConnectError>(())
     /// ```
     pub fn handle_timeout(&mut self, now: Instant) {
-        if self.state != State::Connecting {
-            return;
-        }
-        if self.progress.deadline.is_some_and(|deadline| now >= deadline) {
-            self.fail(Failure::Timeout(self.progress.timeout));
-            return;
-        }
-        if self.progress.retry_at.is_some_and(|at| now >= at) {
-            self.progress.retry_at = None;
+        match self.phase {
+            Phase::Connecting => {
+                if self.progress.deadline.is_some_and(|deadline| now >= deadline) {
+                    self.fail_connect(Failure::Timeout(self.progress.timeout));
+                } else if self.progress.retry_at.is_some_and(|at| now >= at) {
+                    self.progress.retry_at = None;
+                }
+            }
+            Phase::Established => self.recv.handle_timeout(now),
+            Phase::Idle | Phase::ConnectFailed(_) | Phase::Closed => {}
         }
     }
 
     // ---- outputs ----
 
     /// The next thing the IO owner must do, or `None` when there is nothing to do until an event,
-    /// a timeout, or new data to send.
+    /// a timeout, or new data to send: a connect step while connecting, then the halves'
+    /// actions.
     ///
     /// ```
-    /// use pipe_proto::{Action, Config, Connection, Side, Transport};
+    /// use pipe_proto::{Action, Config, ConnectAction, Connection, Side, Transport};
     /// use std::time::{Duration, Instant};
     ///
     /// let mut conn = Connection::new(Transport::Tcp, Side::Client, Config::default());
     /// assert_eq!(conn.poll_action(), None, "idle: nothing to do");
     /// conn.connect(Instant::now(), Duration::from_secs(1))?;
-    /// assert_eq!(conn.poll_action(), Some(Action::Dial));
+    /// assert_eq!(conn.poll_action(), Some(Action::Connect(ConnectAction::Dial)));
     /// # Ok::<(), pipe_proto::ConnectError>(())
     /// ```
     pub fn poll_action(&mut self) -> Option<Action> {
-        match self.state {
-            State::Connecting => {
+        if let Some(action) = self.poll_connect_action() {
+            return Some(Action::Connect(action));
+        }
+        if self.phase != Phase::Established {
+            return None;
+        }
+        if let Some(action) = self.recv.poll_action() {
+            return Some(Action::Recv(action));
+        }
+        self.send.poll_action().map(Action::Send)
+    }
+
+    /// The connect steps only: what an IO owner that drives the halves itself (through
+    /// [`recv_half_mut`](Self::recv_half_mut) and [`send_half_mut`](Self::send_half_mut)) takes
+    /// while connecting, until [`poll_connect`](Self::poll_connect) has its answer.
+    ///
+    /// ```
+    /// use pipe_proto::{Config, ConnectAction, Connection, Event, Side, Transport};
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let now = Instant::now();
+    /// let mut conn = Connection::new(Transport::Tcp, Side::Channel, Config::default());
+    /// conn.connect(now, Duration::from_secs(1))?;
+    /// assert_eq!(conn.poll_connect_action(), Some(ConnectAction::Accept));
+    /// conn.handle_event(now, Event::Done);
+    /// assert_eq!(conn.poll_connect_action(), Some(ConnectAction::StopListening));
+    /// assert_eq!(conn.poll_connect_action(), None);
+    /// assert_eq!(conn.poll_connect(), Some(Ok(())));
+    /// # Ok::<(), pipe_proto::ConnectError>(())
+    /// ```
+    pub fn poll_connect_action(&mut self) -> Option<ConnectAction> {
+        match self.phase {
+            Phase::Connecting => {
                 if self.progress.awaiting.is_some() || self.progress.retry_at.is_some() {
                     return None;
                 }
@@ -615,25 +720,14 @@ impl Connection {
                 self.progress.awaiting = Some(step);
                 Some(step)
             }
-            State::Open => {
-                if std::mem::take(&mut self.stop_listening) {
-                    return Some(Action::StopListening);
-                }
-                self.outbox.poll_action()
-            }
-            State::Closing => {
-                let action = self.outbox.poll_action();
-                if self.outbox.is_closed() {
-                    self.state = State::Closed;
-                }
-                action
-            }
-            State::Idle | State::Closed | State::Failed => None,
+            Phase::Established if std::mem::take(&mut self.stop_listening) => Some(ConnectAction::StopListening),
+            _ => None,
         }
     }
 
-    /// The result of the connect once it is over: `None` while idle or connecting, `Some(Ok(()))`
-    /// once open (or later), `Some(Err(timeout))` after the deadline passed.
+    /// The result of the connect once it is over: `None` while idle or connecting,
+    /// `Some(Ok(()))` once connected (whatever happened since), `Some(Err(..))` after the connect
+    /// failed (its timeout or its OS error) or once the pipe was closed without connecting.
     ///
     /// ```
     /// use pipe_proto::{Config, Connection, Side, Transport};
@@ -645,37 +739,64 @@ impl Connection {
     /// # Ok::<(), pipe_proto::ConnectError>(())
     /// ```
     pub fn poll_connect(&self) -> Option<Result<(), ConnectError>> {
-        match (self.state, self.failure) {
-            (State::Idle | State::Connecting, _) => None,
-            (State::Failed, Some(Failure::Timeout(timeout))) => Some(Err(ConnectError::Timeout { timeout })),
-            (State::Failed | State::Closed, _) => Some(Err(ConnectError::InvalidState { state: self.state })),
-            (State::Open | State::Closing, _) => Some(Ok(())),
+        match &self.phase {
+            Phase::Idle | Phase::Connecting => None,
+            Phase::ConnectFailed(Failure::Timeout(timeout)) => Some(Err(ConnectError::Timeout { timeout: *timeout })),
+            Phase::ConnectFailed(failure) => Some(Err(ConnectError::Failed(failure.clone()))),
+            Phase::Established => Some(Ok(())),
+            Phase::Closed => Some(Err(ConnectError::InvalidState { state: State::Closed })),
+        }
+    }
+
+    /// The answer to [`close`](Self::close): `None` until the close is over; then `Ok(())` when
+    /// every frame queued before it was handed to the OS and the write side closed, or the
+    /// failure (with the frames and bytes that were not delivered, if any). A connection closed
+    /// before it connected answers `Ok(())`.
+    ///
+    /// ```
+    /// use pipe_proto::{Config, Connection, Failure, SendError, Side, Transport, Undelivered};
+    ///
+    /// let mut conn = Connection::established(Transport::Fifo, Side::Client, Config::default());
+    /// conn.send_slice(b"never written")?;
+    /// conn.close();
+    /// let gone = Failure::io(std::io::ErrorKind::BrokenPipe, None, "Broken pipe");
+    /// conn.handle_write_error(gone.clone());
+    /// let lost = Undelivered { frames: 1, bytes: 17 };
+    /// assert_eq!(conn.poll_close(), Some(Err(SendError::Undelivered { undelivered: lost, cause: gone })));
+    /// # Ok::<(), SendError>(())
+    /// ```
+    pub fn poll_close(&self) -> Option<Result<(), SendError>> {
+        match self.phase {
+            Phase::Closed => Some(Ok(())),
+            Phase::Established => self.send.poll_close(),
+            Phase::Idle | Phase::Connecting | Phase::ConnectFailed(_) => None,
         }
     }
 
     /// The next received frame or close, an error, or `None` when more bytes must be read first
-    /// (read into [`read_buf`](Self::read_buf), then [`handle_read`](Self::handle_read)).
-    /// After the peer's close it keeps returning [`Received::Closed`].
+    /// (see [`RecvHalf::poll_recv`]). After the peer's close it keeps returning
+    /// [`Received::PeerClosed`].
     ///
     /// ```
     /// use pipe_proto::{Config, Connection, RecvError, Side, Transport};
     ///
     /// let mut conn = Connection::new(Transport::Tcp, Side::Client, Config::default());
     /// conn.close();
-    /// assert_eq!(conn.poll_recv(), Some(Err(RecvError::Closed)));
+    /// assert_eq!(conn.poll_recv(), Some(Err(RecvError::ClosedLocally)));
     /// ```
     #[inline(always)]
     pub fn poll_recv(&mut self) -> Option<Result<Received, RecvError>> {
-        match self.state {
-            State::Open => self.inbox.poll_frame().map(|r| r.map_err(RecvError::from)),
-            State::Idle | State::Connecting => Some(Err(RecvError::NotConnected)),
-            State::Closing | State::Closed => Some(Err(RecvError::Closed)),
-            State::Failed => Some(Err(RecvError::Failed)),
+        let received = self.recv.poll_recv();
+        if let Some(Err(RecvError::Failed(_))) = received {
+            // One connection, one state: the send half fails with the receive half at once.
+            self.send.absorb_receive_failure();
         }
+        received
     }
 
-    /// When [`handle_timeout`](Self::handle_timeout) must be called next: the earlier of the next
-    /// retry and the connect deadline. `None` when no timer runs (not connecting).
+    /// When [`handle_timeout`](Self::handle_timeout) must be called next: while connecting, the
+    /// earlier of the next retry and the deadline; once connected, the hang-up probe while the
+    /// reader waits on a FIFO (see [`RecvHalf::poll_timeout`]). `None` when no timer runs.
     ///
     /// ```
     /// use pipe_proto::{Config, Connection, Side, Transport};
@@ -689,16 +810,18 @@ impl Connection {
     /// # Ok::<(), pipe_proto::ConnectError>(())
     /// ```
     pub fn poll_timeout(&self) -> Option<Instant> {
-        if self.state != State::Connecting {
-            return None;
-        }
-        match (self.progress.retry_at, self.progress.deadline) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
+        match self.phase {
+            Phase::Connecting => match (self.progress.retry_at, self.progress.deadline) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            },
+            Phase::Established => self.recv.poll_timeout(),
+            Phase::Idle | Phase::ConnectFailed(_) | Phase::Closed => None,
         }
     }
 
-    /// Space for the next read (see [`Inbox::read_buf`]).
+    /// Space for the next read (see [`Inbox::read_buf`](crate::Inbox::read_buf)); also where a
+    /// connect's [`ConnectAction::ProbeRead`] reads.
     ///
     /// ```
     /// use pipe_proto::{Config, Connection, Side, Transport};
@@ -707,10 +830,11 @@ impl Connection {
     /// ```
     #[inline]
     pub fn read_buf(&mut self) -> &mut [u8] {
-        self.inbox.read_buf()
+        self.recv.read_buf()
     }
 
-    /// Space for the next read that is not zeroed first (see [`Inbox::read_buf_uninit`]).
+    /// Space for the next read that is not zeroed first (see
+    /// [`Inbox::read_buf_uninit`](crate::Inbox::read_buf_uninit)).
     ///
     /// ```
     /// use bytes::BufMut;
@@ -719,11 +843,12 @@ impl Connection {
     /// assert!(conn.read_buf_uninit().remaining_mut() > 0);
     /// ```
     #[inline]
-    pub fn read_buf_uninit(&mut self) -> bytes::buf::Limit<&mut bytes::BytesMut> {
-        self.inbox.read_buf_uninit()
+    pub fn read_buf_uninit(&mut self) -> Limit<&mut BytesMut> {
+        self.recv.read_buf_uninit()
     }
 
-    /// The queued bytes to write, as slices for one vectored write (see [`Outbox::io_slices`]).
+    /// The queued bytes to write, as slices for one vectored write (see
+    /// [`SendHalf::io_slices`]).
     ///
     /// ```
     /// use pipe_proto::{Config, Connection, Side, Transport};
@@ -734,23 +859,28 @@ impl Connection {
     /// ```
     #[inline]
     pub fn io_slices<'a>(&'a self, out: &mut [IoSlice<'a>]) -> usize {
-        self.outbox.io_slices(out)
+        self.send.io_slices(out)
     }
 
-    /// Splits an open connection into its receiving and sending halves, to be driven separately
-    /// (a reader task and a writer task). Anything else is returned unchanged, and so is a
-    /// connection whose [`Action::StopListening`] has not been taken yet.
+    /// Splits an open connection into its receive and send halves, to be driven separately (a
+    /// reader task and a writer task), with the rules of the whole connection: the send half
+    /// learns the peer's close and the receive half's failure at its next call. Anything but an
+    /// open connection is returned unchanged, and so is one whose
+    /// [`ConnectAction::StopListening`] has not been taken yet.
     ///
     /// ```
     /// use pipe_proto::{Config, Connection, Side, Transport};
     /// let conn = Connection::new(Transport::Fifo, Side::Client, Config::default());
     /// assert!(conn.into_split().is_err(), "not open yet");
+    /// let conn = Connection::established(Transport::Fifo, Side::Client, Config::default());
+    /// let (recv, send) = conn.into_split().unwrap();
+    /// assert!(recv.wants_read() && send.is_ready());
     /// ```
     // Handing the connection back by value is the point: the caller keeps driving it.
     #[allow(clippy::result_large_err)]
-    pub fn into_split(self) -> Result<(Inbox, Outbox), Self> {
-        if self.state == State::Open && !self.stop_listening {
-            Ok((self.inbox, self.outbox))
+    pub fn into_split(self) -> Result<(RecvHalf, SendHalf), Self> {
+        if self.state() == State::Open && !self.stop_listening {
+            Ok((self.recv, self.send))
         } else {
             Err(self)
         }
@@ -758,94 +888,30 @@ impl Connection {
 
     // ---- internals ----
 
-    fn check_sendable(&self) -> Result<(), SendError> {
-        match self.state {
-            State::Open if self.inbox.is_closed() => Err(SendError::PeerClosed),
-            State::Open => Ok(()),
-            State::Idle | State::Connecting => Err(SendError::NotConnected),
-            State::Closing | State::Closed => Err(SendError::Closed),
-            State::Failed => Err(SendError::Failed),
-        }
-    }
-
-    fn next_connect_step(&self) -> Action {
+    fn next_connect_step(&self) -> ConnectAction {
         let progress = &self.progress;
         match (self.transport, self.side) {
-            (Transport::Fifo, _) if !progress.read_open => Action::OpenRead,
-            (Transport::Fifo, _) if !progress.write_open => Action::OpenWrite,
-            (Transport::Fifo, _) => Action::ProbeRead,
-            (Transport::Tcp, Side::Channel) => Action::Accept,
-            (Transport::Tcp, Side::Client) => Action::Dial,
-        }
-    }
-
-    fn handle_connect_event(&mut self, now: Instant, event: Event) {
-        let Some(step) = self.progress.awaiting else {
-            return;
-        };
-        let progress = &mut self.progress;
-        let outcome = match (step, event) {
-            (Action::OpenRead, Event::Done) => {
-                progress.read_open = true;
-                StepOutcome::Advanced
-            }
-            (Action::OpenWrite, Event::Done) => {
-                progress.write_open = true;
-                StepOutcome::Advanced
-            }
-            (Action::OpenWrite | Action::Dial | Action::ProbeRead, Event::NotReady)
-            | (Action::ProbeRead, Event::Read(0)) => StepOutcome::Retry,
-            (Action::ProbeRead, Event::Read(n)) => {
-                self.inbox.handle_read(n);
-                progress.peer_writer_seen = true;
-                StepOutcome::Advanced
-            }
-            (Action::ProbeRead, Event::WouldBlock) => {
-                progress.peer_writer_seen = true;
-                StepOutcome::Advanced
-            }
-            (Action::Accept, Event::Done) => {
-                self.stop_listening = true;
-                StepOutcome::Connected
-            }
-            (Action::Dial, Event::Done) => StepOutcome::Connected,
-            // Anything else does not answer the outstanding action.
-            _ => return,
-        };
-        progress.awaiting = None;
-        match outcome {
-            StepOutcome::Retry => {
-                progress.attempts += 1;
-                progress.retry_at = Some(self.backoff.next_attempt(now, progress.deadline));
-            }
-            StepOutcome::Advanced => {
-                self.backoff.reset();
-                if progress.peer_writer_seen {
-                    self.open();
-                }
-            }
-            StepOutcome::Connected => self.open(),
+            (Transport::Fifo, _) if !progress.read_open => ConnectAction::OpenRead,
+            (Transport::Fifo, _) if !progress.write_open => ConnectAction::OpenWrite,
+            (Transport::Fifo, _) => ConnectAction::ProbeRead,
+            (Transport::Tcp, Side::Channel) => ConnectAction::Accept,
+            (Transport::Tcp, Side::Client) => ConnectAction::Dial,
         }
     }
 
     fn open(&mut self) {
-        self.state = State::Open;
+        self.phase = Phase::Established;
         self.progress.deadline = None;
         self.progress.retry_at = None;
+        self.recv.open();
+        self.send.open();
     }
 
-    fn fail(&mut self, failure: Failure) {
-        if matches!(self.state, State::Closed | State::Failed) {
-            return;
-        }
-        self.state = State::Failed;
-        self.failure = Some(failure);
+    fn fail_connect(&mut self, failure: Failure) {
+        self.phase = Phase::ConnectFailed(failure);
         self.progress.awaiting = None;
         self.progress.retry_at = None;
         self.stop_listening = false;
-        if failure == Failure::Io {
-            self.outbox.fail();
-        }
     }
 }
 

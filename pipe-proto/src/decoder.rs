@@ -8,7 +8,7 @@
 use bytes::{Buf, Bytes, BytesMut};
 
 use crate::error::DecodeError;
-use crate::frame::HEADER_LEN;
+use crate::frame::{header_at, FrameHeader, Header, HEADER_LEN};
 
 /// What one complete frame on the wire means.
 ///
@@ -19,14 +19,15 @@ use crate::frame::HEADER_LEN;
 /// let mut decoder = FrameDecoder::new(1024);
 /// let mut buf = BytesMut::from(&[0u8, 0, 0, 1, 42, 0, 0, 0, 0][..]);
 /// assert_eq!(decoder.decode(&mut buf), Ok(Some(Received::Frame(Bytes::from_static(&[42])))));
-/// assert_eq!(decoder.decode(&mut buf), Ok(Some(Received::Closed)));
+/// assert_eq!(decoder.decode(&mut buf), Ok(Some(Received::PeerClosed)));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Received {
     /// A message: the payload of a non-empty frame.
     Frame(Bytes),
     /// The peer closed the pipe: a zero-length frame, or the end of the stream at a frame boundary.
-    Closed,
+    /// Nothing more will arrive.
+    PeerClosed,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,14 +129,14 @@ impl FrameDecoder {
 
     /// Like [`FrameDecoder::decode`], for a stream that has ended: bytes left over are a
     /// [`DecodeError::Truncated`], and an empty buffer at a frame boundary is a clean
-    /// [`Received::Closed`].
+    /// [`Received::PeerClosed`].
     ///
     /// ```
     /// use bytes::BytesMut;
     /// use pipe_proto::{DecodeError, FrameDecoder, Received};
     ///
     /// let mut decoder = FrameDecoder::new(1024);
-    /// assert_eq!(decoder.decode_eof(&mut BytesMut::new()), Ok(Some(Received::Closed)));
+    /// assert_eq!(decoder.decode_eof(&mut BytesMut::new()), Ok(Some(Received::PeerClosed)));
     /// let mut half_header = BytesMut::from(&[0u8, 0][..]);
     /// assert_eq!(decoder.decode_eof(&mut half_header), Err(DecodeError::Truncated { expected: 4, received: 2 }));
     /// ```
@@ -159,11 +160,15 @@ impl FrameDecoder {
                 if *filled < HEADER_LEN {
                     return Ok(None);
                 }
-                let len = u32::from_be_bytes([src[0], src[1], src[2], src[3]]) as usize;
-                if len > self.max_frame_len {
-                    return Err(DecodeError::TooLarge { declared: len, max: self.max_frame_len });
-                }
-                if len != 0 && *filled - HEADER_LEN >= len {
+                let len = match FrameHeader::parse(header_at(src), self.max_frame_len)? {
+                    Header::Payload(len) => len,
+                    Header::Close => {
+                        src.advance(HEADER_LEN);
+                        *filled -= HEADER_LEN;
+                        return Ok(Some(Received::PeerClosed));
+                    }
+                };
+                if *filled - HEADER_LEN >= len {
                     // The whole frame is here (the common case for small frames): one split for
                     // header and payload, then a cheap advance on the frozen frame.
                     *filled -= HEADER_LEN + len;
@@ -173,9 +178,6 @@ impl FrameDecoder {
                 }
                 src.advance(HEADER_LEN);
                 *filled -= HEADER_LEN;
-                if len == 0 {
-                    return Ok(Some(Received::Closed));
-                }
                 len
             }
         };
@@ -198,7 +200,7 @@ impl FrameDecoder {
             return Ok(Some(received));
         }
         match self.state {
-            DecodeState::Head if *filled == 0 => Ok(Some(Received::Closed)),
+            DecodeState::Head if *filled == 0 => Ok(Some(Received::PeerClosed)),
             DecodeState::Head => Err(DecodeError::Truncated { expected: HEADER_LEN, received: *filled }),
             DecodeState::Data(len) => {
                 Err(DecodeError::Truncated { expected: HEADER_LEN + len, received: HEADER_LEN + *filled })
@@ -246,7 +248,7 @@ mod tests {
     fn read_zero_length_frame_as_closed() {
         let mut decoder = FrameDecoder::new(100);
         let mut buf = BytesMut::from(&[0u8, 0, 0, 0][..]);
-        assert_eq!(decoder.decode(&mut buf), Ok(Some(Received::Closed)));
+        assert_eq!(decoder.decode(&mut buf), Ok(Some(Received::PeerClosed)));
     }
 
     #[test]
@@ -278,7 +280,7 @@ mod tests {
         let mut decoder = FrameDecoder::new(100);
         let mut buf = BytesMut::from(&frame(b"x")[..]);
         assert!(matches!(decoder.decode_eof(&mut buf), Ok(Some(Received::Frame(_)))));
-        assert_eq!(decoder.decode_eof(&mut buf), Ok(Some(Received::Closed)));
+        assert_eq!(decoder.decode_eof(&mut buf), Ok(Some(Received::PeerClosed)));
     }
 
     #[test]

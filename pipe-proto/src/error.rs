@@ -1,13 +1,20 @@
-//! Typed errors, one enum per failure domain.
+//! Typed errors, one enum per failure domain, and [`Failure`], the reason a pipe stopped working.
 //!
 //! Every error says what went wrong with the numbers involved (the declared length and the limit,
-//! the bytes expected and received), and converts into [`std::io::Error`] for callers that want one
-//! error type across their IO.
+//! the bytes expected and received, the frames that were not delivered), and converts into
+//! [`std::io::Error`] for callers that want one error type across their IO. The kinds follow one
+//! rule across the crates: our own bad input is [`io::ErrorKind::InvalidInput`], the peer's bad
+//! data [`io::ErrorKind::InvalidData`], a stream cut inside a frame
+//! [`io::ErrorKind::UnexpectedEof`], and an OS error keeps the kind (and code) the OS gave it.
 
+use std::fmt;
 use std::io;
+use std::sync::Arc;
 use std::time::Duration;
 
-/// A frame could not be encoded; nothing was produced.
+use crate::state::State;
+
+/// A frame we were asked to send could not be encoded; nothing was produced.
 ///
 /// ```
 /// use pipe_proto::{EncodeError, FrameHeader};
@@ -31,7 +38,7 @@ pub enum EncodeError {
     },
 }
 
-/// The incoming byte stream is not a valid sequence of frames.
+/// The bytes the peer sent are not a valid sequence of frames.
 ///
 /// ```
 /// use bytes::BytesMut;
@@ -40,7 +47,9 @@ pub enum EncodeError {
 /// let mut decoder = FrameDecoder::new(1024);
 /// let mut buf = BytesMut::from(&[0u8, 0, 0, 10, 1, 2][..]);
 /// assert_eq!(decoder.decode(&mut buf), Ok(None)); // waiting for 8 more bytes
-/// assert_eq!(decoder.decode_eof(&mut buf), Err(DecodeError::Truncated { expected: 14, received: 6 }));
+/// let err = decoder.decode_eof(&mut buf).unwrap_err();
+/// assert_eq!(err, DecodeError::Truncated { expected: 14, received: 6 });
+/// assert_eq!(std::io::Error::from(err).kind(), std::io::ErrorKind::UnexpectedEof);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {
@@ -53,8 +62,9 @@ pub enum DecodeError {
         /// The maximum in force.
         max: usize,
     },
-    /// The stream ended inside a frame. Both counts include the 4 header bytes.
-    #[error("stream ended in the middle of a frame: expected {expected} bytes, received {received}")]
+    /// The stream ended inside a frame (the peer died or closed mid-frame). Both counts include
+    /// the 4 header bytes.
+    #[error("the peer's stream ended in the middle of a frame: expected {expected} bytes, received {received}")]
     Truncated {
         /// Bytes the frame needed (header included; 4 while the header itself was incomplete).
         expected: usize,
@@ -63,7 +73,120 @@ pub enum DecodeError {
     },
 }
 
-/// A frame could not be queued for sending.
+/// Why a pipe stopped working. Once a pipe has failed, every later call on it (on either split
+/// half too) answers with this same failure: the original error's kind and message, never a
+/// made-up one.
+///
+/// ```
+/// use pipe_proto::Failure;
+/// use std::io::ErrorKind;
+///
+/// let failure = Failure::io(ErrorKind::BrokenPipe, Some(32), "Broken pipe (os error 32)");
+/// assert_eq!(failure.kind(), ErrorKind::BrokenPipe);
+/// assert_eq!(failure.to_string(), "Broken pipe (os error 32)");
+/// assert_eq!(std::io::Error::from(failure).raw_os_error(), Some(32));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// The connect's deadline passed; carries the timeout it was given. The pipe may connect
+    /// again.
+    Timeout(Duration),
+    /// The peer's bytes broke the frame rules (a truncated or oversized frame).
+    Decode(DecodeError),
+    /// The OS reported an error, as the IO owner described it.
+    Io {
+        /// The error's kind.
+        kind: io::ErrorKind,
+        /// The OS error code, when there was one (`EPIPE`, `ECONNRESET`...).
+        code: Option<i32>,
+        /// The error's message, as it was displayed.
+        message: Arc<str>,
+    },
+}
+
+impl Failure {
+    /// An OS error, described by its kind, its code if it has one, and its message.
+    ///
+    /// ```
+    /// let failure = pipe_proto::Failure::io(std::io::ErrorKind::ConnectionReset, None, "reset");
+    /// assert_eq!(failure.to_string(), "reset");
+    /// ```
+    pub fn io(kind: io::ErrorKind, code: Option<i32>, message: impl Into<Arc<str>>) -> Self {
+        Failure::Io { kind, code, message: message.into() }
+    }
+
+    /// The [`io::ErrorKind`] this failure converts to.
+    ///
+    /// ```
+    /// use pipe_proto::{DecodeError, Failure};
+    /// use std::io::ErrorKind;
+    /// use std::time::Duration;
+    ///
+    /// assert_eq!(Failure::Timeout(Duration::from_secs(1)).kind(), ErrorKind::TimedOut);
+    /// let truncated = Failure::Decode(DecodeError::Truncated { expected: 8, received: 5 });
+    /// assert_eq!(truncated.kind(), ErrorKind::UnexpectedEof);
+    /// ```
+    pub fn kind(&self) -> io::ErrorKind {
+        match self {
+            Failure::Timeout(_) => io::ErrorKind::TimedOut,
+            Failure::Decode(err) => decode_kind(err),
+            Failure::Io { kind, .. } => *kind,
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Timeout(timeout) => write!(f, "no peer connected within {timeout:?}"),
+            Failure::Decode(err) => err.fmt(f),
+            Failure::Io { message, .. } => f.write_str(message),
+        }
+    }
+}
+
+impl std::error::Error for Failure {}
+
+impl From<DecodeError> for Failure {
+    fn from(err: DecodeError) -> Self {
+        Failure::Decode(err)
+    }
+}
+
+/// Frames that were queued for sending and never completely handed to the OS.
+///
+/// ```
+/// let lost = pipe_proto::Undelivered { frames: 2, bytes: 70_008 };
+/// assert_eq!(lost.to_string(), "2 frames (70008 bytes) were not delivered");
+/// assert!(!lost.is_empty());
+/// assert!(pipe_proto::Undelivered::default().is_empty());
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Undelivered {
+    /// Messages that were not completely written (the one cut mid-write included).
+    pub frames: usize,
+    /// The bytes of those frames, headers included, that never reached the OS.
+    pub bytes: usize,
+}
+
+impl Undelivered {
+    /// Whether nothing was lost.
+    ///
+    /// ```
+    /// assert!(pipe_proto::Undelivered { frames: 0, bytes: 0 }.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.frames == 0
+    }
+}
+
+impl fmt::Display for Undelivered {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} frames ({} bytes) were not delivered", self.frames, self.bytes)
+    }
+}
+
+/// A frame could not be queued, or what was queued could not be delivered.
 ///
 /// ```
 /// use pipe_proto::{Config, Connection, SendError, Side, Transport};
@@ -71,23 +194,31 @@ pub enum DecodeError {
 /// let mut conn = Connection::new(Transport::Tcp, Side::Client, Config::default());
 /// assert_eq!(conn.send(bytes::Bytes::from_static(b"x")), Err(SendError::NotConnected));
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SendError {
-    /// The frame itself is invalid (empty, or too large).
+    /// The frame itself is invalid (empty, or too large); nothing was queued.
     #[error(transparent)]
     Frame(#[from] EncodeError),
     /// The pipe has not finished connecting.
     #[error("the pipe is not connected")]
     NotConnected,
     /// This side closed the pipe (or its sending half).
-    #[error("the pipe is closed")]
-    Closed,
-    /// The peer closed the pipe: nothing more will be read there.
+    #[error("this side closed the pipe")]
+    ClosedLocally,
+    /// The peer closed the pipe (its close was received): nothing more is sent to it.
     #[error("the peer closed the pipe")]
     PeerClosed,
-    /// An earlier IO error broke the pipe.
-    #[error("the pipe failed earlier and can no longer send")]
-    Failed,
+    /// The pipe failed; nothing queued was lost by this call.
+    #[error(transparent)]
+    Failed(Failure),
+    /// The pipe failed with frames still queued: they were never completely handed to the OS.
+    #[error("{undelivered}: {cause}")]
+    Undelivered {
+        /// What was lost.
+        undelivered: Undelivered,
+        /// Why.
+        cause: Failure,
+    },
 }
 
 /// A frame could not be received.
@@ -98,20 +229,17 @@ pub enum SendError {
 /// let mut conn = Connection::new(Transport::Fifo, Side::Channel, Config::default());
 /// assert_eq!(conn.poll_recv(), Some(Err(RecvError::NotConnected)));
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RecvError {
-    /// The bytes received are not valid frames, or ended mid-frame.
-    #[error(transparent)]
-    Decode(#[from] DecodeError),
     /// The pipe has not finished connecting.
     #[error("the pipe is not connected")]
     NotConnected,
     /// This side closed the pipe.
-    #[error("the pipe is closed")]
-    Closed,
-    /// An earlier IO error broke the pipe.
-    #[error("the pipe failed earlier and can no longer receive")]
-    Failed,
+    #[error("this side closed the pipe")]
+    ClosedLocally,
+    /// The pipe failed: the peer's bytes broke the frame rules, or the OS reported an error.
+    #[error(transparent)]
+    Failed(Failure),
 }
 
 /// [`Connection::connect`](crate::Connection::connect) could not start, or the connect gave up.
@@ -124,7 +252,7 @@ pub enum RecvError {
 /// assert_eq!(err.to_string(), "no peer connected within 2s");
 /// assert_eq!(std::io::Error::from(err).kind(), std::io::ErrorKind::TimedOut);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConnectError {
     /// No peer completed the rendezvous before the deadline.
     #[error("no peer connected within {timeout:?}")]
@@ -132,12 +260,22 @@ pub enum ConnectError {
         /// The timeout the connect was given.
         timeout: Duration,
     },
-    /// The pipe is already connected (or connecting, closing, closed).
+    /// The pipe is open, closing or closed: there is nothing to connect.
     #[error("connect called on a pipe that is {state}")]
     InvalidState {
         /// The state the pipe was in.
-        state: crate::State,
+        state: State,
     },
+    /// A connect step failed, or the connected pipe failed since.
+    #[error(transparent)]
+    Failed(Failure),
+}
+
+pub(crate) fn decode_kind(err: &DecodeError) -> io::ErrorKind {
+    match err {
+        DecodeError::TooLarge { .. } => io::ErrorKind::InvalidData,
+        DecodeError::Truncated { .. } => io::ErrorKind::UnexpectedEof,
+    }
 }
 
 impl From<EncodeError> for io::Error {
@@ -148,20 +286,28 @@ impl From<EncodeError> for io::Error {
 
 impl From<DecodeError> for io::Error {
     fn from(err: DecodeError) -> Self {
-        let kind = match err {
-            DecodeError::TooLarge { .. } => io::ErrorKind::InvalidData,
-            DecodeError::Truncated { .. } => io::ErrorKind::UnexpectedEof,
-        };
-        io::Error::new(kind, err)
+        io::Error::new(decode_kind(&err), err)
+    }
+}
+
+impl From<Failure> for io::Error {
+    fn from(failure: Failure) -> Self {
+        match failure {
+            Failure::Io { code: Some(code), .. } => io::Error::from_raw_os_error(code),
+            Failure::Io { kind, message, .. } => io::Error::new(kind, message.to_string()),
+            other => io::Error::new(other.kind(), other),
+        }
     }
 }
 
 impl From<SendError> for io::Error {
     fn from(err: SendError) -> Self {
-        let kind = match err {
+        let kind = match &err {
             SendError::Frame(_) => io::ErrorKind::InvalidInput,
             SendError::NotConnected => io::ErrorKind::NotConnected,
-            SendError::Closed | SendError::PeerClosed | SendError::Failed => io::ErrorKind::BrokenPipe,
+            SendError::ClosedLocally | SendError::PeerClosed => io::ErrorKind::BrokenPipe,
+            SendError::Failed(failure) => return failure.clone().into(),
+            SendError::Undelivered { cause, .. } => cause.kind(),
         };
         io::Error::new(kind, err)
     }
@@ -170,19 +316,63 @@ impl From<SendError> for io::Error {
 impl From<RecvError> for io::Error {
     fn from(err: RecvError) -> Self {
         match err {
-            RecvError::Decode(e) => e.into(),
             RecvError::NotConnected => io::Error::new(io::ErrorKind::NotConnected, err),
-            RecvError::Closed | RecvError::Failed => io::Error::new(io::ErrorKind::BrokenPipe, err),
+            RecvError::ClosedLocally => io::Error::new(io::ErrorKind::BrokenPipe, err),
+            RecvError::Failed(failure) => failure.into(),
         }
     }
 }
 
 impl From<ConnectError> for io::Error {
     fn from(err: ConnectError) -> Self {
-        let kind = match err {
-            ConnectError::Timeout { .. } => io::ErrorKind::TimedOut,
-            ConnectError::InvalidState { .. } => io::ErrorKind::Other,
+        match err {
+            ConnectError::Timeout { .. } => io::Error::new(io::ErrorKind::TimedOut, err),
+            ConnectError::InvalidState { .. } => io::Error::new(io::ErrorKind::InvalidInput, err),
+            ConnectError::Failed(failure) => failure.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_error_converts_to_the_kind_of_its_cause() {
+        let pipe = Failure::io(io::ErrorKind::BrokenPipe, None, "gone");
+        let cases: [(io::Error, io::ErrorKind); 9] = [
+            (EncodeError::Empty.into(), io::ErrorKind::InvalidInput),
+            (DecodeError::TooLarge { declared: 9, max: 8 }.into(), io::ErrorKind::InvalidData),
+            (SendError::NotConnected.into(), io::ErrorKind::NotConnected),
+            (SendError::PeerClosed.into(), io::ErrorKind::BrokenPipe),
+            (SendError::Failed(pipe.clone()).into(), io::ErrorKind::BrokenPipe),
+            (SendError::Undelivered { undelivered: Undelivered { frames: 1, bytes: 5 }, cause: pipe }.into(), io::ErrorKind::BrokenPipe),
+            (RecvError::ClosedLocally.into(), io::ErrorKind::BrokenPipe),
+            (ConnectError::InvalidState { state: State::Open }.into(), io::ErrorKind::InvalidInput),
+            (Failure::Timeout(Duration::from_secs(1)).into(), io::ErrorKind::TimedOut),
+        ];
+        for (err, kind) in cases {
+            assert_eq!(err.kind(), kind, "{err}");
+        }
+    }
+
+    #[test]
+    fn an_io_failure_keeps_its_message_and_os_code() {
+        let failure = Failure::io(io::ErrorKind::ConnectionReset, None, "reset by peer");
+        let err = io::Error::from(failure);
+        assert_eq!((err.kind(), err.to_string()), (io::ErrorKind::ConnectionReset, "reset by peer".to_owned()));
+        let os = io::Error::from_raw_os_error(32);
+        let failure = Failure::io(os.kind(), os.raw_os_error(), os.to_string());
+        let again = io::Error::from(failure);
+        assert_eq!((again.kind(), again.raw_os_error(), again.to_string()), (os.kind(), Some(32), os.to_string()));
+    }
+
+    #[test]
+    fn undelivered_says_how_much_and_why() {
+        let err = SendError::Undelivered {
+            undelivered: Undelivered { frames: 3, bytes: 12 },
+            cause: Failure::io(io::ErrorKind::BrokenPipe, None, "Broken pipe"),
         };
-        io::Error::new(kind, err)
+        assert_eq!(err.to_string(), "3 frames (12 bytes) were not delivered: Broken pipe");
     }
 }

@@ -17,7 +17,7 @@
 
 use bytes::{BufMut, BytesMut};
 
-use crate::error::EncodeError;
+use crate::error::{DecodeError, EncodeError};
 
 /// Length of the frame header in bytes.
 ///
@@ -116,6 +116,49 @@ impl FrameHeader {
     }
 }
 
+/// What a received frame header announces, once the frame rules are applied.
+///
+/// ```
+/// use pipe_proto::{FrameHeader, Header};
+///
+/// assert_eq!(FrameHeader::parse([0, 0, 1, 0], 1024), Ok(Header::Payload(256)));
+/// assert_eq!(FrameHeader::parse([0, 0, 0, 0], 1024), Ok(Header::Close));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Header {
+    /// A message of this many payload bytes (1 to the maximum) follows.
+    Payload(usize),
+    /// A zero length: the peer closed the pipe.
+    Close,
+}
+
+impl FrameHeader {
+    /// Reads a received header and applies the frame rules, the one place they are applied on
+    /// receipt: length 0 is the close marker, a length over `max_frame_len` is
+    /// [`DecodeError::TooLarge`] (refused on the header alone, before any payload is buffered).
+    ///
+    /// ```
+    /// use pipe_proto::{DecodeError, FrameHeader, Header};
+    ///
+    /// assert_eq!(FrameHeader::parse([0, 0, 0, 5], 5), Ok(Header::Payload(5)));
+    /// assert_eq!(FrameHeader::parse([0, 0, 0, 6], 5), Err(DecodeError::TooLarge { declared: 6, max: 5 }));
+    /// ```
+    #[inline(always)]
+    pub fn parse(bytes: [u8; HEADER_LEN], max_frame_len: usize) -> Result<Header, DecodeError> {
+        match u32::from_be_bytes(bytes) as usize {
+            0 => Ok(Header::Close),
+            len if len > max_frame_len => Err(DecodeError::TooLarge { declared: len, max: max_frame_len }),
+            len => Ok(Header::Payload(len)),
+        }
+    }
+}
+
+/// The first four bytes of `bytes` as a header (which must be there).
+#[inline(always)]
+pub(crate) fn header_at(bytes: &[u8]) -> [u8; HEADER_LEN] {
+    [bytes[0], bytes[1], bytes[2], bytes[3]]
+}
+
 /// Appends one whole frame (header and payload) to `dst`, or nothing at all on error.
 ///
 /// This copies the payload; use [`FrameHeader`] with a vectored write to avoid the copy.
@@ -143,6 +186,15 @@ pub fn encode_into(payload: &[u8], dst: &mut BytesMut, max_frame_len: usize) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parse_applies_the_frame_rules_at_their_bounds() {
+        assert_eq!(FrameHeader::parse([0, 0, 0, 0], 0), Ok(Header::Close), "zero is a close whatever the maximum");
+        assert_eq!(FrameHeader::parse([0, 0, 0, 1], 1), Ok(Header::Payload(1)));
+        assert_eq!(FrameHeader::parse([0, 0, 0, 2], 1), Err(DecodeError::TooLarge { declared: 2, max: 1 }));
+        assert_eq!(FrameHeader::parse([0xff; 4], usize::MAX), Ok(Header::Payload(u32::MAX as usize)));
+        assert_eq!(FrameHeader::parse([1, 2, 3, 4], usize::MAX), Ok(Header::Payload(0x0102_0304)));
+    }
 
     #[test]
     fn header_is_big_endian_length() {

@@ -20,7 +20,7 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 use crate::config::Config;
 use crate::decoder::{FrameDecoder, Received};
 use crate::error::DecodeError;
-use crate::frame::HEADER_LEN;
+use crate::frame::{header_at, FrameHeader, Header, HEADER_LEN};
 
 /// The read chunk of a new inbox (or the configured one, if smaller).
 const FIRST_READ_CHUNK: usize = 4096;
@@ -47,8 +47,8 @@ enum InboxState {
 /// buf[..wire.len()].copy_from_slice(&wire);
 /// inbox.handle_read(wire.len());
 /// assert_eq!(inbox.poll_frame(), Some(Ok(Received::Frame("ok".into()))));
-/// assert_eq!(inbox.poll_frame(), Some(Ok(Received::Closed)));
-/// assert_eq!(inbox.poll_frame(), Some(Ok(Received::Closed)), "closed stays closed");
+/// assert_eq!(inbox.poll_frame(), Some(Ok(Received::PeerClosed)));
+/// assert_eq!(inbox.poll_frame(), Some(Ok(Received::PeerClosed)), "closed stays closed");
 /// ```
 #[derive(Debug)]
 pub struct Inbox {
@@ -90,7 +90,7 @@ impl Inbox {
     /// before reading again, so complete frames do not pile up in the buffer.
     ///
     /// ```
-    /// let mut inbox = pipe_proto::Inbox::new(&pipe_proto::Config::default().read_chunk(4096));
+    /// let mut inbox = pipe_proto::Inbox::new(&pipe_proto::Config::default().with_read_chunk(4096));
     /// assert!(inbox.read_buf().len() >= 4096);
     /// ```
     pub fn read_buf(&mut self) -> &mut [u8] {
@@ -120,7 +120,7 @@ impl Inbox {
     /// use bytes::BufMut;
     /// use pipe_proto::{Config, Inbox, Received};
     ///
-    /// let mut inbox = Inbox::new(&Config::default().read_chunk(4096));
+    /// let mut inbox = Inbox::new(&Config::default().with_read_chunk(4096));
     /// let mut space = inbox.read_buf_uninit();
     /// assert_eq!(space.remaining_mut(), 4096);
     /// space.put_slice(&[0, 0, 0, 2, b'o', b'k']); // what a read from the OS would do
@@ -177,7 +177,7 @@ impl Inbox {
     /// ```
     /// let mut inbox = pipe_proto::Inbox::new(&pipe_proto::Config::default());
     /// inbox.handle_read(0); // EOF at a frame boundary
-    /// assert_eq!(inbox.poll_frame(), Some(Ok(pipe_proto::Received::Closed)));
+    /// assert_eq!(inbox.poll_frame(), Some(Ok(pipe_proto::Received::PeerClosed)));
     /// ```
     pub fn handle_read(&mut self, n: usize) {
         if self.state != InboxState::Open {
@@ -214,16 +214,16 @@ impl Inbox {
             return Some(Ok(Received::Frame(self.next_ready())));
         }
         let result = match self.state {
-            InboxState::Closed => return Some(Ok(Received::Closed)),
+            InboxState::Closed => return Some(Ok(Received::PeerClosed)),
             InboxState::Failed(err) => return Some(Err(err)),
             InboxState::Open => self.decoder.decode_filled(&mut self.buf, &mut self.filled),
             InboxState::Eof => self.decoder.decode_filled_eof(&mut self.buf, &mut self.filled),
         };
         match result {
-            Ok(Some(Received::Closed)) => {
+            Ok(Some(Received::PeerClosed)) => {
                 self.state = InboxState::Closed;
                 self.release();
-                Some(Ok(Received::Closed))
+                Some(Ok(Received::PeerClosed))
             }
             Ok(other) => other.map(Ok),
             Err(err) => {
@@ -263,7 +263,7 @@ impl Inbox {
     /// Never more than the maximum frame length plus one read chunk (plus a header).
     ///
     /// ```
-    /// let mut inbox = pipe_proto::Inbox::new(&pipe_proto::Config::default().read_chunk(1024));
+    /// let mut inbox = pipe_proto::Inbox::new(&pipe_proto::Config::default().with_read_chunk(1024));
     /// inbox.read_buf();
     /// assert_eq!(inbox.buffered_len(), 1024);
     /// ```
@@ -295,11 +295,10 @@ impl Inbox {
         let received = &self.buf[..self.filled];
         let mut end = 0;
         while let Some(header) = received.get(end..end + HEADER_LEN) {
-            let len = u32::from_be_bytes([header[0], header[1], header[2], header[3]]) as usize;
-            if len == 0 || len > max || received.len() - end - HEADER_LEN < len {
-                break;
+            match FrameHeader::parse(header_at(header), max) {
+                Ok(Header::Payload(len)) if received.len() - end - HEADER_LEN >= len => end += HEADER_LEN + len,
+                _ => break,
             }
-            end += HEADER_LEN + len;
         }
         if end == 0 {
             return false;
@@ -312,8 +311,8 @@ impl Inbox {
     /// The first frame of `ready`, which is not empty.
     #[inline]
     fn next_ready(&mut self) -> Bytes {
-        let header = &self.ready[..HEADER_LEN];
-        let len = u32::from_be_bytes([header[0], header[1], header[2], header[3]]) as usize;
+        // A header `split_complete_frames` already checked: its length only.
+        let len = u32::from_be_bytes(header_at(&self.ready)) as usize;
         // Header first, then the payload: cheaper than splitting both off and skipping the header
         // in the frame.
         self.ready.advance(HEADER_LEN);

@@ -27,18 +27,35 @@
 //!
 //! # The pieces
 //!
-//! - [`FrameHeader`], [`encode_into`], [`FrameDecoder`]: the codec on its own.
-//! - [`Connection`]: one pipe end from creation to closed; it owns an [`Inbox`] (read buffer and
-//!   decoder) and an [`Outbox`] (transmit queue with a high-water mark), which
-//!   [`Connection::into_split`] hands out to drive separately.
-//! - [`Config`]: frame limit, buffer sizes, retry delays.
+//! - [`FrameHeader`], [`encode_into`], [`FrameDecoder`]: the codec on its own. The frame rules on
+//!   receipt (zero = close, over the maximum = error) live in one function, [`FrameHeader::parse`].
+//! - [`Connection`]: one pipe end from creation to closed. It runs the connect steps and owns a
+//!   [`RecvHalf`] (read buffer, decoder, hang-up probe timer) and a [`SendHalf`] (transmit queue,
+//!   close), which hold every rule after the connect; [`Connection::into_split`] hands them out
+//!   to be driven separately, with the same rules.
+//! - [`Inbox`] and [`Outbox`]: the buffers under the halves.
+//! - [`Failure`], [`Undelivered`] and one error enum per domain.
+//! - [`Config`]: frame limit, buffer sizes, retry delays, the hang-up probe.
+//!
+//! # What each call answers
+//!
+//! Every situation has one answer, the same on the whole connection and on the split halves:
+//!
+//! | situation | receive | send | close |
+//! |---|---|---|---|
+//! | the peer closed (zero frame, or end of stream at a frame boundary) | [`Received::PeerClosed`], on every call | [`SendError::PeerClosed`]; no close marker is sent | `Ok` once the queue is written |
+//! | the peer's stream ended inside a frame | [`RecvError::Failed`] with [`DecodeError::Truncated`], on every call | the same failure, with what was still queued as [`Undelivered`] | the same |
+//! | a write failed (the peer is gone) | what the peer sent before, up to its end | [`SendError::Undelivered`] (or [`SendError::Failed`] if nothing was queued), on every call | the same |
+//! | this side closed | [`RecvError::ClosedLocally`] | [`SendError::ClosedLocally`] | the first answer again |
+//! | connect on a connected pipe | | | [`ConnectError::InvalidState`], or the failure if it failed |
 //!
 //! # The canonical driving loop
 //!
 //! 1. Call [`Connection::connect`] with `now` and the timeout.
-//! 2. Take every [`Connection::poll_action`]: open an end, accept, dial, write
-//!    [`Connection::io_slices`], close the write side. Report each outcome
-//!    ([`Connection::handle_event`], [`Connection::handle_written`]).
+//! 2. Take every [`Connection::poll_action`]: a connect step (open an end, accept, dial), a probe
+//!    read, a write of [`Connection::io_slices`], the close of the write side. Report each
+//!    outcome ([`Connection::handle_event`], [`Connection::handle_written`],
+//!    [`Connection::handle_close`], or the errors).
 //! 3. When the connection wants bytes, read into [`Connection::read_buf`], report with
 //!    [`Connection::handle_read`], and take frames from [`Connection::poll_recv`] until `None`.
 //! 4. Wait for IO readiness or until [`Connection::poll_timeout`]; at the timeout, call
@@ -49,7 +66,7 @@
 //!
 //! ```
 //! use bytes::Bytes;
-//! use pipe_proto::{Action, Config, Connection, Event, Received, Side, State, Transport};
+//! use pipe_proto::{Action, Config, ConnectAction, Connection, Event, Received, SendAction, Side, State, Transport};
 //! use std::io::IoSlice;
 //! use std::time::{Duration, Instant};
 //!
@@ -62,7 +79,7 @@
 //! let mut refusals = 2;
 //! while client.state() != State::Open {
 //!     while let Some(action) = client.poll_action() {
-//!         assert_eq!(action, Action::Dial);
+//!         assert_eq!(action, Action::Connect(ConnectAction::Dial));
 //!         let event = if refusals > 0 { refusals -= 1; Event::NotReady } else { Event::Done };
 //!         client.handle_event(now, event);
 //!     }
@@ -71,9 +88,9 @@
 //!         client.handle_timeout(now);
 //!     }
 //! }
-//! assert_eq!(channel.poll_action(), Some(Action::Accept));
+//! assert_eq!(channel.poll_action(), Some(Action::Connect(ConnectAction::Accept)));
 //! channel.handle_event(now, Event::Done);
-//! assert_eq!(channel.poll_action(), Some(Action::StopListening));
+//! assert_eq!(channel.poll_action(), Some(Action::Connect(ConnectAction::StopListening)));
 //!
 //! // The client sends two frames and closes; the "wire" is a Vec.
 //! client.send(Bytes::from_static(b"hello"))?;
@@ -82,7 +99,7 @@
 //! let mut wire = Vec::new();
 //! while let Some(action) = client.poll_action() {
 //!     match action {
-//!         Action::Transmit => {
+//!         Action::Send(SendAction::Transmit) => {
 //!             let mut slices = [IoSlice::new(&[]); 16];
 //!             let n = client.io_slices(&mut slices);
 //!             let before = wire.len();
@@ -91,11 +108,15 @@
 //!             }
 //!             client.handle_written(wire.len() - before);
 //!         }
-//!         Action::CloseWrite => { /* shutdown(Write) on the socket */ }
+//!         Action::Send(SendAction::CloseWrite) => {
+//!             // shutdown(Write) on the socket, then report how it went
+//!             client.handle_close(Ok(()));
+//!         }
 //!         other => unreachable!("{other:?}"),
 //!     }
 //! }
 //! assert_eq!(client.state(), State::Closed);
+//! assert_eq!(client.poll_close(), Some(Ok(())), "everything queued was handed to the OS");
 //!
 //! // The channel reads what arrived, then the end of the stream.
 //! let space = channel.read_buf();
@@ -106,10 +127,11 @@
 //! while let Some(result) = channel.poll_recv() {
 //!     match result? {
 //!         Received::Frame(payload) => received.push(payload),
-//!         Received::Closed => break,
+//!         Received::PeerClosed => break,
 //!     }
 //! }
 //! assert_eq!(received, ["hello", "world"]);
+//! assert!(channel.peer_closed());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -122,16 +144,25 @@ mod decoder;
 mod error;
 mod frame;
 mod inbox;
+mod link;
 mod outbox;
+mod recv;
 mod retry;
+mod send;
+mod state;
+mod transport;
 
 pub use config::{Config, DEFAULT_FIFO_HANGUP_PROBE, DEFAULT_MAX_FRAME_LEN};
-pub use connection::{Action, Connection, Event, Failure, Side, State, Transport};
+pub use connection::{Action, ConnectAction, Connection, Event};
 pub use decoder::{FrameDecoder, Received};
-pub use error::{ConnectError, DecodeError, EncodeError, RecvError, SendError};
-pub use frame::{encode_into, FrameHeader, CLOSE_FRAME, HEADER_LEN, WIRE_MAX_FRAME_LEN};
+pub use error::{ConnectError, DecodeError, EncodeError, Failure, RecvError, SendError, Undelivered};
+pub use frame::{encode_into, FrameHeader, Header, CLOSE_FRAME, HEADER_LEN, WIRE_MAX_FRAME_LEN};
 pub use inbox::Inbox;
 pub use outbox::Outbox;
+pub use recv::{RecvAction, RecvHalf};
+pub use send::{SendAction, SendHalf};
+pub use state::State;
+pub use transport::{Side, Transport};
 
 #[cfg(test)]
 mod tests;

@@ -79,12 +79,12 @@ fn feed(
 
 /// Takes frames until `None`, or until a close or an error (which then repeats).
 fn drain(inbox: &mut Inbox, bound: usize, out: &mut Vec<Result<Received, DecodeError>>) {
-    if matches!(out.last(), Some(Ok(Received::Closed) | Err(_))) {
+    if matches!(out.last(), Some(Ok(Received::PeerClosed) | Err(_))) {
         return;
     }
     while let Some(result) = inbox.poll_frame() {
         assert!(inbox.buffered_len() <= bound, "{} > {bound} after a frame", inbox.buffered_len());
-        let last = matches!(result, Ok(Received::Closed) | Err(_));
+        let last = matches!(result, Ok(Received::PeerClosed) | Err(_));
         out.push(result);
         if last {
             break;
@@ -114,7 +114,7 @@ proptest! {
                 out.push(Ok(received));
             }
         }
-        prop_assert_eq!(decoder.decode_eof(&mut buf), Ok(Some(Received::Closed)));
+        prop_assert_eq!(decoder.decode_eof(&mut buf), Ok(Some(Received::PeerClosed)));
         prop_assert_eq!(out, frames_of(&payloads));
     }
 
@@ -130,7 +130,7 @@ proptest! {
         if zero_frame {
             wire.extend_from_slice(&[0; HEADER_LEN]);
         }
-        let config = Config::default().max_frame_len(8192).read_chunk(read_chunk);
+        let config = Config::default().with_max_frame_len(8192).with_read_chunk(read_chunk);
         let bound = 8192 + read_chunk + HEADER_LEN;
         let mut inbox = Inbox::new(&config);
         let mut out = Vec::new();
@@ -141,9 +141,9 @@ proptest! {
         inbox.handle_read(0);
         drain(&mut inbox, bound, &mut out);
         let mut expected = frames_of(&payloads);
-        expected.push(Ok(Received::Closed));
+        expected.push(Ok(Received::PeerClosed));
         prop_assert_eq!(out, expected);
-        prop_assert_eq!(inbox.poll_frame(), Some(Ok(Received::Closed)));
+        prop_assert_eq!(inbox.poll_frame(), Some(Ok(Received::PeerClosed)));
         prop_assert!(inbox.is_closed());
     }
 
@@ -156,7 +156,7 @@ proptest! {
         eof in any::<bool>(),
         uninit in prop::collection::vec(any::<bool>(), 1..8),
     ) {
-        let config = Config::default().max_frame_len(max_frame_len).read_chunk(read_chunk);
+        let config = Config::default().with_max_frame_len(max_frame_len).with_read_chunk(read_chunk);
         let bound = max_frame_len + read_chunk + HEADER_LEN;
         let mut inbox = Inbox::new(&config);
         let mut out = Vec::new();
@@ -167,7 +167,7 @@ proptest! {
         if eof {
             inbox.handle_read(0);
             drain(&mut inbox, bound, &mut out);
-            prop_assert!(matches!(out.last(), Some(Ok(Received::Closed) | Err(_))), "EOF always ends it");
+            prop_assert!(matches!(out.last(), Some(Ok(Received::PeerClosed) | Err(_))), "EOF always ends it");
         }
 
         // What was delivered is exactly a prefix of the input, re-encoded.
@@ -179,7 +179,7 @@ proptest! {
                     consumed.extend_from_slice(&(payload.len() as u32).to_be_bytes());
                     consumed.extend_from_slice(payload);
                 }
-                Ok(Received::Closed) => {
+                Ok(Received::PeerClosed) => {
                     if consumed.len() < wire.len() {
                         // A zero frame, unless the close is the end of the stream.
                         consumed.extend_from_slice(&[0; HEADER_LEN]);
@@ -201,7 +201,7 @@ proptest! {
         prop_assert_eq!(&consumed[..], &wire[..consumed.len()]);
 
         // A close or an error is final.
-        if let Some(last @ (Ok(Received::Closed) | Err(_))) = out.last() {
+        if let Some(last @ (Ok(Received::PeerClosed) | Err(_))) = out.last() {
             prop_assert_eq!(inbox.poll_frame(), Some(last.clone()));
             prop_assert!(!inbox.wants_read());
         }
@@ -221,7 +221,7 @@ proptest! {
             loop {
                 match decoder.decode(&mut buf) {
                     Ok(Some(Received::Frame(payload))) => prop_assert!(payload.len() <= max_frame_len),
-                    Ok(Some(Received::Closed)) | Ok(None) => break,
+                    Ok(Some(Received::PeerClosed)) | Ok(None) => break,
                     Err(err) => {
                         prop_assert_eq!(decoder.decode(&mut buf), Err(err), "errors repeat");
                         failed = Some(err);

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use model::Op;
 use pipe_proto::{Action, Config, ConnectError, Connection, Event, Side, Transport};
+use pipe_proto::ConnectAction;
 use proptest::prelude::*;
 
 fn duration() -> impl Strategy<Value = Duration> {
@@ -27,7 +28,7 @@ fn event() -> impl Strategy<Value = Event> {
         3 => Just(Event::NotReady),
         2 => Just(Event::WouldBlock),
         3 => (0usize..80).prop_map(Event::Read),
-        1 => Just(Event::Failed),
+        1 => Just(Event::Failed(model::io_failure())),
     ]
 }
 
@@ -51,6 +52,9 @@ fn op() -> impl Strategy<Value = Op> {
         4 => Just(Op::Step),
         3 => read_data().prop_map(Op::Read),
         3 => prop_oneof![0usize..8, 0usize..5000].prop_map(Op::Written),
+        1 => Just(Op::WriteError),
+        1 => Just(Op::ReadError),
+        2 => any::<bool>().prop_map(Op::CloseReported),
         2 => (0usize..3).prop_map(Op::WrittenAllBut),
         3 => duration().prop_map(Op::Advance),
         4 => Just(Op::Timeout),
@@ -68,11 +72,11 @@ fn config() -> impl Strategy<Value = Config> {
     (1usize..4000, 1usize..5000, 16usize..4096, 0usize..2000, delay.clone(), delay).prop_map(
         |(max_frame_len, high_water_mark, read_chunk, coalesce_limit, first, max)| {
             Config::default()
-                .max_frame_len(max_frame_len)
-                .high_water_mark(high_water_mark)
-                .read_chunk(read_chunk)
-                .coalesce_limit(coalesce_limit)
-                .retry_delays(first, max)
+                .with_max_frame_len(max_frame_len)
+                .with_high_water_mark(high_water_mark)
+                .with_read_chunk(read_chunk)
+                .with_coalesce_limit(coalesce_limit)
+                .with_retry_delays(first, max)
         },
     )
 }
@@ -108,7 +112,7 @@ proptest! {
         max in 1u64..100,
         timeout in duration(),
     ) {
-        let config = Config::default().retry_delays(Duration::from_millis(first), Duration::from_millis(max));
+        let config = Config::default().with_retry_delays(Duration::from_millis(first), Duration::from_millis(max));
         let start = Instant::now();
         let mut now = start;
         let mut conn = Connection::new(transport, side, config);
@@ -116,9 +120,9 @@ proptest! {
         for _ in 0..100_000 {
             while let Some(action) = conn.poll_action() {
                 let event = match action {
-                    Action::OpenRead => Event::Done,
-                    Action::ProbeRead => Event::Read(0),
-                    Action::Accept => continue, // pending until the deadline
+                    Action::Connect(ConnectAction::OpenRead) => Event::Done,
+                    Action::Connect(ConnectAction::ProbeRead) => Event::Read(0),
+                    Action::Connect(ConnectAction::Accept) => continue, // pending until the deadline
                     _ => Event::NotReady,
                 };
                 conn.handle_event(now, event);

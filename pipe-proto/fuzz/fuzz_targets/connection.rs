@@ -32,11 +32,11 @@ fn setup(u: &mut Unstructured<'_>) -> Result<(Transport, Side, Config, bool)> {
     let transport = if bool::arbitrary(u)? { Transport::Fifo } else { Transport::Tcp };
     let side = if bool::arbitrary(u)? { Side::Channel } else { Side::Client };
     let config = Config::default()
-        .max_frame_len(usize::from(u16::arbitrary(u)?))
-        .high_water_mark(usize::from(u16::arbitrary(u)?))
-        .read_chunk(usize::from(u16::arbitrary(u)?))
-        .coalesce_limit(usize::from(u16::arbitrary(u)?))
-        .retry_delays(delay(u)?, delay(u)?);
+        .with_max_frame_len(usize::from(u16::arbitrary(u)?))
+        .with_high_water_mark(usize::from(u16::arbitrary(u)?))
+        .with_read_chunk(usize::from(u16::arbitrary(u)?))
+        .with_coalesce_limit(usize::from(u16::arbitrary(u)?))
+        .with_retry_delays(delay(u)?, delay(u)?);
     Ok((transport, side, config, bool::arbitrary(u)?))
 }
 
@@ -57,7 +57,7 @@ fn duration(u: &mut Unstructured<'_>) -> Result<Duration> {
 }
 
 fn op(u: &mut Unstructured<'_>) -> Result<Op> {
-    Ok(match u8::arbitrary(u)? % 16 {
+    Ok(match u8::arbitrary(u)? % 19 {
         0 => Op::Connect(duration(u)?),
         1 | 2 => Op::Send { len: usize::from(u16::arbitrary(u)? % 4096), by_ref: bool::arbitrary(u)? },
         3 => Op::Close,
@@ -67,7 +67,7 @@ fn op(u: &mut Unstructured<'_>) -> Result<Op> {
             1 => Event::NotReady,
             2 => Event::WouldBlock,
             3 => Event::Read(usize::from(u8::arbitrary(u)?)),
-            _ => Event::Failed,
+            _ => Event::Failed(model::io_failure()),
         }),
         7 => Op::Succeed,
         8 | 9 => Op::Step,
@@ -76,6 +76,9 @@ fn op(u: &mut Unstructured<'_>) -> Result<Op> {
         12 => Op::WrittenAllBut(usize::from(u8::arbitrary(u)? % 4)),
         13 => Op::Advance(duration(u)?),
         14 => Op::Timeout,
+        15 => Op::WriteError,
+        16 => Op::ReadError,
+        17 => Op::CloseReported(bool::arbitrary(u)?),
         _ => Op::PollRecv,
     })
 }

@@ -56,7 +56,7 @@ fn pieces<'a>(wire: &'a [u8], params: &Params) -> Vec<&'a [u8]> {
 }
 
 fn is_final(result: &Result<Received, DecodeError>) -> bool {
-    matches!(result, Ok(Received::Closed) | Err(_))
+    matches!(result, Ok(Received::PeerClosed) | Err(_))
 }
 
 fn through_decoder(wire: &[u8], params: &Params, max_frame_len: usize) -> Delivered {
@@ -89,7 +89,7 @@ fn through_decoder(wire: &[u8], params: &Params, max_frame_len: usize) -> Delive
 }
 
 fn through_inbox(wire: &[u8], params: &Params, max_frame_len: usize, read_chunk: usize) -> Delivered {
-    let config = Config::default().max_frame_len(max_frame_len).read_chunk(read_chunk);
+    let config = Config::default().with_max_frame_len(max_frame_len).with_read_chunk(read_chunk);
     let bound = max_frame_len + read_chunk + HEADER_LEN;
     let mut inbox = Inbox::new(&config);
     let mut out = Delivered::new();
@@ -153,8 +153,8 @@ fn check_prefix(wire: &[u8], delivered: &Delivered, max_frame_len: usize, eof: b
                 consumed.extend_from_slice(&(payload.len() as u32).to_be_bytes());
                 consumed.extend_from_slice(payload);
             }
-            Ok(Received::Closed) if consumed.len() == wire.len() => assert!(eof, "EOF at a frame boundary"),
-            Ok(Received::Closed) => consumed.extend_from_slice(&[0; HEADER_LEN]),
+            Ok(Received::PeerClosed) if consumed.len() == wire.len() => assert!(eof, "EOF at a frame boundary"),
+            Ok(Received::PeerClosed) => consumed.extend_from_slice(&[0; HEADER_LEN]),
             Err(DecodeError::TooLarge { declared, max }) => {
                 assert_eq!(*max, max_frame_len);
                 assert!(*declared > max_frame_len);

@@ -2,8 +2,9 @@
 
 use bytes::Bytes;
 
-use super::util::{encoded, ms, Pair};
-use crate::{Action, ConnectError, Event, Received, RecvError, SendError, State, Transport};
+use super::util::{broken_pipe, encoded, ms, Pair};
+use crate::{Action, ConnectError, Event, Received, RecvError, SendError, State, Transport, Undelivered};
+use crate::SendAction;
 
 #[test]
 fn fifo_client_close_sends_a_zero_frame_then_closes_its_write_end() {
@@ -13,13 +14,13 @@ fn fifo_client_close_sends_a_zero_frame_then_closes_its_write_end() {
     pair.drive();
     assert_eq!(pair.client.conn.state(), State::Closed);
     assert_eq!(pair.client.wire, [0, 0, 0, 0]);
-    assert_eq!(pair.client.actions[pair.client.actions.len() - 2..], [Action::Transmit, Action::CloseWrite]);
+    assert_eq!(pair.client.actions[pair.client.actions.len() - 2..], [Action::Send(SendAction::Transmit), Action::Send(SendAction::CloseWrite)]);
     assert!(pair.client.write_end_closed);
 
-    assert_eq!(pair.channel.received, [Received::Closed]);
+    assert_eq!(pair.channel.received, [Received::PeerClosed]);
     assert_eq!(pair.channel.conn.state(), State::Open, "the peer's close does not close this end");
     for _ in 0..3 {
-        assert_eq!(pair.channel.conn.poll_recv(), Some(Ok(Received::Closed)), "and keeps saying so");
+        assert_eq!(pair.channel.conn.poll_recv(), Some(Ok(Received::PeerClosed)), "and keeps saying so");
     }
 }
 
@@ -30,10 +31,10 @@ fn fifo_channel_close_sends_a_zero_frame_then_closes_its_write_end() {
     pair.drive();
     assert_eq!(pair.channel.conn.state(), State::Closed);
     assert_eq!(pair.channel.wire, [0, 0, 0, 0]);
-    assert_eq!(pair.channel.actions.last(), Some(&Action::CloseWrite));
-    assert_eq!(pair.client.received, [Received::Closed]);
-    assert_eq!(pair.client.conn.poll_recv(), Some(Ok(Received::Closed)));
-    assert_eq!(pair.client.conn.poll_recv(), Some(Ok(Received::Closed)));
+    assert_eq!(pair.channel.actions.last(), Some(&Action::Send(SendAction::CloseWrite)));
+    assert_eq!(pair.client.received, [Received::PeerClosed]);
+    assert_eq!(pair.client.conn.poll_recv(), Some(Ok(Received::PeerClosed)));
+    assert_eq!(pair.client.conn.poll_recv(), Some(Ok(Received::PeerClosed)));
 }
 
 #[test]
@@ -42,9 +43,9 @@ fn fifo_zero_frame_is_a_close_even_while_the_write_end_stays_open() {
     let mut pair = Pair::connected(Transport::Fifo);
     pair.channel.inbound.extend([0, 0, 0, 0]);
     pair.drive();
-    assert_eq!(pair.channel.received, [Received::Closed]);
+    assert_eq!(pair.channel.received, [Received::PeerClosed]);
     assert!(!pair.client.write_end_closed);
-    assert!(!pair.channel.conn.inbox().wants_read(), "nothing more is read after the close");
+    assert!(!pair.channel.conn.recv_half().inbox().wants_read(), "nothing more is read after the close");
 }
 
 #[test]
@@ -54,12 +55,12 @@ fn tcp_client_close_half_closes_without_a_zero_frame() {
     pair.drive();
     assert_eq!(pair.client.conn.state(), State::Closed);
     assert!(pair.client.wire.is_empty(), "a Go peer would answer a zero frame with an error");
-    assert_eq!(pair.client.actions.last(), Some(&Action::CloseWrite));
-    assert!(!pair.client.actions.contains(&Action::Transmit));
+    assert_eq!(pair.client.actions.last(), Some(&Action::Send(SendAction::CloseWrite)));
+    assert!(!pair.client.actions.contains(&Action::Send(SendAction::Transmit)));
 
-    assert_eq!(pair.channel.received, [Received::Closed], "EOF at a frame boundary");
-    assert_eq!(pair.channel.conn.poll_recv(), Some(Ok(Received::Closed)));
-    assert_eq!(pair.channel.conn.poll_recv(), Some(Ok(Received::Closed)));
+    assert_eq!(pair.channel.received, [Received::PeerClosed], "EOF at a frame boundary");
+    assert_eq!(pair.channel.conn.poll_recv(), Some(Ok(Received::PeerClosed)));
+    assert_eq!(pair.channel.conn.poll_recv(), Some(Ok(Received::PeerClosed)));
 }
 
 #[test]
@@ -69,8 +70,8 @@ fn tcp_channel_close_half_closes_without_a_zero_frame() {
     pair.drive();
     assert_eq!(pair.channel.conn.state(), State::Closed);
     assert!(pair.channel.wire.is_empty());
-    assert_eq!(pair.client.received, [Received::Closed]);
-    assert_eq!(pair.client.conn.poll_recv(), Some(Ok(Received::Closed)));
+    assert_eq!(pair.client.received, [Received::PeerClosed]);
+    assert_eq!(pair.client.conn.poll_recv(), Some(Ok(Received::PeerClosed)));
 }
 
 #[test]
@@ -87,9 +88,9 @@ fn close_sends_every_queued_frame_before_the_close() {
             expected.extend_from_slice(&[0, 0, 0, 0]);
         }
         assert_eq!(pair.client.wire, expected, "{transport:?}");
-        assert_eq!(pair.client.actions.last(), Some(&Action::CloseWrite));
+        assert_eq!(pair.client.actions.last(), Some(&Action::Send(SendAction::CloseWrite)));
         assert_eq!(pair.channel.frames(), [b"one".to_vec(), vec![2; 5000]]);
-        assert_eq!(pair.channel.received.last(), Some(&Received::Closed));
+        assert_eq!(pair.channel.received.last(), Some(&Received::PeerClosed));
     }
 }
 
@@ -103,11 +104,11 @@ fn closing_twice_is_harmless() {
         pair.client.conn.close();
         pair.drive();
         assert_eq!(pair.client.conn.state(), State::Closed);
-        let close_writes = pair.client.actions.iter().filter(|a| **a == Action::CloseWrite).count();
+        let close_writes = pair.client.actions.iter().filter(|a| **a == Action::Send(SendAction::CloseWrite)).count();
         assert_eq!(close_writes, 1, "{transport:?}");
         let marker_len = if transport == Transport::Fifo { 4 } else { 0 };
         assert_eq!(pair.client.wire.len(), marker_len, "one close marker at most");
-        assert_eq!(pair.channel.received, [Received::Closed]);
+        assert_eq!(pair.channel.received, [Received::PeerClosed]);
     }
 }
 
@@ -116,10 +117,10 @@ fn send_after_close_is_refused_as_closed() {
     for transport in [Transport::Fifo, Transport::Tcp] {
         let mut pair = Pair::connected(transport);
         pair.client.conn.close();
-        assert_eq!(pair.client.conn.send_slice(b"late"), Err(SendError::Closed), "while closing");
+        assert_eq!(pair.client.conn.send_slice(b"late"), Err(SendError::ClosedLocally), "while closing");
         pair.drive();
-        assert_eq!(pair.client.conn.send(Bytes::from_static(b"late")), Err(SendError::Closed), "once closed");
-        assert_eq!(pair.client.conn.outbox().buffered_len(), 0);
+        assert_eq!(pair.client.conn.send(Bytes::from_static(b"late")), Err(SendError::ClosedLocally), "once closed");
+        assert_eq!(pair.client.conn.send_half().outbox().buffered_len(), 0);
     }
 }
 
@@ -129,10 +130,10 @@ fn send_after_the_peer_closed_is_refused_as_peer_closed() {
         let mut pair = Pair::connected(transport);
         pair.channel.conn.close();
         pair.drive();
-        assert_eq!(pair.client.received, [Received::Closed]);
+        assert_eq!(pair.client.received, [Received::PeerClosed]);
         assert_eq!(pair.client.conn.send_slice(b"anyone?"), Err(SendError::PeerClosed), "{transport:?}");
         assert_eq!(pair.client.conn.send(Bytes::from_static(b"anyone?")), Err(SendError::PeerClosed));
-        assert!(pair.client.conn.outbox().is_flushed());
+        assert!(pair.client.conn.send_half().outbox().is_flushed());
     }
 }
 
@@ -145,7 +146,7 @@ fn fifo_close_after_the_peer_closed_sends_no_zero_frame() {
     pair.drive();
     assert_eq!(pair.client.conn.state(), State::Closed);
     assert!(pair.client.wire.is_empty(), "nobody is left to read it");
-    assert_eq!(pair.client.actions.last(), Some(&Action::CloseWrite));
+    assert_eq!(pair.client.actions.last(), Some(&Action::Send(SendAction::CloseWrite)));
 }
 
 #[test]
@@ -156,8 +157,8 @@ fn both_ends_closing_at_once_each_see_the_other_close() {
         pair.channel.conn.close();
         pair.drive();
         assert!(pair.both_in(State::Closed), "{transport:?}");
-        assert_eq!(pair.client.conn.poll_recv(), Some(Err(RecvError::Closed)));
-        assert_eq!(pair.channel.conn.poll_recv(), Some(Err(RecvError::Closed)));
+        assert_eq!(pair.client.conn.poll_recv(), Some(Err(RecvError::ClosedLocally)));
+        assert_eq!(pair.channel.conn.poll_recv(), Some(Err(RecvError::ClosedLocally)));
     }
 }
 
@@ -168,7 +169,7 @@ fn receiving_after_closing_this_end_is_refused() {
     pair.channel.drive(&mut pair.client, pair.now);
     pair.client.conn.close();
     pair.drive();
-    assert_eq!(pair.client.conn.poll_recv(), Some(Err(RecvError::Closed)));
+    assert_eq!(pair.client.conn.poll_recv(), Some(Err(RecvError::ClosedLocally)));
     assert!(pair.client.received.is_empty());
 }
 
@@ -216,13 +217,16 @@ fn close_after_a_timeout_closes_at_once() {
 }
 
 #[test]
-fn an_io_failure_while_closing_drops_the_queue() {
+fn a_write_failure_while_closing_drops_the_queue_and_the_close_says_what_was_lost() {
     let mut pair = Pair::connected(Transport::Fifo);
     pair.client.conn.send_slice(b"never written").unwrap();
     pair.client.conn.close();
-    pair.client.conn.handle_event(pair.now, Event::Failed);
+    pair.client.conn.handle_write_error(broken_pipe());
     assert_eq!(pair.client.conn.state(), State::Failed);
-    assert!(pair.client.conn.outbox().is_flushed());
+    assert!(pair.client.conn.send_half().outbox().is_flushed());
     assert_eq!(pair.client.conn.poll_action(), None);
-    assert_eq!(pair.client.conn.poll_recv(), Some(Err(RecvError::Failed)));
+    let lost = SendError::Undelivered { undelivered: Undelivered { frames: 1, bytes: 17 }, cause: broken_pipe() };
+    assert_eq!(pair.client.conn.poll_close(), Some(Err(lost.clone())));
+    assert_eq!(pair.client.conn.send_slice(b"x"), Err(lost), "the same answer on every later call");
+    assert_eq!(pair.client.conn.poll_recv(), Some(Err(RecvError::ClosedLocally)));
 }

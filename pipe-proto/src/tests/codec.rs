@@ -4,6 +4,7 @@ use bytes::{Bytes, BytesMut};
 
 use super::util::{encoded, Pair};
 use crate::{Config, DecodeError, FrameDecoder, Inbox, Received, RecvError, SendError, State, Transport};
+use crate::Failure;
 
 /// Payloads of varied sizes, one of them longer than the coalescing limit.
 fn sample_payloads() -> Vec<Vec<u8>> {
@@ -57,7 +58,7 @@ fn every_chunk_size_through_the_decoder_alone_delivers_the_same_frames() {
                 frames.push(received);
             }
         }
-        assert_eq!(decoder.decode_eof(&mut buf), Ok(Some(Received::Closed)), "chunk {chunk}");
+        assert_eq!(decoder.decode_eof(&mut buf), Ok(Some(Received::PeerClosed)), "chunk {chunk}");
         let expected: Vec<_> = payloads.iter().map(|p| Received::Frame(Bytes::from(p.clone()))).collect();
         assert_eq!(frames, expected, "chunk {chunk}");
     }
@@ -91,9 +92,9 @@ fn eof_inside_a_payload_is_truncation_with_the_bytes_expected_and_received() {
         pair.drive();
         assert_eq!(pair.client.frames(), [b"complete"]);
         let truncated = DecodeError::Truncated { expected: 104, received: 64 };
-        assert_eq!(pair.client.recv_error, Some(RecvError::Decode(truncated)), "{transport:?}");
-        assert_eq!(pair.client.conn.poll_recv(), Some(Err(RecvError::Decode(truncated))), "and it stays");
-        assert!(!pair.client.received.contains(&Received::Closed), "truncation is not a clean close");
+        assert_eq!(pair.client.recv_error, Some(RecvError::Failed(Failure::Decode(truncated))), "{transport:?}");
+        assert_eq!(pair.client.conn.poll_recv(), Some(Err(RecvError::Failed(Failure::Decode(truncated)))), "and it stays");
+        assert!(!pair.client.received.contains(&Received::PeerClosed), "truncation is not a clean close");
     }
 }
 
@@ -104,7 +105,7 @@ fn eof_inside_a_header_is_truncation_of_the_header() {
     pair.channel.write_end_closed = true;
     pair.drive();
     let truncated = DecodeError::Truncated { expected: 4, received: 3 };
-    assert_eq!(pair.client.recv_error, Some(RecvError::Decode(truncated)));
+    assert_eq!(pair.client.recv_error, Some(RecvError::Failed(Failure::Decode(truncated))));
 }
 
 #[test]
@@ -114,7 +115,7 @@ fn eof_right_after_a_header_counts_the_header_as_received() {
     pair.channel.write_end_closed = true;
     pair.drive();
     let truncated = DecodeError::Truncated { expected: 14, received: 4 };
-    assert_eq!(pair.client.recv_error, Some(RecvError::Decode(truncated)));
+    assert_eq!(pair.client.recv_error, Some(RecvError::Failed(Failure::Decode(truncated))));
 }
 
 #[test]
@@ -123,25 +124,25 @@ fn eof_at_a_frame_boundary_is_a_clean_close() {
     pair.client.inbound.extend(encoded(&[b"last words"]));
     pair.channel.write_end_closed = true;
     pair.drive();
-    assert_eq!(pair.client.received, [Received::Frame("last words".into()), Received::Closed]);
+    assert_eq!(pair.client.received, [Received::Frame("last words".into()), Received::PeerClosed]);
 }
 
 #[test]
 fn an_oversized_header_is_refused_on_the_header_alone() {
-    let config = Config::default().max_frame_len(1000).read_chunk(64);
+    let config = Config::default().with_max_frame_len(1000).with_read_chunk(64);
     let mut pair = Pair::connected_with(Transport::Tcp, config);
     pair.client.inbound.extend(1001u32.to_be_bytes());
     pair.drive();
     let too_large = DecodeError::TooLarge { declared: 1001, max: 1000 };
-    assert_eq!(pair.client.recv_error, Some(RecvError::Decode(too_large)), "no payload byte needed");
-    assert_eq!(pair.client.conn.poll_recv(), Some(Err(RecvError::Decode(too_large))), "and it stays");
-    assert!(pair.client.conn.inbox().buffered_len() <= 64, "nothing reserved for the declared length");
-    assert!(!pair.client.conn.inbox().wants_read());
+    assert_eq!(pair.client.recv_error, Some(RecvError::Failed(Failure::Decode(too_large))), "no payload byte needed");
+    assert_eq!(pair.client.conn.poll_recv(), Some(Err(RecvError::Failed(Failure::Decode(too_large)))), "and it stays");
+    assert!(pair.client.conn.recv_half().inbox().buffered_len() <= 64, "nothing reserved for the declared length");
+    assert!(!pair.client.conn.recv_half().inbox().wants_read());
 }
 
 #[test]
 fn a_frame_of_exactly_the_maximum_length_is_delivered() {
-    let config = Config::default().max_frame_len(1000);
+    let config = Config::default().with_max_frame_len(1000);
     let mut pair = Pair::connected_with(Transport::Fifo, config);
     pair.client.conn.send(Bytes::from(vec![3; 1000])).unwrap();
     assert_eq!(
@@ -154,19 +155,19 @@ fn a_frame_of_exactly_the_maximum_length_is_delivered() {
 
 #[test]
 fn a_header_claiming_4_gib_costs_nothing_until_the_bytes_arrive() {
-    let config = Config::default().max_frame_len(u32::MAX as usize).read_chunk(1024);
+    let config = Config::default().with_max_frame_len(u32::MAX as usize).with_read_chunk(1024);
     let mut pair = Pair::connected_with(Transport::Tcp, config);
     pair.client.inbound.extend(u32::MAX.to_be_bytes());
     pair.client.inbound.extend([1; 100]);
     pair.drive();
-    assert_eq!(pair.client.conn.inbox().pending_len(), 104);
-    assert!(pair.client.conn.inbox().buffered_len() <= 104 + 1024);
+    assert_eq!(pair.client.conn.recv_half().inbox().pending_len(), 104);
+    assert!(pair.client.conn.recv_half().inbox().buffered_len() <= 104 + 1024);
     assert_eq!(pair.client.conn.state(), State::Open);
 }
 
 #[test]
 fn a_large_frame_arriving_slowly_grows_the_read_buffer_with_what_arrived() {
-    let config = Config::default().read_chunk(16);
+    let config = Config::default().with_read_chunk(16);
     let mut inbox = Inbox::new(&config);
     let payload: Vec<u8> = (0..100_000u32).map(|i| i as u8).collect();
     let wire = encoded(&[&payload]);
@@ -213,15 +214,15 @@ fn bytes_after_a_zero_frame_are_ignored() {
     let wire = [0, 0, 0, 0, 0, 0, 0, 1, 42];
     inbox.read_buf()[..wire.len()].copy_from_slice(&wire);
     inbox.handle_read(wire.len());
-    assert_eq!(inbox.poll_frame(), Some(Ok(Received::Closed)));
+    assert_eq!(inbox.poll_frame(), Some(Ok(Received::PeerClosed)));
     assert!(inbox.is_closed());
-    assert_eq!(inbox.poll_frame(), Some(Ok(Received::Closed)));
+    assert_eq!(inbox.poll_frame(), Some(Ok(Received::PeerClosed)));
     assert_eq!(inbox.pending_len(), 0);
 }
 
 #[test]
 fn a_read_larger_than_the_space_given_is_clamped() {
-    let mut inbox = Inbox::new(&Config::default().read_chunk(16));
+    let mut inbox = Inbox::new(&Config::default().with_read_chunk(16));
     let space = inbox.read_buf().len();
     inbox.handle_read(space + 100);
     assert_eq!(inbox.pending_len(), space);

@@ -2,8 +2,9 @@
 
 use std::time::Duration;
 
-use super::util::{ms, Pair, Peer};
-use crate::{Action, Config, ConnectError, Event, Failure, Side, State, Transport};
+use super::util::{broken_pipe, ms, Pair, Peer};
+use crate::{Action, Config, ConnectError, Event, Failure, SendError, Side, State, Transport};
+use crate::ConnectAction;
 
 #[test]
 fn tcp_client_connects_after_k_refusals() {
@@ -20,7 +21,7 @@ fn tcp_client_connects_after_k_refusals() {
         pair.channel.listening = true;
         pair.run_until(|p| p.both_in(State::Open));
         assert_eq!(pair.client.conn.attempts(), k, "k = {k}");
-        let dials = pair.client.actions.iter().filter(|a| **a == Action::Dial).count();
+        let dials = pair.client.actions.iter().filter(|a| **a == Action::Connect(ConnectAction::Dial)).count();
         assert_eq!(dials, k as usize + 1, "k refused dials, then the one that went through");
         assert_eq!(pair.client.conn.poll_connect(), Some(Ok(())));
         assert_eq!(pair.channel.conn.poll_connect(), Some(Ok(())));
@@ -29,7 +30,7 @@ fn tcp_client_connects_after_k_refusals() {
 
 #[test]
 fn tcp_retries_back_off_doubling_up_to_the_maximum_delay() {
-    let config = Config::default().retry_delays(ms(1), ms(8));
+    let config = Config::default().with_retry_delays(ms(1), ms(8));
     let mut pair = Pair::with_config(Transport::Tcp, config);
     pair.channel.listening = false;
     let start = pair.now;
@@ -59,9 +60,9 @@ fn fifo_client_connects_after_k_refusals_of_its_write_end() {
         // The channel opens its read end before the client's next attempt.
         pair.channel.drive(&mut pair.client, pair.now);
         pair.run_until(|p| p.both_in(State::Open));
-        let open_writes = pair.client.actions.iter().filter(|a| **a == Action::OpenWrite).count();
+        let open_writes = pair.client.actions.iter().filter(|a| **a == Action::Connect(ConnectAction::OpenWrite)).count();
         assert_eq!(open_writes, k as usize + 1, "k = {k}");
-        assert_eq!(pair.client.actions[0], Action::OpenRead, "the read end is always opened first");
+        assert_eq!(pair.client.actions[0], Action::Connect(ConnectAction::OpenRead), "the read end is always opened first");
     }
 }
 
@@ -75,12 +76,12 @@ fn fifo_connect_waits_until_the_peer_has_opened_its_write_end() {
     for _ in 0..3 {
         pair.drive();
         assert_eq!(pair.channel.conn.state(), State::Connecting);
-        assert_eq!(pair.channel.actions.last(), Some(&Action::ProbeRead));
+        assert_eq!(pair.channel.actions.last(), Some(&Action::Connect(ConnectAction::ProbeRead)));
         assert!(pair.step_time());
     }
     pair.client.conn.connect(pair.now, Duration::from_secs(10)).unwrap();
     pair.run_until(|p| p.both_in(State::Open));
-    let probes = pair.channel.actions.iter().filter(|a| **a == Action::ProbeRead).count();
+    let probes = pair.channel.actions.iter().filter(|a| **a == Action::Connect(ConnectAction::ProbeRead)).count();
     assert!(probes >= 4, "three EOF probes, then the one that saw the writer: {probes}");
     assert!(pair.channel.received.is_empty(), "no false close was reported");
 }
@@ -91,10 +92,10 @@ fn fifo_data_read_by_the_probe_is_the_first_frame_received() {
     pair.connect_both(Duration::from_secs(10));
     pair.channel.drive(&mut pair.client, pair.now); // read end open, write end refused
                                                     // The client opens both its ends, and holds its probe back for now.
-    assert_eq!(pair.client.conn.poll_action(), Some(Action::OpenRead));
+    assert_eq!(pair.client.conn.poll_action(), Some(Action::Connect(ConnectAction::OpenRead)));
     pair.client.read_end_open = true;
     pair.client.conn.handle_event(pair.now, Event::Done);
-    assert_eq!(pair.client.conn.poll_action(), Some(Action::OpenWrite));
+    assert_eq!(pair.client.conn.poll_action(), Some(Action::Connect(ConnectAction::OpenWrite)));
     pair.client.write_end_open = true;
     pair.client.conn.handle_event(pair.now, Event::Done);
     // The channel retries, sees the client's writer, is open, and sends at once.
@@ -106,7 +107,7 @@ fn fifo_data_read_by_the_probe_is_the_first_frame_received() {
     assert_eq!(pair.client.inbound.len(), 9);
 
     pair.drive();
-    assert_eq!(pair.client.actions, [Action::ProbeRead], "the probe read the frame");
+    assert_eq!(pair.client.actions, [Action::Connect(ConnectAction::ProbeRead)], "the probe read the frame");
     assert_eq!(pair.client.conn.state(), State::Open);
     assert_eq!(pair.client.frames(), [b"early"]);
 }
@@ -136,7 +137,7 @@ fn tcp_connect_gives_up_exactly_at_the_deadline() {
     assert_eq!(pair.now, deadline);
     assert_eq!(pair.client.conn.state(), State::Failed);
     assert_eq!(pair.client.conn.poll_connect(), Some(Err(ConnectError::Timeout { timeout })));
-    assert_eq!(pair.client.conn.failure(), Some(Failure::Timeout(timeout)));
+    assert_eq!(pair.client.conn.failure(), Some(&Failure::Timeout(timeout)));
     assert_eq!(pair.client.conn.poll_timeout(), None);
     assert_eq!(pair.client.conn.poll_action(), None);
 }
@@ -160,7 +161,7 @@ fn tcp_channel_accept_waits_until_the_deadline() {
     let start = pair.now;
     pair.channel.conn.connect(start, timeout).unwrap();
     pair.drive();
-    assert_eq!(pair.channel.actions, [Action::Accept]);
+    assert_eq!(pair.channel.actions, [Action::Connect(ConnectAction::Accept)]);
     assert_eq!(pair.channel.conn.poll_timeout(), Some(start + timeout), "no retries while accepting");
     assert!(pair.step_time());
     assert_eq!(pair.channel.conn.poll_connect(), Some(Err(ConnectError::Timeout { timeout })));
@@ -168,7 +169,7 @@ fn tcp_channel_accept_waits_until_the_deadline() {
 
 #[test]
 fn retries_are_never_scheduled_past_the_deadline() {
-    let config = Config::default().retry_delays(ms(40), ms(40));
+    let config = Config::default().with_retry_delays(ms(40), ms(40));
     let mut pair = Pair::with_config(Transport::Tcp, config);
     pair.channel.listening = false;
     let start = pair.now;
@@ -215,12 +216,12 @@ fn fifo_second_connect_keeps_the_ends_already_open() {
     let mut pair = Pair::new(Transport::Fifo);
     pair.client.conn.connect(pair.now, ms(20)).unwrap();
     pair.run_until(|p| p.client.conn.state() == State::Failed);
-    assert_eq!(pair.client.actions.iter().filter(|a| **a == Action::OpenRead).count(), 1);
+    assert_eq!(pair.client.actions.iter().filter(|a| **a == Action::Connect(ConnectAction::OpenRead)).count(), 1);
 
     pair.client.conn.connect(pair.now, ms(20)).unwrap();
     pair.channel.conn.connect(pair.now, ms(20)).unwrap();
     pair.run_until(|p| p.both_in(State::Open));
-    assert_eq!(pair.client.actions.iter().filter(|a| **a == Action::OpenRead).count(), 1, "not reopened");
+    assert_eq!(pair.client.actions.iter().filter(|a| **a == Action::Connect(ConnectAction::OpenRead)).count(), 1, "not reopened");
 }
 
 #[test]
@@ -235,23 +236,35 @@ fn connect_is_refused_once_open_closing_or_closed() {
 }
 
 #[test]
-fn connect_after_an_io_failure_is_refused() {
+fn an_io_failure_while_connecting_is_the_connect_answer_and_a_new_connect_may_follow() {
     let mut pair = Pair::new(Transport::Tcp);
     pair.client.conn.connect(pair.now, ms(100)).unwrap();
-    assert_eq!(pair.client.conn.poll_action(), Some(Action::Dial));
-    pair.client.conn.handle_event(pair.now, Event::Failed);
+    assert_eq!(pair.client.conn.poll_action(), Some(Action::Connect(ConnectAction::Dial)));
+    pair.client.conn.handle_event(pair.now, Event::Failed(broken_pipe()));
     assert_eq!(pair.client.conn.state(), State::Failed);
-    assert_eq!(pair.client.conn.failure(), Some(Failure::Io));
-    assert_eq!(pair.client.conn.poll_connect(), Some(Err(ConnectError::InvalidState { state: State::Failed })));
-    assert_eq!(pair.client.conn.connect(pair.now, ms(100)), Err(ConnectError::InvalidState { state: State::Failed }));
+    assert_eq!(pair.client.conn.failure(), Some(&broken_pipe()));
+    assert_eq!(pair.client.conn.poll_connect(), Some(Err(ConnectError::Failed(broken_pipe()))));
     assert_eq!(pair.client.conn.poll_timeout(), None);
+    assert_eq!(pair.client.conn.send_slice(b"x"), Err(SendError::NotConnected), "never connected");
+    pair.client.conn.connect(pair.now, ms(100)).unwrap();
+    assert_eq!(pair.client.conn.poll_action(), Some(Action::Connect(ConnectAction::Dial)), "a fresh attempt");
+}
+
+#[test]
+fn connect_on_an_open_pipe_is_refused_with_its_state_and_on_a_failed_one_with_its_failure() {
+    let mut pair = Pair::connected(Transport::Tcp);
+    let now = pair.now;
+    assert_eq!(pair.client.conn.connect(now, ms(1)), Err(ConnectError::InvalidState { state: State::Open }));
+    pair.client.conn.handle_read_error(broken_pipe());
+    assert_eq!(pair.client.conn.connect(now, ms(1)), Err(ConnectError::Failed(broken_pipe())));
+    assert_eq!(pair.client.conn.poll_connect(), Some(Ok(())), "the connect itself had succeeded");
 }
 
 #[test]
 fn one_connect_action_at_a_time_until_it_is_answered() {
     let mut pair = Pair::new(Transport::Fifo);
     pair.client.conn.connect(pair.now, ms(100)).unwrap();
-    assert_eq!(pair.client.conn.poll_action(), Some(Action::OpenRead));
+    assert_eq!(pair.client.conn.poll_action(), Some(Action::Connect(ConnectAction::OpenRead)));
     assert_eq!(pair.client.conn.poll_action(), None);
     // An answer to a question that was not asked is ignored.
     pair.client.conn.handle_event(pair.now, Event::WouldBlock);
@@ -259,32 +272,32 @@ fn one_connect_action_at_a_time_until_it_is_answered() {
     assert_eq!(pair.client.conn.poll_action(), None);
     assert_eq!(pair.client.conn.attempts(), 0);
     pair.client.conn.handle_event(pair.now, Event::Done);
-    assert_eq!(pair.client.conn.poll_action(), Some(Action::OpenWrite));
+    assert_eq!(pair.client.conn.poll_action(), Some(Action::Connect(ConnectAction::OpenWrite)));
 }
 
 #[test]
 fn a_retry_is_not_handed_out_before_it_is_due() {
     let mut pair = Pair::new(Transport::Tcp);
     pair.client.conn.connect(pair.now, ms(100)).unwrap();
-    assert_eq!(pair.client.conn.poll_action(), Some(Action::Dial));
+    assert_eq!(pair.client.conn.poll_action(), Some(Action::Connect(ConnectAction::Dial)));
     pair.client.conn.handle_event(pair.now, Event::NotReady);
     let due = pair.client.conn.poll_timeout().unwrap();
     pair.client.conn.handle_timeout(due - Duration::from_nanos(1));
     assert_eq!(pair.client.conn.poll_action(), None, "called early: nothing yet");
     pair.client.conn.handle_timeout(due);
-    assert_eq!(pair.client.conn.poll_action(), Some(Action::Dial));
+    assert_eq!(pair.client.conn.poll_action(), Some(Action::Connect(ConnectAction::Dial)));
 }
 
 #[test]
 fn tcp_channel_stops_listening_once_it_accepted_its_peer() {
     let mut pair = Pair::connected(Transport::Tcp);
-    assert_eq!(pair.channel.actions, [Action::Accept, Action::StopListening]);
+    assert_eq!(pair.channel.actions, [Action::Connect(ConnectAction::Accept), Action::Connect(ConnectAction::StopListening)]);
     assert!(!pair.channel.listening);
 
     let mut intruder = Peer::new(Transport::Tcp, Side::Client, Config::default());
     intruder.conn.connect(pair.now, ms(10)).unwrap();
     intruder.drive(&mut pair.channel, pair.now);
-    assert_eq!(intruder.actions, [Action::Dial]);
+    assert_eq!(intruder.actions, [Action::Connect(ConnectAction::Dial)]);
     assert_eq!(intruder.conn.attempts(), 1, "refused");
     assert_eq!(intruder.conn.state(), State::Connecting);
 }
@@ -305,10 +318,10 @@ fn a_tcp_channel_split_waits_for_stop_listening_to_be_taken() {
     let pair = Pair::new(Transport::Tcp);
     let mut conn = pair.channel.conn;
     conn.connect(pair.now, ms(100)).unwrap();
-    assert_eq!(conn.poll_action(), Some(Action::Accept));
+    assert_eq!(conn.poll_action(), Some(Action::Connect(ConnectAction::Accept)));
     conn.handle_event(pair.now, Event::Done);
     let mut conn = conn.into_split().expect_err("StopListening still to be taken");
-    assert_eq!(conn.poll_action(), Some(Action::StopListening));
+    assert_eq!(conn.poll_action(), Some(Action::Connect(ConnectAction::StopListening)));
     assert!(conn.into_split().is_ok());
 }
 
@@ -316,9 +329,9 @@ fn a_tcp_channel_split_waits_for_stop_listening_to_be_taken() {
 fn an_io_failure_while_connecting_fails_at_once() {
     let mut pair = Pair::new(Transport::Fifo);
     pair.client.conn.connect(pair.now, ms(100)).unwrap();
-    assert_eq!(pair.client.conn.poll_action(), Some(Action::OpenRead));
-    pair.client.conn.handle_event(pair.now, Event::Failed);
-    assert_eq!(pair.client.conn.poll_connect(), Some(Err(ConnectError::InvalidState { state: State::Failed })));
+    assert_eq!(pair.client.conn.poll_action(), Some(Action::Connect(ConnectAction::OpenRead)));
+    pair.client.conn.handle_event(pair.now, Event::Failed(broken_pipe()));
+    assert_eq!(pair.client.conn.poll_connect(), Some(Err(ConnectError::Failed(broken_pipe()))));
     assert_eq!(pair.client.conn.poll_action(), None);
 }
 
@@ -327,14 +340,14 @@ fn an_abandoned_connect_starts_over_with_a_fresh_deadline() {
     let mut pair = Pair::new(Transport::Tcp);
     let start = pair.now;
     pair.client.conn.connect(start, ms(100)).unwrap();
-    assert_eq!(pair.client.conn.poll_action(), Some(Action::Dial));
+    assert_eq!(pair.client.conn.poll_action(), Some(Action::Connect(ConnectAction::Dial)));
     // The IO owner gave up on that dial without answering (a cancelled future), and connects
     // again later: the dial is handed out again, with the new budget.
     pair.advance(ms(60));
     pair.client.conn.connect(pair.now, ms(100)).unwrap();
     assert_eq!(pair.client.conn.poll_timeout(), Some(start + ms(160)));
     pair.drive();
-    assert_eq!(pair.client.actions, [Action::Dial]);
+    assert_eq!(pair.client.actions, [Action::Connect(ConnectAction::Dial)]);
     assert!(pair.client.conn.poll_connect().is_some_and(|r| r.is_ok()));
 }
 
@@ -353,8 +366,8 @@ fn an_established_connection_skips_the_rendezvous() {
     pair.channel.conn.send_slice(b"pong").unwrap();
     pair.client.conn.close();
     pair.drive();
-    assert!(!pair.channel.actions.contains(&Action::StopListening), "no listener to stop");
+    assert!(!pair.channel.actions.contains(&Action::Connect(ConnectAction::StopListening)), "no listener to stop");
     assert_eq!(pair.channel.frames(), [b"ping"]);
     assert_eq!(pair.client.conn.state(), State::Closed);
-    assert_eq!(pair.channel.received.last(), Some(&crate::Received::Closed));
+    assert_eq!(pair.channel.received.last(), Some(&crate::Received::PeerClosed));
 }

@@ -4,8 +4,9 @@ use std::io::IoSlice;
 
 use bytes::Bytes;
 
-use super::util::{encoded, Pair};
-use crate::{Action, Config, EncodeError, Event, SendError, State, Transport};
+use super::util::{broken_pipe, encoded, Pair};
+use crate::{Action, Config, EncodeError, SendError, State, Transport, Undelivered};
+use crate::SendAction;
 
 #[test]
 fn partial_writes_resume_where_they_stopped() {
@@ -20,7 +21,7 @@ fn partial_writes_resume_where_they_stopped() {
         assert_eq!(pair.client.wire, encoded(&[b"small", &big, b"tail"]), "{transport:?}");
         assert!(pair.client.writes.iter().all(|n| *n == 1), "one byte per write");
         assert_eq!(pair.channel.frames(), [b"small".to_vec(), big.to_vec(), b"tail".to_vec()]);
-        assert!(pair.client.conn.outbox().is_flushed());
+        assert!(pair.client.conn.send_half().outbox().is_flushed());
     }
 }
 
@@ -34,10 +35,10 @@ fn a_partial_write_leaves_exactly_the_rest_queued() {
         let n = pair.client.conn.io_slices(&mut slices);
         let queued: Vec<u8> = slices[..n].iter().flat_map(|s| s.iter().copied()).collect();
         assert_eq!(queued, wire[written..]);
-        assert_eq!(pair.client.conn.outbox().buffered_len(), wire.len() - written);
+        assert_eq!(pair.client.conn.send_half().outbox().buffered_len(), wire.len() - written);
         pair.client.conn.handle_written(1);
     }
-    assert!(pair.client.conn.outbox().is_flushed());
+    assert!(pair.client.conn.send_half().outbox().is_flushed());
     assert_eq!(pair.client.conn.poll_action(), None);
 }
 
@@ -46,15 +47,15 @@ fn transmit_is_asked_for_while_bytes_are_queued_and_only_then() {
     let mut pair = Pair::connected(Transport::Fifo);
     assert_eq!(pair.client.conn.poll_action(), None);
     pair.client.conn.send_slice(b"x").unwrap();
-    assert_eq!(pair.client.conn.poll_action(), Some(Action::Transmit));
-    assert_eq!(pair.client.conn.poll_action(), Some(Action::Transmit), "until written");
+    assert_eq!(pair.client.conn.poll_action(), Some(Action::Send(SendAction::Transmit)));
+    assert_eq!(pair.client.conn.poll_action(), Some(Action::Send(SendAction::Transmit)), "until written");
     pair.client.conn.handle_written(5);
     assert_eq!(pair.client.conn.poll_action(), None);
 }
 
 #[test]
 fn the_high_water_mark_holds_sends_back_until_the_peer_reads() {
-    let config = Config::default().high_water_mark(1000);
+    let config = Config::default().with_high_water_mark(1000);
     let mut pair = Pair::connected_with(Transport::Fifo, config);
     pair.channel.reads_paused = true;
     pair.channel.capacity = 0; // and its buffer is full: every write blocks
@@ -65,7 +66,7 @@ fn the_high_water_mark_holds_sends_back_until_the_peer_reads() {
         pair.drive();
     }
     assert_eq!(sent, 10, "ten frames of 100 bytes reach the mark");
-    assert_eq!(pair.client.conn.outbox().buffered_len(), 1000);
+    assert_eq!(pair.client.conn.send_half().outbox().buffered_len(), 1000);
     assert!(pair.client.wire.is_empty());
 
     pair.channel.capacity = 150; // room for some
@@ -76,13 +77,13 @@ fn the_high_water_mark_holds_sends_back_until_the_peer_reads() {
     pair.channel.capacity = usize::MAX;
     pair.channel.reads_paused = false;
     pair.drive();
-    assert!(pair.client.conn.outbox().is_flushed());
+    assert!(pair.client.conn.send_half().outbox().is_flushed());
     assert_eq!(pair.channel.frames().len(), 10);
 }
 
 #[test]
 fn one_frame_larger_than_the_high_water_mark_is_accepted_when_the_queue_is_empty() {
-    let config = Config::default().high_water_mark(100);
+    let config = Config::default().with_high_water_mark(100);
     let mut pair = Pair::connected_with(Transport::Tcp, config);
     assert!(pair.client.conn.is_send_ready());
     pair.client.conn.send(Bytes::from(vec![5; 10_000])).unwrap();
@@ -144,7 +145,7 @@ fn small_frames_sent_by_reference_are_coalesced_too() {
 
 #[test]
 fn a_large_payload_is_queued_by_reference() {
-    let config = Config::default().coalesce_limit(1024);
+    let config = Config::default().with_coalesce_limit(1024);
     let mut pair = Pair::connected_with(Transport::Tcp, config);
     let large = Bytes::from(vec![8; 1025]);
     pair.client.conn.send_slice(b"before").unwrap();
@@ -161,7 +162,7 @@ fn a_large_payload_is_queued_by_reference() {
 
 #[test]
 fn a_payload_at_the_coalescing_limit_is_copied_and_one_above_it_is_not() {
-    let config = Config::default().coalesce_limit(100);
+    let config = Config::default().with_coalesce_limit(100);
     let mut pair = Pair::connected_with(Transport::Tcp, config);
     let at_limit = Bytes::from(vec![1; 100]);
     pair.client.conn.send(at_limit.clone()).unwrap();
@@ -178,7 +179,7 @@ fn a_payload_at_the_coalescing_limit_is_copied_and_one_above_it_is_not() {
 
 #[test]
 fn io_slices_fills_only_the_slices_it_is_given_and_the_rest_follows() {
-    let config = Config::default().coalesce_limit(0);
+    let config = Config::default().with_coalesce_limit(0);
     let mut pair = Pair::connected_with(Transport::Tcp, config);
     let payloads: Vec<Bytes> = (1..=5u8).map(|i| Bytes::from(vec![i; 3])).collect();
     for payload in &payloads {
@@ -187,7 +188,7 @@ fn io_slices_fills_only_the_slices_it_is_given_and_the_rest_follows() {
     let refs: Vec<&[u8]> = payloads.iter().map(|p| &p[..]).collect();
     let expected = encoded(&refs);
     let mut wire = Vec::new();
-    while !pair.client.conn.outbox().is_flushed() {
+    while !pair.client.conn.send_half().outbox().is_flushed() {
         let mut slices = [IoSlice::new(&[]); 3];
         let n = pair.client.conn.io_slices(&mut slices);
         assert!(n <= 3);
@@ -205,7 +206,7 @@ fn an_empty_frame_is_refused_before_anything_is_queued() {
     let mut pair = Pair::connected(Transport::Fifo);
     assert_eq!(pair.client.conn.send(Bytes::new()), Err(SendError::Frame(EncodeError::Empty)));
     assert_eq!(pair.client.conn.send_slice(b""), Err(SendError::Frame(EncodeError::Empty)));
-    assert!(pair.client.conn.outbox().is_flushed());
+    assert!(pair.client.conn.send_half().outbox().is_flushed());
     pair.drive();
     assert!(pair.client.wire.is_empty(), "the peer would have read a close");
     assert_eq!(pair.channel.conn.state(), State::Open);
@@ -213,12 +214,12 @@ fn an_empty_frame_is_refused_before_anything_is_queued() {
 
 #[test]
 fn an_oversized_frame_is_refused_before_anything_is_queued() {
-    let config = Config::default().max_frame_len(10).coalesce_limit(4);
+    let config = Config::default().with_max_frame_len(10).with_coalesce_limit(4);
     let mut pair = Pair::connected_with(Transport::Tcp, config);
     let too_large = SendError::Frame(EncodeError::TooLarge { len: 11, max: 10 });
-    assert_eq!(pair.client.conn.send(Bytes::from(vec![0; 11])), Err(too_large));
+    assert_eq!(pair.client.conn.send(Bytes::from(vec![0; 11])), Err(too_large.clone()));
     assert_eq!(pair.client.conn.send_slice(&[0; 11]), Err(too_large));
-    assert!(pair.client.conn.outbox().is_flushed());
+    assert!(pair.client.conn.send_half().outbox().is_flushed());
 }
 
 #[test]
@@ -233,10 +234,11 @@ fn send_before_the_connect_completes_is_refused() {
 fn send_after_an_io_failure_is_refused_and_the_queue_dropped() {
     let mut pair = Pair::connected(Transport::Tcp);
     pair.client.conn.send_slice(b"queued").unwrap();
-    pair.client.conn.handle_event(pair.now, Event::Failed);
+    pair.client.conn.handle_write_error(broken_pipe());
     assert_eq!(pair.client.conn.state(), State::Failed);
-    assert_eq!(pair.client.conn.send_slice(b"x"), Err(SendError::Failed));
-    assert!(pair.client.conn.outbox().is_flushed());
+    let lost = Undelivered { frames: 1, bytes: 10 };
+    assert_eq!(pair.client.conn.send_slice(b"x"), Err(SendError::Undelivered { undelivered: lost, cause: broken_pipe() }));
+    assert!(pair.client.conn.send_half().outbox().is_flushed());
     assert_eq!(pair.client.conn.poll_action(), None);
 }
 
@@ -245,8 +247,8 @@ fn a_written_count_past_the_queue_is_clamped() {
     let mut pair = Pair::connected(Transport::Tcp);
     pair.client.conn.send_slice(b"abc").unwrap();
     pair.client.conn.handle_written(1000);
-    assert!(pair.client.conn.outbox().is_flushed());
+    assert!(pair.client.conn.send_half().outbox().is_flushed());
     pair.client.conn.send_slice(b"def").unwrap();
-    assert_eq!(pair.client.conn.outbox().buffered_len(), 7);
-    assert_eq!(pair.client.conn.outbox().front(), &encoded(&[b"def"])[..]);
+    assert_eq!(pair.client.conn.send_half().outbox().buffered_len(), 7);
+    assert_eq!(pair.client.conn.send_half().outbox().front(), &encoded(&[b"def"])[..]);
 }

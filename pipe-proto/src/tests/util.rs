@@ -11,7 +11,10 @@ use std::time::{Duration, Instant};
 
 use bytes::BufMut;
 
-use crate::{Action, Config, Connection, Event, Received, RecvError, Side, State, Transport};
+use crate::{
+    Action, Config, ConnectAction, Connection, Event, Failure, RecvAction, Received, RecvError, SendAction, Side, State,
+    Transport,
+};
 
 /// A connection plus what the OS and the wire look like from its side.
 #[derive(Debug)]
@@ -53,6 +56,16 @@ pub(super) struct Peer {
     accept_pending: bool,
     /// `poll_recv` reached a close or an error (which it would repeat forever).
     recv_done: bool,
+    /// This end's read end is closed (the process died, or dropped it): writes to it fail with
+    /// `EPIPE`.
+    pub(super) read_end_gone: bool,
+    /// This end's write side is gone, but the OS hides it from a waiting reader (macOS and a
+    /// FIFO writer's hang-up): only a probe read sees the end of the stream.
+    pub(super) write_end_hidden: bool,
+    /// What the OS answers to this end's close of its write side.
+    pub(super) close_result: Result<(), Failure>,
+    /// Hang-up probes carried out.
+    pub(super) probes: usize,
 }
 
 impl Peer {
@@ -78,6 +91,10 @@ impl Peer {
             backlog: false,
             accept_pending: false,
             recv_done: false,
+            read_end_gone: false,
+            write_end_hidden: false,
+            close_result: Ok(()),
+            probes: 0,
         }
     }
 
@@ -87,23 +104,27 @@ impl Peer {
             .iter()
             .filter_map(|r| match r {
                 Received::Frame(payload) => Some(payload.to_vec()),
-                Received::Closed => None,
+                Received::PeerClosed => None,
             })
             .collect()
     }
 
     /// Carries out everything `self.conn` asks for, as the OS would with `other` as the peer,
-    /// then reads what arrived and takes every frame. Returns whether anything changed.
+    /// then reads what arrived and takes every frame. Returns whether anything changed. Bounded:
+    /// a connection that keeps asking without progress fails the test instead of spinning.
     pub(super) fn drive(&mut self, other: &mut Peer, now: Instant) -> bool {
         let mut progress = false;
+        let mut steps = 0;
         while let Some(action) = self.conn.poll_action() {
+            steps += 1;
+            assert!(steps <= MAX_ACTIONS_PER_DRIVE, "{MAX_ACTIONS_PER_DRIVE} actions in one drive: {:?}", self.actions);
             self.actions.push(action);
             match action {
-                Action::OpenRead => {
+                Action::Connect(ConnectAction::OpenRead) => {
                     self.read_end_open = true;
                     self.conn.handle_event(now, Event::Done);
                 }
-                Action::OpenWrite => {
+                Action::Connect(ConnectAction::OpenWrite) => {
                     // ENXIO until the peer's read end is open.
                     if other.read_end_open {
                         self.write_end_open = true;
@@ -112,11 +133,11 @@ impl Peer {
                         self.conn.handle_event(now, Event::NotReady);
                     }
                 }
-                Action::ProbeRead => {
+                Action::Connect(ConnectAction::ProbeRead) => {
                     let event = self.probe(other);
                     self.conn.handle_event(now, event);
                 }
-                Action::Accept => {
+                Action::Connect(ConnectAction::Accept) => {
                     if std::mem::take(&mut self.backlog) {
                         self.socket_connected();
                         self.conn.handle_event(now, Event::Done);
@@ -124,7 +145,7 @@ impl Peer {
                         self.accept_pending = true;
                     }
                 }
-                Action::Dial => {
+                Action::Connect(ConnectAction::Dial) => {
                     if other.listening {
                         self.socket_connected();
                         other.incoming_dial(now);
@@ -133,18 +154,35 @@ impl Peer {
                         self.conn.handle_event(now, Event::NotReady);
                     }
                 }
-                Action::StopListening => self.listening = false,
-                Action::Transmit => {
-                    if self.transmit(other) == 0 {
+                Action::Connect(ConnectAction::StopListening) => self.listening = false,
+                Action::Recv(RecvAction::ProbeHangup) => {
+                    // One non-blocking read: data or EOF if there is any, else "would block".
+                    let eof = (other.write_end_closed || other.write_end_hidden) && self.inbound.is_empty();
+                    if self.inbound.is_empty() && !eof {
+                        self.conn.recv_half_mut().handle_read_blocked(now);
+                    } else {
+                        let n = self.read_into_buf();
+                        self.conn.handle_read(n);
+                    }
+                    self.probes += 1;
+                }
+                Action::Send(SendAction::Transmit) => {
+                    if other.read_end_gone {
+                        // EPIPE: the peer's read end is closed.
+                        self.conn.handle_write_error(broken_pipe());
+                    } else if self.transmit(other) == 0 {
                         // The write would block: wait until the other end reads.
                         break;
                     }
                 }
-                Action::CloseWrite => self.write_end_closed = true,
+                Action::Send(SendAction::CloseWrite) => {
+                    self.write_end_closed = true;
+                    self.conn.handle_close(self.close_result.clone());
+                }
             }
             progress = true;
         }
-        self.receive(other) || progress
+        self.receive(other, now) || progress
     }
 
     /// A probe read: EOF while the peer has no write end open, data or `WouldBlock` after.
@@ -214,14 +252,19 @@ impl Peer {
     }
 
     /// Reads (data, or EOF once the other end closed its write side) while the connection wants
-    /// bytes, taking every frame after each read.
-    fn receive(&mut self, other: &Peer) -> bool {
+    /// bytes, taking every frame after each read. A read that would block is reported, as an IO
+    /// owner does, so that the hang-up probe can run.
+    fn receive(&mut self, other: &Peer, now: Instant) -> bool {
         let mut progress = self.take_frames();
-        while !self.reads_paused && self.conn.state() == State::Open && self.conn.inbox().wants_read() {
+        let mut reads = 0;
+        while !self.reads_paused && self.conn.recv_half().wants_read() {
             let eof = other.write_end_closed && self.inbound.is_empty();
             if self.inbound.is_empty() && !eof {
+                self.conn.recv_half_mut().handle_read_blocked(now);
                 break;
             }
+            reads += 1;
+            assert!(reads <= MAX_ACTIONS_PER_DRIVE, "{MAX_ACTIONS_PER_DRIVE} reads in one drive");
             let n = self.read_into_buf();
             self.conn.handle_read(n);
             progress = true;
@@ -232,11 +275,14 @@ impl Peer {
 
     fn take_frames(&mut self) -> bool {
         let mut progress = false;
-        while !self.recv_done && self.conn.state() == State::Open {
+        let mut taken = 0;
+        while !self.recv_done && matches!(self.conn.state(), State::Open | State::Failed) {
+            taken += 1;
+            assert!(taken <= MAX_ACTIONS_PER_DRIVE, "{MAX_ACTIONS_PER_DRIVE} frames in one drive");
             match self.conn.poll_recv() {
                 None => break,
                 Some(Ok(received)) => {
-                    self.recv_done = received == Received::Closed;
+                    self.recv_done = received == Received::PeerClosed;
                     self.received.push(received);
                 }
                 Some(Err(err)) => {
@@ -248,6 +294,15 @@ impl Peer {
         }
         progress
     }
+}
+
+/// The most actions one [`Peer::drive`] carries out before the test fails: far more than any
+/// scenario needs, so only a connection that asks for the same thing forever reaches it.
+const MAX_ACTIONS_PER_DRIVE: usize = 1_000_000;
+
+/// The failure a write to a peer whose read end is closed gives (`EPIPE`).
+pub(super) fn broken_pipe() -> Failure {
+    Failure::io(std::io::ErrorKind::BrokenPipe, Some(32), "Broken pipe (os error 32)")
 }
 
 /// Two ends of one pipe, the channel and the client, with the fake clock they share.

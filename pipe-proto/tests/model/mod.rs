@@ -3,31 +3,35 @@
 //! the operations one by one, panicking when the connection leaves a documented state; after
 //! every step:
 //!
-//! 1. **Transitions** follow the state diagram: Idle → Connecting | Closed | Failed;
+//! 1. **Transitions** follow the state diagram: Idle → Connecting | Closed;
 //!    Connecting → Connecting (connect again) | Open | Failed | Closed; Open → Closing | Failed;
-//!    Closing → Closed | Failed; Failed → Connecting (only after a timeout) | Closed;
+//!    Closing → Closed | Failed; Failed → Connecting | Closed (only after a failed connect);
 //!    Closed → nothing.
-//! 2. **Timers**: `poll_timeout` is `Some` exactly while connecting, never after the deadline
-//!    of the current connect, and after `handle_timeout(now)` it is later than `now` (no busy
-//!    loop). `handle_timeout` at or after the deadline fails the connect with a timeout.
-//! 3. **Connect result**: `poll_connect` is `None` while idle or connecting, `Some(Ok)` while
-//!    open or closing, `Some(Err(Timeout { timeout }))` with the last connect's timeout after a
-//!    timeout, `Some(Err(InvalidState))` otherwise. `failure` is set exactly when failed (and
-//!    may stay set once closed).
+//! 2. **Timers**: `poll_timeout` is `Some` only while connecting (the hang-up probe is off in
+//!    these configurations), never after the deadline of the current connect, and after
+//!    `handle_timeout(now)` it is later than `now` (no busy loop). `handle_timeout` at or after
+//!    the deadline fails the connect with a timeout.
+//! 3. **Connect result**: `poll_connect` is `None` while idle or connecting, `Some(Ok)` once
+//!    connected (whatever happened since), `Some(Err(Timeout { timeout }))` with the last
+//!    connect's timeout after a timeout, `Some(Err(Failed))` after an IO error while connecting,
+//!    `Some(Err(InvalidState))` once closed without connecting. `failure` is set exactly when
+//!    failed.
 //! 4. **Actions**: connect actions come only while connecting, match the transport and side,
 //!    and only one at a time until an event answers it; `Transmit` only while bytes are queued;
-//!    `CloseWrite` once, with nothing queued, and the connection is closed from then on;
-//!    `StopListening` only on a TCP channel, once per accept; nothing at all while idle, closed
-//!    or failed.
+//!    `CloseWrite` only while closing with nothing queued, again until the close is reported,
+//!    and the state is `Closed` only once it is; `StopListening` only on a TCP channel, once per
+//!    accept; nothing at all while idle, closed or failed.
 //! 5. **Queue**: the slices from `io_slices` are exactly the frames accepted by `send`, in order,
 //!    followed by the FIFO close marker when `close` adds one, minus what `handle_written`
 //!    reported; `buffered_len` is their length; `is_send_ready` is `buffered_len < high_water_mark`;
-//!    an I/O failure or a close before opening drops the queue.
-//! 6. **Send results** are the documented ones for the state (`NotConnected`, `Closed`,
-//!    `PeerClosed`, `Failed`, then `Empty` or `TooLarge`), and a refused send queues nothing.
-//! 7. **Receive**: `poll_recv` gives `NotConnected`, `Closed` or `Failed` outside the open state;
-//!    once open, after a close or a decode error it gives the same answer forever; the inbox never
-//!    reports more pending bytes than it buffers (plus a consumed header).
+//!    a failure drops the queue and counts its frames and bytes as undelivered.
+//! 6. **Send results** are the documented ones for the state (`NotConnected`, `ClosedLocally`,
+//!    `PeerClosed`, the failure, then `Empty` or `TooLarge`), and a refused send queues nothing.
+//! 7. **Receive**: `poll_recv` gives `NotConnected` before the connect and `ClosedLocally` after
+//!    a close; once the peer's close or a failure came, the same answer forever.
+//! 8. **Close answer**: `poll_close` is `None` until the close is over, `Ok` after a reported
+//!    close with nothing lost, and the failure with exactly the frames and bytes that were queued
+//!    and never written.
 
 use std::collections::VecDeque;
 use std::io::IoSlice;
@@ -35,8 +39,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use pipe_proto::{
-    Action, Config, ConnectError, Connection, EncodeError, Event, Failure, Received, RecvError, SendError, Side, State,
-    Transport,
+    Action, Config, ConnectAction, ConnectError, Connection, EncodeError, Event, Failure, Received, RecvError,
+    SendAction, SendError, Side, State, Transport, Undelivered,
 };
 
 /// One step: an application command or an IO result.
@@ -56,13 +60,24 @@ pub enum Op {
     Step,
     /// Bytes put into the read buffer and reported (empty: end of stream).
     Read(Vec<u8>),
+    /// A read failed with an OS error.
+    ReadError,
     Written(usize),
     /// All queued bytes but this many were written.
     WrittenAllBut(usize),
+    /// A write failed with an OS error.
+    WriteError,
+    /// The IO owner reports the close of the write side: done, or refused by the OS.
+    CloseReported(bool),
     Advance(Duration),
     /// Jump to `poll_timeout` (if any) and call `handle_timeout` there.
     Timeout,
     PollRecv,
+}
+
+/// The OS error the model's IO owner reports.
+pub fn io_failure() -> Failure {
+    Failure::io(std::io::ErrorKind::ConnectionReset, Some(104), "Connection reset by peer (os error 104)")
 }
 
 /// What the test knows independently of the connection.
@@ -76,46 +91,70 @@ struct Model {
     timeout: Duration,
     /// Bytes that must come out of `io_slices`, in order.
     queued: VecDeque<u8>,
+    /// Where each queued frame ends in `queued` (the close marker is no frame).
+    frame_ends: VecDeque<usize>,
     /// The connect action handed out and not answered yet.
-    outstanding: Option<Action>,
-    close_write_seen: bool,
+    outstanding: Option<ConnectAction>,
+    /// A `CloseWrite` was handed out and not answered yet.
+    close_write_out: bool,
     stop_listening_due: bool,
-    /// The first close or decode error `poll_recv` gave while open.
+    /// The connect succeeded once.
+    established: bool,
+    /// What a failure of the send half lost.
+    undelivered: Option<Undelivered>,
+    /// The first close or failure `poll_recv` gave.
     recv_final: Option<Result<Received, RecvError>>,
 }
 
 impl Model {
-    fn connect_actions(&self) -> &'static [Action] {
+    fn connect_actions(&self) -> &'static [ConnectAction] {
         match (self.transport, self.side) {
-            (Transport::Fifo, _) => &[Action::OpenRead, Action::OpenWrite, Action::ProbeRead],
-            (Transport::Tcp, Side::Channel) => &[Action::Accept],
-            (Transport::Tcp, Side::Client) => &[Action::Dial],
+            (Transport::Fifo, _) => &[ConnectAction::OpenRead, ConnectAction::OpenWrite, ConnectAction::ProbeRead],
+            (Transport::Tcp, Side::Channel) => &[ConnectAction::Accept],
+            (Transport::Tcp, Side::Client) => &[ConnectAction::Dial],
         }
     }
 
-    /// Whether `event` answers the outstanding action (as documented on [`Action`]).
-    fn answers(action: Action, event: Event) -> bool {
+    /// Whether `event` answers the outstanding action (as documented on [`ConnectAction`]).
+    fn answers(action: ConnectAction, event: &Event) -> bool {
         matches!(
             (action, event),
-            (Action::OpenRead | Action::Accept, Event::Done)
-                | (Action::OpenWrite | Action::Dial, Event::Done | Event::NotReady)
-                | (Action::ProbeRead, Event::Read(_) | Event::WouldBlock | Event::NotReady)
+            (ConnectAction::OpenRead | ConnectAction::Accept, Event::Done)
+                | (ConnectAction::OpenWrite | ConnectAction::Dial, Event::Done | Event::NotReady)
+                | (ConnectAction::ProbeRead, Event::Read(_) | Event::WouldBlock | Event::NotReady)
         )
+    }
+
+    /// The queue is dropped by a failure: what it held is undelivered.
+    fn drop_queue(&mut self) -> Undelivered {
+        let lost = Undelivered { frames: self.frame_ends.len(), bytes: self.frame_ends.back().copied().unwrap_or(0) };
+        self.queued.clear();
+        self.frame_ends.clear();
+        lost
+    }
+
+    fn written(&mut self, n: usize) {
+        self.queued.drain(..n);
+        for end in &mut self.frame_ends {
+            *end -= n.min(*end);
+        }
+        while self.frame_ends.front() == Some(&0) {
+            self.frame_ends.pop_front();
+        }
     }
 }
 
-fn allowed(from: State, to: State, failure_before: Option<Failure>) -> bool {
+fn allowed(from: State, to: State, connect_failed: bool) -> bool {
     use State::*;
     from == to
         || matches!(
             (from, to),
-            (Idle, Connecting | Closed | Failed)
+            (Idle, Connecting | Closed)
                 | (Connecting, Connecting | Open | Failed | Closed)
                 | (Open, Closing | Failed)
                 | (Closing, Closed | Failed)
-                | (Failed, Closed)
         )
-        || (from, to) == (Failed, Connecting) && matches!(failure_before, Some(Failure::Timeout(_)))
+        || matches!((from, to), (Failed, Connecting | Closed)) && connect_failed
 }
 
 fn queued_bytes(conn: &Connection) -> Vec<u8> {
@@ -125,28 +164,39 @@ fn queued_bytes(conn: &Connection) -> Vec<u8> {
     slices[..count].iter().flat_map(|s| s.iter().copied()).collect()
 }
 
-fn expected_send(conn: &Connection, len: usize, max: usize) -> Result<(), SendError> {
+/// The answer of a failed send half.
+fn failed_send(model: &Model, failure: &Failure) -> SendError {
+    match model.undelivered {
+        Some(undelivered) if !undelivered.is_empty() => SendError::Undelivered { undelivered, cause: failure.clone() },
+        _ => SendError::Failed(failure.clone()),
+    }
+}
+
+fn expected_send(conn: &Connection, model: &Model, len: usize, max: usize) -> Result<(), SendError> {
     match conn.state() {
-        State::Open if conn.inbox().is_closed() => Err(SendError::PeerClosed),
+        State::Open if conn.peer_closed() => Err(SendError::PeerClosed),
         State::Open if len == 0 => Err(SendError::Frame(EncodeError::Empty)),
         State::Open if len > max => Err(SendError::Frame(EncodeError::TooLarge { len, max })),
         State::Open => Ok(()),
         State::Idle | State::Connecting => Err(SendError::NotConnected),
-        State::Closing | State::Closed => Err(SendError::Closed),
-        State::Failed => Err(SendError::Failed),
+        State::Failed if !model.established => Err(SendError::NotConnected),
+        State::Closing | State::Closed => Err(SendError::ClosedLocally),
+        State::Failed => match conn.send_half().failure() {
+            Some((failure, _)) => Err(failed_send(model, failure)),
+            None => panic!("the send half of a failed connection has failed too"),
+        },
     }
 }
 
 /// Applies `op`, checking what can only be checked at the time (results, actions).
 fn apply(conn: &mut Connection, model: &mut Model, op: &Op) {
     let before = conn.state();
-    let failure_before = conn.failure();
     match op {
         Op::Connect(timeout) => {
             let result = conn.connect(model.now, *timeout);
             let may = match before {
                 State::Idle | State::Connecting => true,
-                State::Failed => matches!(failure_before, Some(Failure::Timeout(_))),
+                State::Failed => !model.established,
                 _ => false,
             };
             if may {
@@ -155,23 +205,30 @@ fn apply(conn: &mut Connection, model: &mut Model, op: &Op) {
                 model.timeout = *timeout;
                 model.outstanding = None;
                 model.stop_listening_due = false;
+            } else if before == State::Failed {
+                assert_eq!(result, Err(ConnectError::Failed(conn.failure().expect("failed").clone())));
             } else {
                 assert_eq!(result, Err(ConnectError::InvalidState { state: before }));
             }
         }
         Op::Send { len, by_ref } => {
-            let expected = expected_send(conn, *len, model.config.get_max_frame_len());
+            let expected = expected_send(conn, model, *len, model.config.max_frame_len());
             let payload: Vec<u8> = (0..*len).map(|i| i as u8).collect();
             let result = if *by_ref { conn.send(Bytes::from(payload.clone())) } else { conn.send_slice(&payload) };
             assert_eq!(result, expected);
             if result.is_ok() {
                 model.queued.extend((*len as u32).to_be_bytes());
                 model.queued.extend(&payload);
+                model.frame_ends.push_back(model.queued.len());
             }
         }
         Op::Close => {
-            let peer_closed = conn.inbox().is_closed();
+            let peer_closed = conn.peer_closed();
             conn.close();
+            if model.established && conn.recv_half().failure().is_none() {
+                // Our close ends receiving, whatever the peer did; only a failure stays the answer.
+                model.recv_final = Some(Err(RecvError::ClosedLocally));
+            }
             match before {
                 State::Open => {
                     assert_eq!(conn.state(), State::Closing);
@@ -179,46 +236,44 @@ fn apply(conn: &mut Connection, model: &mut Model, op: &Op) {
                         model.queued.extend([0, 0, 0, 0]);
                     }
                 }
-                State::Idle | State::Connecting | State::Failed => {
+                State::Idle | State::Connecting => {
                     assert_eq!(conn.state(), State::Closed);
-                    model.queued.clear();
                     model.outstanding = None;
                 }
-                State::Closing | State::Closed => assert_eq!(conn.state(), before),
+                State::Failed if !model.established => assert_eq!(conn.state(), State::Closed),
+                State::Failed | State::Closing | State::Closed => assert_eq!(conn.state(), before),
             }
         }
         Op::PollAction => {
             let action = conn.poll_action();
-            if before == State::Open && model.stop_listening_due {
-                assert_eq!(action, Some(Action::StopListening), "StopListening comes first");
+            if model.established && model.stop_listening_due {
+                assert_eq!(action, Some(Action::Connect(ConnectAction::StopListening)), "StopListening comes first");
             }
             match action {
                 None => {}
-                Some(
-                    a @ (Action::OpenRead | Action::OpenWrite | Action::ProbeRead | Action::Accept | Action::Dial),
-                ) => {
-                    assert_eq!(before, State::Connecting);
-                    assert!(model.connect_actions().contains(&a), "{:?} for {:?}", a, model.transport);
-                    assert_eq!(model.outstanding, None, "one connect action at a time");
-                    model.outstanding = Some(a);
-                }
-                Some(Action::StopListening) => {
+                Some(Action::Connect(ConnectAction::StopListening)) => {
                     assert_eq!((model.transport, model.side), (Transport::Tcp, Side::Channel));
-                    assert_eq!(before, State::Open);
-                    assert!(model.stop_listening_due, "once per accept");
+                    assert!(model.stop_listening_due, "once per accept, owed until taken, whatever happened since");
                     model.stop_listening_due = false;
+                    return;
                 }
-                Some(Action::Transmit) => {
+                Some(Action::Connect(step)) => {
+                    assert_eq!(before, State::Connecting);
+                    assert!(model.connect_actions().contains(&step), "{:?} for {:?}", step, model.transport);
+                    assert_eq!(model.outstanding, None, "one connect action at a time");
+                    model.outstanding = Some(step);
+                }
+                Some(Action::Send(SendAction::Transmit)) => {
                     assert!(matches!(before, State::Open | State::Closing));
                     assert!(!model.queued.is_empty());
                 }
-                Some(Action::CloseWrite) => {
+                Some(Action::Send(SendAction::CloseWrite)) => {
                     assert_eq!(before, State::Closing);
                     assert!(model.queued.is_empty());
-                    assert!(!model.close_write_seen, "CloseWrite once");
-                    assert_eq!(conn.state(), State::Closed);
-                    model.close_write_seen = true;
+                    assert_eq!(conn.state(), State::Closing, "closed only once the close is reported");
+                    model.close_write_out = true;
                 }
+                Some(Action::Recv(action)) => panic!("{action:?} with the hang-up probe off"),
             }
             if matches!(before, State::Idle | State::Closed | State::Failed) {
                 assert_eq!(action, None);
@@ -226,7 +281,7 @@ fn apply(conn: &mut Connection, model: &mut Model, op: &Op) {
         }
         Op::Succeed => {
             let event = match model.outstanding {
-                Some(Action::ProbeRead) => Event::WouldBlock,
+                Some(ConnectAction::ProbeRead) => Event::WouldBlock,
                 Some(_) => Event::Done,
                 None => return,
             };
@@ -243,16 +298,19 @@ fn apply(conn: &mut Connection, model: &mut Model, op: &Op) {
                 let n = (*n).min(space.len());
                 space[..n].fill(0);
             }
-            conn.handle_event(model.now, *event);
+            conn.handle_event(model.now, event.clone());
             if before == State::Connecting {
                 if let Some(action) = model.outstanding {
-                    if Model::answers(action, *event) {
+                    if Model::answers(action, event) || matches!(event, Event::Failed(_)) {
                         model.outstanding = None;
                     }
                 }
-                if action_accepted(before, conn.state(), model) {
-                    model.stop_listening_due = true;
+                if conn.state() == State::Open {
+                    model.established = true;
+                    model.stop_listening_due = (model.transport, model.side) == (Transport::Tcp, Side::Channel);
                 }
+            } else {
+                assert_eq!(conn.state(), before, "events only answer connect steps");
             }
         }
         Op::Read(data) => {
@@ -261,14 +319,41 @@ fn apply(conn: &mut Connection, model: &mut Model, op: &Op) {
             space[..n].copy_from_slice(&data[..n]);
             conn.handle_read(n);
         }
+        Op::ReadError => conn.handle_read_error(io_failure()),
         Op::Written(n) => {
             conn.handle_written(*n);
             let n = (*n).min(model.queued.len());
-            model.queued.drain(..n);
+            model.written(n);
         }
         Op::WrittenAllBut(keep) => {
             let n = model.queued.len().saturating_sub(*keep);
             return apply(conn, model, &Op::Written(n));
+        }
+        Op::WriteError => {
+            conn.handle_write_error(io_failure());
+            if matches!(before, State::Open | State::Closing) {
+                assert_eq!(conn.state(), State::Failed);
+                let lost = model.drop_queue();
+                model.undelivered = Some(lost);
+                model.close_write_out = false;
+                assert_eq!(conn.poll_close(), Some(Err(failed_send(model, &io_failure()))));
+            }
+        }
+        Op::CloseReported(ok) => {
+            let outcome = if *ok { Ok(()) } else { Err(io_failure()) };
+            conn.handle_close(outcome);
+            if std::mem::take(&mut model.close_write_out) && before == State::Closing {
+                if *ok {
+                    assert_eq!(conn.state(), State::Closed);
+                    assert_eq!(conn.poll_close(), Some(Ok(())));
+                } else {
+                    assert_eq!(conn.state(), State::Failed);
+                    model.undelivered = Some(Undelivered::default());
+                    assert_eq!(conn.poll_close(), Some(Err(SendError::Failed(io_failure()))));
+                }
+            } else {
+                assert_eq!(conn.state(), before, "a close report with no close out is ignored");
+            }
         }
         Op::Advance(by) => {
             model.now += *by;
@@ -282,32 +367,37 @@ fn apply(conn: &mut Connection, model: &mut Model, op: &Op) {
         }
         Op::PollRecv => {
             let result = conn.poll_recv();
-            match conn.state() {
-                State::Idle | State::Connecting => assert_eq!(result, Some(Err(RecvError::NotConnected))),
-                State::Closing | State::Closed => assert_eq!(result, Some(Err(RecvError::Closed))),
-                State::Failed => assert_eq!(result, Some(Err(RecvError::Failed))),
-                State::Open => match (&model.recv_final, result) {
-                    (Some(last), result) => assert_eq!(result.as_ref(), Some(last), "final answers repeat"),
-                    (None, Some(result @ (Ok(Received::Closed) | Err(_)))) => model.recv_final = Some(result),
-                    (None, _) => {}
-                },
+            if !model.established {
+                if before == State::Closed {
+                    assert_eq!(result, Some(Err(RecvError::ClosedLocally)));
+                } else {
+                    assert_eq!(result, Some(Err(RecvError::NotConnected)));
+                }
+            } else if let Some(last) = &model.recv_final {
+                assert_eq!(result.as_ref(), Some(last), "final answers repeat");
+            } else {
+                match result {
+                    Some(Err(RecvError::ClosedLocally)) => {
+                        assert!(matches!(before, State::Closing | State::Closed | State::Failed), "{before:?}")
+                    }
+                    Some(Err(RecvError::NotConnected)) => panic!("NotConnected once connected"),
+                    Some(final_answer @ (Ok(Received::PeerClosed) | Err(RecvError::Failed(_)))) => {
+                        model.recv_final = Some(final_answer)
+                    }
+                    Some(Ok(Received::Frame(_))) | None => {}
+                }
             }
         }
     }
-    if conn.failure() == Some(Failure::Io) && before != State::Failed && conn.state() == State::Failed {
-        model.queued.clear();
-        model.outstanding = None;
+    // A failure of the receive half reaches the send half at its next call: its queue is then
+    // counted as undelivered.
+    if conn.state() == State::Failed && model.established && model.undelivered.is_none() {
+        if let Some((_, lost)) = conn.send_half().failure() {
+            assert_eq!(lost, model.drop_queue(), "the frames and bytes queued and never written");
+            model.undelivered = Some(lost);
+            model.close_write_out = false;
+        }
     }
-    if conn.state() == State::Failed {
-        model.stop_listening_due = false;
-    }
-}
-
-/// Whether this event completed a TCP accept (the channel then owes a `StopListening`).
-fn action_accepted(before: State, after: State, model: &Model) -> bool {
-    before == State::Connecting
-        && after == State::Open
-        && (model.transport, model.side) == (Transport::Tcp, Side::Channel)
 }
 
 fn handle_timeout(conn: &mut Connection, model: &mut Model) {
@@ -316,7 +406,7 @@ fn handle_timeout(conn: &mut Connection, model: &mut Model) {
     if before == State::Connecting {
         if model.deadline.is_some_and(|deadline| model.now >= deadline) {
             assert_eq!(conn.state(), State::Failed, "the deadline passed");
-            assert_eq!(conn.failure(), Some(Failure::Timeout(model.timeout)));
+            assert_eq!(conn.failure(), Some(&Failure::Timeout(model.timeout)));
             model.outstanding = None;
         } else {
             assert_eq!(conn.state(), State::Connecting);
@@ -348,39 +438,47 @@ fn check_invariants(conn: &mut Connection, model: &Model) {
     let connect = conn.poll_connect();
     match state {
         State::Idle | State::Connecting => assert_eq!(connect, None),
-        State::Open | State::Closing => assert_eq!(connect, Some(Ok(()))),
+        _ if model.established => assert_eq!(connect, Some(Ok(()))),
         State::Failed => match conn.failure() {
             Some(Failure::Timeout(timeout)) => {
-                assert_eq!(timeout, model.timeout);
-                assert_eq!(connect, Some(Err(ConnectError::Timeout { timeout })));
+                assert_eq!(*timeout, model.timeout);
+                assert_eq!(connect, Some(Err(ConnectError::Timeout { timeout: *timeout })));
             }
-            Some(Failure::Io) => assert_eq!(connect, Some(Err(ConnectError::InvalidState { state }))),
+            Some(failure) => assert_eq!(connect, Some(Err(ConnectError::Failed(failure.clone())))),
             None => panic!("failed without a failure"),
         },
         State::Closed => assert_eq!(connect, Some(Err(ConnectError::InvalidState { state }))),
+        State::Open | State::Closing => panic!("{state:?} without a connect"),
     }
-    if matches!(state, State::Idle | State::Connecting | State::Open | State::Closing) {
-        assert_eq!(conn.failure(), None);
-    }
+    assert_eq!(conn.failure().is_some(), state == State::Failed, "failure is set exactly when failed");
 
-    // 4. Nothing to do while idle, closed or failed (poll_action has no effect in these states).
-    if matches!(state, State::Idle | State::Closed | State::Failed) {
+    // 4. Nothing to do while idle, closed or failed (poll_action has no effect in these states),
+    //    but for a StopListening still owed.
+    if matches!(state, State::Idle | State::Closed | State::Failed) && !model.stop_listening_due {
         assert_eq!(conn.poll_action(), None);
     }
 
     // 5. Queue.
     let queued = queued_bytes(conn);
     assert_eq!(&queued, &model.queued.iter().copied().collect::<Vec<u8>>());
-    let outbox = conn.outbox();
+    let outbox = conn.send_half().outbox();
     assert_eq!(outbox.buffered_len(), queued.len());
     assert_eq!(outbox.is_flushed(), queued.is_empty());
-    assert_eq!(conn.is_send_ready(), queued.len() < model.config.get_high_water_mark());
+    assert_eq!(outbox.queued_frames(), model.frame_ends.len());
+    assert_eq!(conn.is_send_ready(), queued.len() < model.config.high_water_mark());
     if !queued.is_empty() {
         assert!(matches!(state, State::Open | State::Closing));
     }
 
+    // 8. Close answer.
+    match state {
+        State::Idle | State::Connecting | State::Open | State::Closing => assert_eq!(conn.poll_close(), None),
+        State::Closed => assert_eq!(conn.poll_close(), Some(Ok(()))),
+        State::Failed => {}
+    }
+
     // 7. Inbox accounting.
-    let inbox = conn.inbox();
+    let inbox = conn.recv_half().inbox();
     assert!(inbox.pending_len() <= inbox.buffered_len() + pipe_proto::HEADER_LEN);
 }
 
@@ -396,9 +494,12 @@ pub fn run(transport: Transport, side: Side, config: Config, open_first: bool, o
         deadline: None,
         timeout: Duration::ZERO,
         queued: VecDeque::new(),
+        frame_ends: VecDeque::new(),
         outstanding: None,
-        close_write_seen: false,
+        close_write_out: false,
         stop_listening_due: false,
+        established: false,
+        undelivered: None,
         recv_final: None,
     };
     check_invariants(&mut conn, &model);
@@ -406,13 +507,10 @@ pub fn run(transport: Transport, side: Side, config: Config, open_first: bool, o
     let prefix = if open_first { &opening[..] } else { &[] };
     for op in prefix.iter().chain(ops) {
         let before = conn.state();
-        let failure_before = conn.failure();
+        let connect_failed = before == State::Failed && !model.established;
         apply(&mut conn, &mut model, op);
         let after = conn.state();
-        assert!(allowed(before, after, failure_before), "{before:?} -> {after:?} on {op:?}");
-        if after != State::Open {
-            model.recv_final = None;
-        }
+        assert!(allowed(before, after, connect_failed), "{before:?} -> {after:?} on {op:?}");
         check_invariants(&mut conn, &model);
     }
 }

@@ -1,0 +1,363 @@
+//! The receive half: the rules of receiving, over the read buffer and decoder, and the FIFO
+//! hang-up probe timer.
+//!
+//! What [`RecvHalf::poll_recv`] answers in each state:
+//!
+//! | state | answer |
+//! |---|---|
+//! | not connected | `Err(NotConnected)` |
+//! | open | the next frame, `None` (read more first), or the peer's close or a failure (below) |
+//! | the peer closed (zero frame, or end of stream at a frame boundary) | `Ok(PeerClosed)`, on every call |
+//! | failed (truncated or oversized frame, read error) | `Err(Failed(failure))`, the same on every call |
+//! | this side closed the pipe (unless it had failed) | `Err(ClosedLocally)` |
+//!
+//! What the send half learns from this one, at its next call: the peer's close (it refuses new
+//! frames with `PeerClosed` and sends no close marker) and this half's failure (it fails with
+//! the same failure, counting what it could not deliver). This half learns nothing from the send
+//! half: after a write error, what the peer sent before it went away is still delivered, up to
+//! its end.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::buf::Limit;
+use bytes::BytesMut;
+
+use crate::config::Config;
+use crate::decoder::Received;
+use crate::error::{Failure, RecvError};
+use crate::inbox::Inbox;
+use crate::link::Link;
+use crate::transport::Transport;
+
+/// Something the IO owner must do for the receive half.
+///
+/// ```
+/// use pipe_proto::{Config, Connection, RecvAction, Side, Transport};
+/// use std::time::{Duration, Instant};
+///
+/// let config = Config::default().with_fifo_hangup_probe(Some(Duration::from_millis(100)));
+/// let (mut recv, _send) = Connection::established(Transport::Fifo, Side::Client, config).into_split().unwrap();
+/// let start = Instant::now();
+/// recv.handle_read_blocked(start); // the reader waits for data
+/// recv.handle_timeout(start + Duration::from_millis(100));
+/// assert_eq!(recv.poll_action(), Some(RecvAction::ProbeHangup));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RecvAction {
+    /// FIFO: try one non-blocking read into [`RecvHalf::read_buf`] now, even though the runtime
+    /// has not reported the read end readable (macOS never reports a FIFO writer's hang-up to a
+    /// waiting reader). Report data or end of stream with [`RecvHalf::handle_read`], "would
+    /// block" (the peer is alive and silent) with [`RecvHalf::handle_read_blocked`].
+    ProbeHangup,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RecvState {
+    NotConnected,
+    Open,
+    PeerClosed,
+    ClosedLocally,
+    Failed,
+}
+
+/// The receiving half of a pipe: the read buffer the IO owner fills, the frames it yields, and
+/// the answers once the peer closed or the stream failed. Part of every
+/// [`Connection`](crate::Connection); handed out alone by
+/// [`Connection::into_split`](crate::Connection::into_split), with the same rules.
+///
+/// ```
+/// use pipe_proto::{Config, Connection, Received, Side, Transport};
+///
+/// let (mut recv, mut send) = Connection::established(Transport::Tcp, Side::Client, Config::default())
+///     .into_split()
+///     .unwrap();
+/// let wire = [0u8, 0, 0, 2, b'o', b'k', 0, 0, 0, 0];
+/// recv.read_buf()[..wire.len()].copy_from_slice(&wire);
+/// recv.handle_read(wire.len());
+/// assert_eq!(recv.poll_recv(), Some(Ok(Received::Frame("ok".into()))));
+/// assert_eq!(recv.poll_recv(), Some(Ok(Received::PeerClosed)));
+/// assert_eq!(send.send_slice(b"late"), Err(pipe_proto::SendError::PeerClosed), "the send half knows");
+/// ```
+#[derive(Debug)]
+pub struct RecvHalf {
+    inbox: Inbox,
+    link: Arc<Link>,
+    state: RecvState,
+    failure: Option<Failure>,
+    /// The hang-up probe interval (FIFO only), if configured.
+    probe_every: Option<Duration>,
+    /// When the next probe is due, while the reader waits.
+    probe_at: Option<Instant>,
+    probe_due: bool,
+}
+
+impl RecvHalf {
+    pub(crate) fn new(transport: Transport, config: &Config, link: Arc<Link>) -> Self {
+        Self {
+            inbox: Inbox::new(config),
+            link,
+            state: RecvState::NotConnected,
+            failure: None,
+            probe_every: if transport == Transport::Fifo { config.fifo_hangup_probe } else { None },
+            probe_at: None,
+            probe_due: false,
+        }
+    }
+
+    /// The connection is established: frames may be received.
+    pub(crate) fn open(&mut self) {
+        if self.state == RecvState::NotConnected {
+            self.state = RecvState::Open;
+        }
+    }
+
+    /// The whole pipe was closed by this side: later receives answer `ClosedLocally`, unless the
+    /// half had failed (a failure stays the answer).
+    pub(crate) fn close_locally(&mut self) {
+        if self.state != RecvState::Failed {
+            self.state = RecvState::ClosedLocally;
+        }
+        self.probe_at = None;
+        self.probe_due = false;
+    }
+
+    pub(crate) fn inbox_mut(&mut self) -> &mut Inbox {
+        &mut self.inbox
+    }
+
+    // ---- getters ----
+
+    /// The read buffer and decoder, for inspection.
+    ///
+    /// ```
+    /// # use pipe_proto::{Config, Connection, Side, Transport};
+    /// let conn = Connection::new(Transport::Tcp, Side::Client, Config::default());
+    /// assert_eq!(conn.recv_half().inbox().pending_len(), 0);
+    /// ```
+    pub fn inbox(&self) -> &Inbox {
+        &self.inbox
+    }
+
+    /// Whether the IO owner should read: the half is open and the stream has not ended.
+    ///
+    /// ```
+    /// # use pipe_proto::{Config, Connection, Side, Transport};
+    /// let (mut recv, _send) = Connection::established(Transport::Tcp, Side::Client, Config::default())
+    ///     .into_split()
+    ///     .unwrap();
+    /// assert!(recv.wants_read());
+    /// recv.handle_read(0);
+    /// assert!(!recv.wants_read());
+    /// ```
+    pub fn wants_read(&self) -> bool {
+        self.state == RecvState::Open && self.inbox.wants_read()
+    }
+
+    /// Whether the peer's close was delivered.
+    ///
+    /// ```
+    /// # use pipe_proto::{Config, Connection, Side, Transport};
+    /// let conn = Connection::new(Transport::Tcp, Side::Client, Config::default());
+    /// assert!(!conn.recv_half().peer_closed());
+    /// ```
+    pub fn peer_closed(&self) -> bool {
+        self.state == RecvState::PeerClosed
+    }
+
+    /// The failure that ended receiving, if any.
+    ///
+    /// ```
+    /// # use pipe_proto::{Config, Connection, DecodeError, Failure, Side, Transport};
+    /// let (mut recv, _send) = Connection::established(Transport::Tcp, Side::Client, Config::default())
+    ///     .into_split()
+    ///     .unwrap();
+    /// recv.read_buf()[..2].copy_from_slice(&[0, 0]);
+    /// recv.handle_read(2);
+    /// recv.handle_read(0);
+    /// recv.poll_recv();
+    /// assert_eq!(recv.failure(), Some(&Failure::Decode(DecodeError::Truncated { expected: 4, received: 2 })));
+    /// ```
+    pub fn failure(&self) -> Option<&Failure> {
+        self.failure.as_ref()
+    }
+
+    // ---- inputs ----
+
+    /// Space for the next read from the OS (see [`Inbox::read_buf`]).
+    ///
+    /// ```
+    /// # use pipe_proto::{Config, Connection, Side, Transport};
+    /// let mut conn = Connection::new(Transport::Fifo, Side::Client, Config::default());
+    /// assert!(!conn.recv_half_mut().read_buf().is_empty());
+    /// ```
+    #[inline]
+    pub fn read_buf(&mut self) -> &mut [u8] {
+        self.inbox.read_buf()
+    }
+
+    /// Space for the next read that is not zeroed first (see [`Inbox::read_buf_uninit`]).
+    ///
+    /// ```
+    /// # use bytes::BufMut;
+    /// # use pipe_proto::{Config, Connection, Side, Transport};
+    /// let mut conn = Connection::new(Transport::Fifo, Side::Client, Config::default());
+    /// assert!(conn.recv_half_mut().read_buf_uninit().remaining_mut() > 0);
+    /// ```
+    #[inline]
+    pub fn read_buf_uninit(&mut self) -> Limit<&mut BytesMut> {
+        self.inbox.read_buf_uninit()
+    }
+
+    /// Reports that a read put `n` bytes into the read buffer (0: end of stream). Data ends a
+    /// wait, so no hang-up probe runs until the reader waits again.
+    ///
+    /// ```
+    /// # use pipe_proto::{Config, Connection, Received, Side, Transport};
+    /// let (mut recv, _send) = Connection::established(Transport::Tcp, Side::Client, Config::default())
+    ///     .into_split()
+    ///     .unwrap();
+    /// recv.handle_read(0);
+    /// assert_eq!(recv.poll_recv(), Some(Ok(Received::PeerClosed)));
+    /// ```
+    #[inline]
+    pub fn handle_read(&mut self, n: usize) {
+        self.probe_at = None;
+        self.probe_due = false;
+        self.inbox.handle_read(n);
+    }
+
+    /// Reports that the reader is waiting for data (a read would block). On a FIFO with
+    /// [`Config::with_fifo_hangup_probe`], this arms the probe timer, if it is not running.
+    ///
+    /// ```
+    /// # use pipe_proto::{Config, Connection, Side, Transport};
+    /// # use std::time::{Duration, Instant};
+    /// let config = Config::default().with_fifo_hangup_probe(Some(Duration::from_secs(1)));
+    /// let (mut recv, _send) = Connection::established(Transport::Fifo, Side::Client, config).into_split().unwrap();
+    /// let now = Instant::now();
+    /// recv.handle_read_blocked(now);
+    /// assert_eq!(recv.poll_timeout(), Some(now + Duration::from_secs(1)));
+    /// recv.handle_read_blocked(now + Duration::from_millis(500));
+    /// assert_eq!(recv.poll_timeout(), Some(now + Duration::from_secs(1)), "a running timer is kept");
+    /// ```
+    pub fn handle_read_blocked(&mut self, now: Instant) {
+        self.probe_due = false;
+        if self.state != RecvState::Open || self.probe_at.is_some() {
+            return;
+        }
+        self.probe_at = self.probe_every.map(|every| now + every);
+    }
+
+    /// Reports that a read failed with an OS error: the half fails, and so does the send half
+    /// at its next call.
+    ///
+    /// ```
+    /// # use pipe_proto::{Config, Connection, Failure, RecvError, SendError, Side, Transport};
+    /// # use std::io::ErrorKind;
+    /// let (mut recv, mut send) = Connection::established(Transport::Tcp, Side::Client, Config::default())
+    ///     .into_split()
+    ///     .unwrap();
+    /// let reset = Failure::io(ErrorKind::ConnectionReset, Some(104), "Connection reset by peer");
+    /// recv.handle_read_error(reset.clone());
+    /// assert_eq!(recv.poll_recv(), Some(Err(RecvError::Failed(reset.clone()))));
+    /// assert_eq!(send.send_slice(b"x"), Err(SendError::Failed(reset)));
+    /// ```
+    pub fn handle_read_error(&mut self, failure: Failure) {
+        if self.state == RecvState::Open {
+            self.fail(failure);
+        }
+    }
+
+    /// Lets time pass: a hang-up probe that is due is handed out by
+    /// [`poll_action`](Self::poll_action).
+    ///
+    /// ```
+    /// # use pipe_proto::{Config, Connection, RecvAction, Side, Transport};
+    /// # use std::time::{Duration, Instant};
+    /// let config = Config::default().with_fifo_hangup_probe(Some(Duration::from_secs(1)));
+    /// let (mut recv, _send) = Connection::established(Transport::Fifo, Side::Client, config).into_split().unwrap();
+    /// let now = Instant::now();
+    /// recv.handle_read_blocked(now);
+    /// recv.handle_timeout(now + Duration::from_millis(999));
+    /// assert_eq!(recv.poll_action(), None);
+    /// recv.handle_timeout(now + Duration::from_secs(1));
+    /// assert_eq!(recv.poll_action(), Some(RecvAction::ProbeHangup));
+    /// ```
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.probe_at.is_some_and(|at| now >= at) {
+            self.probe_at = None;
+            self.probe_due = true;
+        }
+    }
+
+    // ---- outputs ----
+
+    /// The next thing the IO owner must do for this half.
+    ///
+    /// ```
+    /// # use pipe_proto::{Config, Connection, Side, Transport};
+    /// let mut conn = Connection::new(Transport::Fifo, Side::Client, Config::default());
+    /// assert_eq!(conn.recv_half_mut().poll_action(), None);
+    /// ```
+    pub fn poll_action(&mut self) -> Option<RecvAction> {
+        if std::mem::take(&mut self.probe_due) && self.state == RecvState::Open {
+            return Some(RecvAction::ProbeHangup);
+        }
+        None
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) must be called next: the due time of the
+    /// hang-up probe while the reader waits, `None` otherwise.
+    ///
+    /// ```
+    /// # use pipe_proto::{Config, Connection, Side, Transport};
+    /// let conn = Connection::new(Transport::Fifo, Side::Client, Config::default());
+    /// assert_eq!(conn.recv_half().poll_timeout(), None);
+    /// ```
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.probe_at
+    }
+
+    /// The next received frame, the peer's close, an error, or `None` when more bytes must be
+    /// read first. The answers by state are in the module table above; the peer's close and a
+    /// failure are repeated on every later call.
+    ///
+    /// ```
+    /// # use pipe_proto::{Config, Connection, RecvError, Side, Transport};
+    /// let mut conn = Connection::new(Transport::Tcp, Side::Client, Config::default());
+    /// assert_eq!(conn.recv_half_mut().poll_recv(), Some(Err(RecvError::NotConnected)));
+    /// ```
+    #[inline(always)]
+    pub fn poll_recv(&mut self) -> Option<Result<Received, RecvError>> {
+        match self.state {
+            RecvState::Open => {}
+            RecvState::PeerClosed => return Some(Ok(Received::PeerClosed)),
+            RecvState::NotConnected => return Some(Err(RecvError::NotConnected)),
+            RecvState::ClosedLocally => return Some(Err(RecvError::ClosedLocally)),
+            RecvState::Failed => return self.failure.clone().map(|failure| Err(RecvError::Failed(failure))),
+        }
+        match self.inbox.poll_frame()? {
+            Ok(Received::Frame(payload)) => Some(Ok(Received::Frame(payload))),
+            Ok(Received::PeerClosed) => {
+                self.state = RecvState::PeerClosed;
+                self.probe_at = None;
+                self.link.set_peer_closed();
+                Some(Ok(Received::PeerClosed))
+            }
+            Err(err) => {
+                let failure = Failure::Decode(err);
+                self.fail(failure.clone());
+                Some(Err(RecvError::Failed(failure)))
+            }
+        }
+    }
+
+    fn fail(&mut self, failure: Failure) {
+        self.state = RecvState::Failed;
+        self.probe_at = None;
+        self.probe_due = false;
+        self.link.set_failed(failure.clone());
+        self.failure = Some(failure);
+    }
+}

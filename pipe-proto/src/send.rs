@@ -1,0 +1,532 @@
+//! The send half: the rules of sending and closing, over the transmit queue.
+//!
+//! ```text
+//!                 open()              close()                queue and marker written
+//!  NotConnected ─────────► Open ────────────────► Closing ──────────────────────────► AwaitingClose
+//!       │ close()            │                      │                                    │
+//!       ▼                    │ write error,         │ write error,                       │ handle_close(Ok)
+//!    Closed ◄────────────────┼─ receive failure ────┼─ receive failure                   ▼
+//!                            ▼                      ▼                                  Closed
+//!                          Failed ◄─────────────────┴──────────── handle_close(Err) ◄────┘
+//! ```
+//!
+//! What a call answers in each state:
+//!
+//! | state | `send` | `poll_action` | flush answer | `poll_close` |
+//! |---|---|---|---|---|
+//! | NotConnected | `NotConnected` | none | `Ok` | `None` |
+//! | Open | queued (`PeerClosed` once the peer's close was received) | `Transmit` while bytes are queued | `Ok` | `None` |
+//! | Closing | `ClosedLocally` | `Transmit`, then `CloseWrite` | `Ok` | `None` |
+//! | AwaitingClose | `ClosedLocally` | `CloseWrite` until answered | `Ok` | `None` |
+//! | Closed | `ClosedLocally` | none | `Ok` | `Ok` |
+//! | Failed | the failure | none | the failure | the failure |
+//!
+//! "The failure" is [`SendError::Undelivered`] (with the frames and bytes lost, and the cause)
+//! when frames were queued and never completely written, [`SendError::Failed`] otherwise: the
+//! same answer on every later call.
+
+use std::io::IoSlice;
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use crate::config::Config;
+use crate::error::{Failure, SendError, Undelivered};
+use crate::link::Link;
+use crate::outbox::Outbox;
+use crate::transport::Transport;
+
+/// Something the IO owner must do for the send half.
+///
+/// ```
+/// use pipe_proto::{Config, Connection, SendAction, Side, Transport};
+///
+/// let (_recv, mut send) = Connection::established(Transport::Tcp, Side::Client, Config::default())
+///     .into_split()
+///     .unwrap();
+/// send.send_slice(b"hi")?;
+/// assert_eq!(send.poll_action(), Some(SendAction::Transmit));
+/// # Ok::<(), pipe_proto::SendError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SendAction {
+    /// Write [`SendHalf::io_slices`] (or [`SendHalf::front`]) and report the count with
+    /// [`SendHalf::handle_written`], or the error with [`SendHalf::handle_write_error`]. Handed
+    /// out as long as bytes are queued; on `WouldBlock`, wait for writability first.
+    Transmit,
+    /// The queue (and the FIFO close marker) is written: close the write side (FIFO: close the
+    /// write end; TCP: shut down the write half) and report the outcome with
+    /// [`SendHalf::handle_close`]. Handed out again until answered, so a cancelled close resumes.
+    CloseWrite,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum SendState {
+    NotConnected,
+    Open,
+    Closing,
+    AwaitingClose,
+    Closed,
+    /// Why the half failed, and what it could not deliver.
+    Failed(Failure, Undelivered),
+}
+
+/// The sending half of a pipe: queues frames, hands out what to write and when to close, and
+/// answers every later call once the pipe failed or closed. Part of every
+/// [`Connection`](crate::Connection); handed out alone by
+/// [`Connection::into_split`](crate::Connection::into_split), with the same rules: it refuses
+/// new frames once the receive half delivered the peer's close, and fails at its next call
+/// once the receive half failed (see [`RecvHalf`](crate::RecvHalf)).
+///
+/// ```
+/// use pipe_proto::{Config, Connection, SendAction, Side, Transport};
+///
+/// let (_recv, mut send) = Connection::established(Transport::Fifo, Side::Client, Config::default())
+///     .into_split()
+///     .unwrap();
+/// send.send_slice(b"bye")?;
+/// send.close();
+/// assert_eq!(send.poll_action(), Some(SendAction::Transmit));
+/// assert_eq!(send.buffered_len(), 7 + 4, "the frame, then the zero-length close marker");
+/// send.handle_written(11);
+/// assert_eq!(send.poll_action(), Some(SendAction::CloseWrite));
+/// assert_eq!(send.poll_close(), None, "not until the IO owner reports the close");
+/// send.handle_close(Ok(()));
+/// assert_eq!(send.poll_close(), Some(Ok(())));
+/// # Ok::<(), pipe_proto::SendError>(())
+/// ```
+#[derive(Debug)]
+pub struct SendHalf {
+    outbox: Outbox,
+    link: Arc<Link>,
+    transport: Transport,
+    state: SendState,
+}
+
+impl SendHalf {
+    pub(crate) fn new(transport: Transport, config: &Config, link: Arc<Link>) -> Self {
+        Self { outbox: Outbox::new(config), link, transport, state: SendState::NotConnected }
+    }
+
+    /// The connection is established: frames may be queued.
+    pub(crate) fn open(&mut self) {
+        if self.state == SendState::NotConnected {
+            self.state = SendState::Open;
+        }
+    }
+
+    // ---- getters ----
+
+    /// Whether another frame may be queued without passing the high-water mark.
+    ///
+    /// ```
+    /// # use pipe_proto::{Config, Connection, Side, Transport};
+    /// let (_recv, mut send) = Connection::established(Transport::Tcp, Side::Client, Config::default().with_high_water_mark(8))
+    ///     .into_split()
+    ///     .unwrap();
+    /// send.send_slice(b"1234")?;
+    /// assert!(!send.is_ready(), "8 bytes queued: at the mark");
+    /// # Ok::<(), pipe_proto::SendError>(())
+    /// ```
+    #[inline]
+    pub fn is_ready(&self) -> bool {
+        self.outbox.is_ready()
+    }
+
+    /// Bytes queued and not yet written (the FIFO close marker included).
+    ///
+    /// ```
+    /// # use pipe_proto::{Config, Connection, Side, Transport};
+    /// let (_recv, mut send) = Connection::established(Transport::Tcp, Side::Client, Config::default())
+    ///     .into_split()
+    ///     .unwrap();
+    /// send.send_slice(b"x")?;
+    /// assert_eq!(send.buffered_len(), 5);
+    /// # Ok::<(), pipe_proto::SendError>(())
+    /// ```
+    #[inline]
+    pub fn buffered_len(&self) -> usize {
+        self.outbox.buffered_len()
+    }
+
+    /// The transmit queue, for inspection.
+    ///
+    /// ```
+    /// # use pipe_proto::{Config, Connection, Side, Transport};
+    /// let conn = Connection::new(Transport::Tcp, Side::Client, Config::default());
+    /// assert!(conn.send_half().outbox().is_flushed());
+    /// ```
+    pub fn outbox(&self) -> &Outbox {
+        &self.outbox
+    }
+
+    /// The transport, which decides what a close puts on the wire.
+    ///
+    /// ```
+    /// # use pipe_proto::{Config, Connection, Side, Transport};
+    /// let conn = Connection::new(Transport::Fifo, Side::Client, Config::default());
+    /// assert_eq!(conn.send_half().transport(), Transport::Fifo);
+    /// ```
+    pub fn transport(&self) -> Transport {
+        self.transport
+    }
+
+    /// Whether the receive half delivered the peer's close: new frames are refused with
+    /// [`SendError::PeerClosed`] and a close sends no marker (nobody would read it).
+    ///
+    /// ```
+    /// # use pipe_proto::{Config, Connection, Side, Transport};
+    /// let conn = Connection::new(Transport::Fifo, Side::Client, Config::default());
+    /// assert!(!conn.send_half().peer_closed());
+    /// ```
+    pub fn peer_closed(&self) -> bool {
+        self.link.peer_closed()
+    }
+
+    /// Whether the half failed (its own write error, a failed close, or the receive half's
+    /// failure seen at a call).
+    ///
+    /// ```
+    /// # use pipe_proto::{Config, Connection, Side, Transport};
+    /// let conn = Connection::new(Transport::Fifo, Side::Client, Config::default());
+    /// assert!(!conn.send_half().is_failed());
+    /// ```
+    pub fn is_failed(&self) -> bool {
+        matches!(self.state, SendState::Failed(..))
+    }
+
+    /// The failure that ended the half, and what it could not deliver.
+    ///
+    /// ```
+    /// # use pipe_proto::{Config, Connection, Failure, Side, Transport, Undelivered};
+    /// # use std::io::ErrorKind;
+    /// let (_recv, mut send) = Connection::established(Transport::Tcp, Side::Client, Config::default())
+    ///     .into_split()
+    ///     .unwrap();
+    /// send.send_slice(b"lost")?;
+    /// send.handle_write_error(Failure::io(ErrorKind::BrokenPipe, None, "gone"));
+    /// let (failure, lost) = send.failure().unwrap();
+    /// assert_eq!((failure.kind(), lost), (ErrorKind::BrokenPipe, Undelivered { frames: 1, bytes: 8 }));
+    /// # Ok::<(), pipe_proto::SendError>(())
+    /// ```
+    pub fn failure(&self) -> Option<(&Failure, Undelivered)> {
+        match &self.state {
+            SendState::Failed(failure, undelivered) => Some((failure, *undelivered)),
+            _ => None,
+        }
+    }
+
+    /// Whether the close was called (it may still be draining or awaiting its answer).
+    ///
+    /// ```
+    /// # use pipe_proto::{Config, Connection, Side, Transport};
+    /// let (_recv, mut send) = Connection::established(Transport::Tcp, Side::Client, Config::default())
+    ///     .into_split()
+    ///     .unwrap();
+    /// send.close();
+    /// assert!(send.is_closing());
+    /// ```
+    pub fn is_closing(&self) -> bool {
+        matches!(self.state, SendState::Closing | SendState::AwaitingClose | SendState::Closed)
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.state == SendState::Closed
+    }
+
+    // ---- commands ----
+
+    /// Queues one frame (by reference: payloads under the coalesce limit are copied, larger ones
+    /// are not). Refused, with nothing queued, when the frame is invalid, the pipe is not
+    /// connected, closing or closed, the peer's close was received, or the pipe failed.
+    ///
+    /// ```
+    /// # use pipe_proto::{Config, Connection, EncodeError, SendError, Side, Transport};
+    /// let (_recv, mut send) = Connection::established(Transport::Tcp, Side::Client, Config::default())
+    ///     .into_split()
+    ///     .unwrap();
+    /// send.send(bytes::Bytes::from_static(b"hello"))?;
+    /// assert_eq!(send.send(bytes::Bytes::new()), Err(SendError::Frame(EncodeError::Empty)));
+    /// send.close();
+    /// assert_eq!(send.send("late".into()), Err(SendError::ClosedLocally));
+    /// # Ok::<(), SendError>(())
+    /// ```
+    #[inline]
+    pub fn send(&mut self, payload: Bytes) -> Result<(), SendError> {
+        self.check_sendable()?;
+        Ok(self.outbox.push(payload)?)
+    }
+
+    /// Queues one frame from a borrowed slice (copied once, into the queue); refused as
+    /// [`send`](Self::send) is.
+    ///
+    /// ```
+    /// # use pipe_proto::{Config, Connection, Side, Transport};
+    /// let (_recv, mut send) = Connection::established(Transport::Tcp, Side::Client, Config::default())
+    ///     .into_split()
+    ///     .unwrap();
+    /// send.send_slice(b"hello")?;
+    /// assert_eq!(send.buffered_len(), 9);
+    /// # Ok::<(), pipe_proto::SendError>(())
+    /// ```
+    #[inline]
+    pub fn send_slice(&mut self, payload: &[u8]) -> Result<(), SendError> {
+        self.check_sendable()?;
+        Ok(self.outbox.push_slice(payload)?)
+    }
+
+    /// Starts a graceful close: what is queued still goes out, then (on FIFOs, unless the peer
+    /// already closed) the zero-length close marker, then [`SendAction::CloseWrite`]. The half is
+    /// closed once the IO owner reports the close ([`handle_close`](Self::handle_close)).
+    /// Idempotent; on a half that never connected it closes at once.
+    ///
+    /// ```
+    /// # use pipe_proto::{Config, Connection, SendAction, Side, Transport};
+    /// let (_recv, mut send) = Connection::established(Transport::Tcp, Side::Client, Config::default())
+    ///     .into_split()
+    ///     .unwrap();
+    /// send.close();
+    /// assert_eq!(send.poll_action(), Some(SendAction::CloseWrite), "TCP: a half-close, no zero frame");
+    /// ```
+    pub fn close(&mut self) {
+        match self.state {
+            SendState::NotConnected => self.state = SendState::Closed,
+            SendState::Open => {
+                if self.absorb_receive_failure() {
+                    return;
+                }
+                self.state = SendState::Closing;
+                if self.transport == Transport::Fifo && !self.link.peer_closed() {
+                    self.outbox.push_close_marker();
+                }
+            }
+            SendState::Closing | SendState::AwaitingClose | SendState::Closed | SendState::Failed(..) => {}
+        }
+    }
+
+    // ---- inputs ----
+
+    /// Reports that the first `n` bytes of [`io_slices`](Self::io_slices) were written.
+    ///
+    /// ```
+    /// # use pipe_proto::{Config, Connection, Side, Transport};
+    /// let (_recv, mut send) = Connection::established(Transport::Tcp, Side::Client, Config::default())
+    ///     .into_split()
+    ///     .unwrap();
+    /// send.send_slice(b"abc")?;
+    /// send.handle_written(7);
+    /// assert!(send.outbox().is_flushed());
+    /// # Ok::<(), pipe_proto::SendError>(())
+    /// ```
+    #[inline]
+    pub fn handle_written(&mut self, n: usize) {
+        self.outbox.advance(n);
+    }
+
+    /// Reports that a write failed (the peer's read end is gone, the connection was reset...):
+    /// the half fails, the frames not completely written are counted as undelivered and dropped.
+    /// The receive half is not affected: what the peer sent before it went away can still be
+    /// read.
+    ///
+    /// ```
+    /// # use pipe_proto::{Config, Connection, Failure, SendError, Side, Transport, Undelivered};
+    /// # use std::io::ErrorKind;
+    /// let (_recv, mut send) = Connection::established(Transport::Tcp, Side::Client, Config::default())
+    ///     .into_split()
+    ///     .unwrap();
+    /// send.send_slice(b"x")?;
+    /// let gone = Failure::io(ErrorKind::BrokenPipe, None, "gone");
+    /// send.handle_write_error(gone.clone());
+    /// let lost = SendError::Undelivered { undelivered: Undelivered { frames: 1, bytes: 5 }, cause: gone };
+    /// assert_eq!(send.send_slice(b"y"), Err(lost.clone()), "every later call: the same answer");
+    /// assert_eq!(send.poll_close(), Some(Err(lost)));
+    /// # Ok::<(), SendError>(())
+    /// ```
+    pub fn handle_write_error(&mut self, failure: Failure) {
+        if !matches!(self.state, SendState::Open | SendState::Closing | SendState::AwaitingClose) {
+            return;
+        }
+        let undelivered = self.outbox.take_undelivered();
+        self.fail(failure, undelivered);
+    }
+
+    /// Reports the outcome of [`SendAction::CloseWrite`]: the half is closed, or, if the OS
+    /// refused the close, failed with that error (nothing queued was lost: it had all been
+    /// written). Ignored unless a close was handed out.
+    ///
+    /// ```
+    /// # use pipe_proto::{Config, Connection, Failure, SendError, Side, Transport};
+    /// # use std::io::ErrorKind;
+    /// let (_recv, mut send) = Connection::established(Transport::Tcp, Side::Client, Config::default())
+    ///     .into_split()
+    ///     .unwrap();
+    /// send.close();
+    /// send.poll_action();
+    /// let refused = Failure::io(ErrorKind::NotConnected, None, "not connected");
+    /// send.handle_close(Err(refused.clone()));
+    /// assert_eq!(send.poll_close(), Some(Err(SendError::Failed(refused))));
+    /// ```
+    pub fn handle_close(&mut self, result: Result<(), Failure>) {
+        if self.state != SendState::AwaitingClose {
+            return;
+        }
+        match result {
+            Ok(()) => self.state = SendState::Closed,
+            Err(failure) => self.fail(failure, Undelivered::default()),
+        }
+    }
+
+    // ---- outputs ----
+
+    /// The next thing the IO owner must do for this half, or `None` when there is nothing to do
+    /// until new frames are queued or the close is called. Sees a failure of the receive half
+    /// (then nothing more is written).
+    ///
+    /// ```
+    /// # use pipe_proto::{Config, Connection, SendAction, Side, Transport};
+    /// let (_recv, mut send) = Connection::established(Transport::Tcp, Side::Client, Config::default())
+    ///     .into_split()
+    ///     .unwrap();
+    /// assert_eq!(send.poll_action(), None);
+    /// send.send_slice(b"x")?;
+    /// assert_eq!(send.poll_action(), Some(SendAction::Transmit));
+    /// # Ok::<(), pipe_proto::SendError>(())
+    /// ```
+    #[inline]
+    pub fn poll_action(&mut self) -> Option<SendAction> {
+        match self.state {
+            SendState::Open | SendState::Closing => {
+                if self.absorb_receive_failure() {
+                    return None;
+                }
+                if !self.outbox.is_flushed() {
+                    return Some(SendAction::Transmit);
+                }
+                if self.state == SendState::Closing {
+                    self.state = SendState::AwaitingClose;
+                    return Some(SendAction::CloseWrite);
+                }
+                None
+            }
+            SendState::AwaitingClose => Some(SendAction::CloseWrite),
+            SendState::NotConnected | SendState::Closed | SendState::Failed(..) => None,
+        }
+    }
+
+    /// The answer to a flush, once [`poll_action`](Self::poll_action) has nothing more to hand
+    /// out (or has handed out a close): `Ok` while the half has not failed, else the failure
+    /// (with what was not delivered).
+    ///
+    /// ```
+    /// # use pipe_proto::{Config, Connection, Side, Transport};
+    /// let conn = Connection::new(Transport::Tcp, Side::Client, Config::default());
+    /// assert_eq!(conn.send_half().flush_outcome(), Ok(()));
+    /// ```
+    pub fn flush_outcome(&self) -> Result<(), SendError> {
+        match &self.state {
+            SendState::Failed(cause, undelivered) => Err(failure_answer(cause, *undelivered)),
+            _ => Ok(()),
+        }
+    }
+
+    /// The answer to a close: `None` while the close has not been called or is under way,
+    /// `Some(Ok(()))` once every frame queued before it was handed to the OS and the write side
+    /// closed, `Some(Err(..))` once the half failed (with the frames and bytes that were not
+    /// delivered, if any).
+    ///
+    /// ```
+    /// # use pipe_proto::{Config, Connection, Side, Transport};
+    /// let mut conn = Connection::new(Transport::Tcp, Side::Client, Config::default());
+    /// assert_eq!(conn.send_half().poll_close(), None);
+    /// conn.close(); // never connected: closed at once
+    /// assert_eq!(conn.send_half().poll_close(), Some(Ok(())));
+    /// ```
+    pub fn poll_close(&self) -> Option<Result<(), SendError>> {
+        match &self.state {
+            SendState::Closed => Some(Ok(())),
+            SendState::Failed(cause, undelivered) => Some(Err(failure_answer(cause, *undelivered))),
+            SendState::NotConnected | SendState::Open | SendState::Closing | SendState::AwaitingClose => None,
+        }
+    }
+
+    /// The queued bytes to write, as slices for one vectored write (up to `out.len()` slices);
+    /// returns how many it used.
+    ///
+    /// ```
+    /// # use pipe_proto::{Config, Connection, Side, Transport};
+    /// # use std::io::IoSlice;
+    /// let conn = Connection::new(Transport::Fifo, Side::Client, Config::default());
+    /// let mut slices = [IoSlice::new(&[]); 4];
+    /// assert_eq!(conn.send_half().io_slices(&mut slices), 0);
+    /// ```
+    #[inline]
+    pub fn io_slices<'a>(&'a self, out: &mut [IoSlice<'a>]) -> usize {
+        self.outbox.io_slices(out)
+    }
+
+    /// The oldest queued bytes as one slice, and whether that is all of them (then a plain
+    /// write does the work of a vectored one).
+    ///
+    /// ```
+    /// # use pipe_proto::{Config, Connection, Side, Transport};
+    /// let (_recv, mut send) = Connection::established(Transport::Tcp, Side::Client, Config::default())
+    ///     .into_split()
+    ///     .unwrap();
+    /// send.send_slice(b"a")?;
+    /// assert_eq!(send.front(), (&[0, 0, 0, 1, b'a'][..], true));
+    /// # Ok::<(), pipe_proto::SendError>(())
+    /// ```
+    #[inline]
+    pub fn front(&self) -> (&[u8], bool) {
+        let front = self.outbox.front();
+        (front, front.len() == self.outbox.buffered_len())
+    }
+
+    // ---- internals ----
+
+    #[inline(always)]
+    fn check_sendable(&mut self) -> Result<(), SendError> {
+        match &self.state {
+            SendState::Open => {
+                if self.absorb_receive_failure() {
+                    return self.flush_outcome();
+                }
+                if self.link.peer_closed() {
+                    return Err(SendError::PeerClosed);
+                }
+                Ok(())
+            }
+            SendState::NotConnected => Err(SendError::NotConnected),
+            SendState::Closing | SendState::AwaitingClose | SendState::Closed => Err(SendError::ClosedLocally),
+            SendState::Failed(cause, undelivered) => Err(failure_answer(cause, *undelivered)),
+        }
+    }
+
+    /// Fails the half if the receive half failed; `true` if it did. The whole connection calls
+    /// it as soon as its receive half fails; a split send half, at its next call.
+    #[inline(always)]
+    pub(crate) fn absorb_receive_failure(&mut self) -> bool {
+        if !matches!(self.state, SendState::Open | SendState::Closing) {
+            return false;
+        }
+        let Some(failure) = self.link.failure() else {
+            return false;
+        };
+        let undelivered = self.outbox.take_undelivered();
+        self.fail(failure, undelivered);
+        true
+    }
+
+    fn fail(&mut self, failure: Failure, undelivered: Undelivered) {
+        self.state = SendState::Failed(failure, undelivered);
+    }
+}
+
+/// The one answer of a failed send half.
+fn failure_answer(cause: &Failure, undelivered: Undelivered) -> SendError {
+    if undelivered.is_empty() {
+        SendError::Failed(cause.clone())
+    } else {
+        SendError::Undelivered { undelivered, cause: cause.clone() }
+    }
+}
