@@ -8,12 +8,12 @@ use std::pin::pin;
 use std::time::{Duration, Instant};
 
 use futures_util::future::{select, Either};
-use pipe_proto::{Action, Event};
+use pipe_proto::{ConnectAction, Event};
 
 #[cfg(unix)]
 use crate::ends::FifoReadEnd;
 use crate::ends::{ReadEnd, WriteEnd};
-use crate::error::Error;
+use crate::error::{failure_of, Error};
 #[cfg(unix)]
 use crate::fifo;
 use crate::pipe::Pipe;
@@ -41,7 +41,7 @@ impl<R: Runtime, K> Pipe<R, K> {
             self.rendezvous.out_path
         );
         loop {
-            while let Some(action) = self.conn.poll_action() {
+            while let Some(action) = self.conn.poll_connect_action() {
                 match self.perform(action).await {
                     Ok(Outcome::Event(event)) => {
                         if matches!(event, Event::NotReady | Event::Read(0)) {
@@ -56,7 +56,7 @@ impl<R: Runtime, K> Pipe<R, K> {
                     Ok(Outcome::Done) => {}
                     Err(err) => {
                         log::debug!("connect failed on {action:?}: {err}");
-                        self.conn.handle_event(Instant::now(), Event::Failed);
+                        self.conn.handle_event(Instant::now(), Event::Failed(failure_of(&err)));
                         return Err(err);
                     }
                 }
@@ -81,15 +81,15 @@ impl<R: Runtime, K> Pipe<R, K> {
         }
     }
 
-    async fn perform(&mut self, action: Action) -> Result<Outcome, Error> {
+    async fn perform(&mut self, action: ConnectAction) -> Result<Outcome, Error> {
         match action {
             #[cfg(unix)]
-            Action::OpenRead => {
+            ConnectAction::OpenRead => {
                 self.fifo_read = Some(fifo::open_read(self.rendezvous.in_path.as_ref())?);
                 Ok(Outcome::Event(Event::Done))
             }
             #[cfg(unix)]
-            Action::OpenWrite => match fifo::open_write(self.rendezvous.out_path.as_ref())? {
+            ConnectAction::OpenWrite => match fifo::open_write(self.rendezvous.out_path.as_ref())? {
                 Some(file) => {
                     self.fifo_write = Some(file);
                     Ok(Outcome::Event(Event::Done))
@@ -97,7 +97,7 @@ impl<R: Runtime, K> Pipe<R, K> {
                 None => Ok(Outcome::Event(Event::NotReady)),
             },
             #[cfg(unix)]
-            Action::ProbeRead => {
+            ConnectAction::ProbeRead => {
                 let file = self.fifo_read.as_ref().ok_or(Error::NotConnected)?;
                 match fifo::probe(file, self.conn.read_buf()) {
                     Ok(n) => Ok(Outcome::Event(Event::Read(n))),
@@ -106,7 +106,7 @@ impl<R: Runtime, K> Pipe<R, K> {
                     Err(err) => Err(err.into()),
                 }
             }
-            Action::Accept => {
+            ConnectAction::Accept => {
                 let deadline = self.conn.poll_timeout();
                 let Kind::TcpListen(listener) = &mut self.rendezvous.kind else {
                     return Err(Error::NotConnected);
@@ -116,7 +116,7 @@ impl<R: Runtime, K> Pipe<R, K> {
                     *listener = Listener::Runtime(R::listener(std)?);
                 }
                 let Listener::Runtime(listener) = listener else {
-                    return Err(Error::Closed);
+                    return Err(Error::ClosedLocally);
                 };
                 match until::<R, _>(deadline, R::accept(listener)).await {
                     Some(stream) => {
@@ -126,7 +126,7 @@ impl<R: Runtime, K> Pipe<R, K> {
                     None => Ok(Outcome::DeadlinePassed),
                 }
             }
-            Action::Dial => {
+            ConnectAction::Dial => {
                 let Kind::TcpDial(addr) = self.rendezvous.kind else {
                     return Err(Error::NotConnected);
                 };
@@ -142,13 +142,14 @@ impl<R: Runtime, K> Pipe<R, K> {
                     None => Ok(Outcome::DeadlinePassed),
                 }
             }
-            Action::StopListening => {
+            ConnectAction::StopListening => {
                 self.rendezvous.release();
                 Ok(Outcome::Done)
             }
-            other => {
-                log::debug!("ignoring {other:?} while connecting");
-                Ok(Outcome::Done)
+            // FIFO steps on a platform without FIFOs: a FIFO pipe cannot be built there.
+            #[cfg(not(unix))]
+            ConnectAction::OpenRead | ConnectAction::OpenWrite | ConnectAction::ProbeRead => {
+                Err(Error::Io(io::ErrorKind::Unsupported.into()))
             }
         }
     }
@@ -157,7 +158,7 @@ impl<R: Runtime, K> Pipe<R, K> {
     fn install_ends(&mut self) -> Result<(), Error> {
         #[cfg(unix)]
         if let (Some(read), Some(write)) = (self.fifo_read.take(), self.fifo_write.take()) {
-            self.read_end = Some(ReadEnd::Fifo(FifoReadEnd::new(read, self.config.get_fifo_hangup_probe())?));
+            self.read_end = Some(ReadEnd::Fifo(FifoReadEnd::new(read)?));
             self.write_end = Some(WriteEnd::Fifo(R::fifo_writer(write)?));
             return Ok(());
         }

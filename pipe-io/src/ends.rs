@@ -1,15 +1,11 @@
 //! The connected OS objects of a pipe, one per direction, as `futures-io` readers and writers.
 
+#[cfg(unix)]
+use std::fmt;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::task::{Context, Poll};
-#[cfg(unix)]
-use std::{
-    fmt,
-    future::Future,
-    sync::{Mutex, PoisonError},
-    time::{Duration, Instant},
-};
+use std::time::Instant;
 
 use futures_io::{AsyncRead, AsyncWrite};
 
@@ -32,69 +28,77 @@ pub(crate) enum WriteEnd<R: Runtime> {
 }
 
 impl<R: Runtime> AsyncRead for ReadEnd<R> {
+    #[inline]
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         match self.get_mut() {
             #[cfg(unix)]
-            ReadEnd::Fifo(end) => end.poll_read(cx, buf),
+            ReadEnd::Fifo(end) => Pin::new(&mut end.end).poll_read(cx, buf),
             ReadEnd::Tcp(end) => Pin::new(end).poll_read(cx, buf),
         }
     }
 }
 
-/// A FIFO read end with the hangup probe of [`pipe_proto::Config::fifo_hangup_probe`].
+impl<R: Runtime> ReadEnd<R> {
+    /// The core's hang-up probe ([`pipe_proto::RecvAction::ProbeHangup`]): one non-blocking read,
+    /// now, whatever the runtime says about readiness. `WouldBlock` when there is nothing to read
+    /// (and always on TCP, where the core never asks for a probe).
+    pub(crate) fn probe(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            #[cfg(unix)]
+            ReadEnd::Fifo(end) => io::Read::read(&mut &end.probe, buf),
+            ReadEnd::Tcp(_) => Err(io::ErrorKind::WouldBlock.into()),
+        }
+    }
+
+    /// Waits until `deadline`, the core's next timer (the hang-up probe), on the runtime's timer,
+    /// re-armed to each new deadline. TCP has no such timer: ready at once, so the core's answer
+    /// (no probe) comes without waiting.
+    pub(crate) fn poll_timer(&mut self, deadline: Instant, cx: &mut Context<'_>) -> Poll<()> {
+        match self {
+            #[cfg(unix)]
+            ReadEnd::Fifo(end) => {
+                let timer = match &mut end.timer {
+                    Some(timer) => {
+                        R::reset_timer(timer, deadline);
+                        timer
+                    }
+                    None => end.timer.insert(R::timer_at(deadline)),
+                };
+                R::poll_timer(timer, cx)
+            }
+            ReadEnd::Tcp(_) => Poll::Ready(()),
+        }
+    }
+}
+
+/// A FIFO read end, with what the hang-up probe needs: a duplicate of the descriptor for the
+/// non-blocking probe read, and the runtime timer that wakes the reader when the core's probe is
+/// due.
 ///
 /// On macOS, kqueue and poll wake a FIFO reader for new data but never for the last writer's
-/// close, although `read()` then returns 0. So while the runtime's reader waits, a timer runs;
-/// each time it fires, one non-blocking `read()` on a duplicate of the descriptor asks the OS
-/// directly: data or end-of-file is returned as if the runtime had read it, "would block" (the
-/// peer is alive and silent) re-arms the timer. Both descriptors share one open file, and every
-/// read goes into the same buffer from the same task, so nothing is lost or reordered.
+/// close, although `read()` then returns 0. The core decides when to probe
+/// ([`pipe_proto::Config::with_fifo_hangup_probe`]); both descriptors share one open file, and
+/// every read goes into the same buffer from the same task, so nothing is lost or reordered.
 #[cfg(unix)]
 pub(crate) struct FifoReadEnd<R: Runtime> {
     end: R::FifoReader,
     probe: std::fs::File,
-    interval: Option<Duration>,
-    /// The runtime's timer for the next probe. Behind a mutex only so that the pipe stays `Sync`
-    /// (it is reached through `&mut self`, never locked).
-    timer: Mutex<Option<Pin<Box<dyn Future<Output = ()> + Send>>>>,
+    timer: Option<R::Timer>,
 }
 
 #[cfg(unix)]
 impl<R: Runtime> FifoReadEnd<R> {
     /// Registers `file`, a FIFO read end opened with `O_NONBLOCK`, with the runtime.
-    pub(crate) fn new(file: std::fs::File, interval: Option<Duration>) -> io::Result<Self> {
+    pub(crate) fn new(file: std::fs::File) -> io::Result<Self> {
         let probe = file.try_clone()?;
-        Ok(Self { end: R::fifo_reader(file)?, probe, interval, timer: Mutex::new(None) })
-    }
-
-    fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        if let Poll::Ready(result) = Pin::new(&mut self.end).poll_read(cx, buf) {
-            return Poll::Ready(result);
-        }
-        let Some(interval) = self.interval else {
-            return Poll::Pending;
-        };
-        // A timer that fired while data kept coming is not re-armed until the reader waits
-        // again: at most one timer per interval, however busy the pipe.
-        let timer = self.timer.get_mut().unwrap_or_else(PoisonError::into_inner);
-        loop {
-            let sleep = timer.get_or_insert_with(|| Box::pin(R::sleep_until(Instant::now() + interval)));
-            if sleep.as_mut().poll(cx).is_pending() {
-                return Poll::Pending;
-            }
-            *timer = None;
-            match io::Read::read(&mut &self.probe, buf) {
-                Err(err) if matches!(err.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => {}
-                result => return Poll::Ready(result),
-            }
-        }
+        Ok(Self { end: R::fifo_reader(file)?, probe, timer: None })
     }
 }
 
 #[cfg(unix)]
 impl<R: Runtime> fmt::Debug for FifoReadEnd<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FifoReadEnd").field("end", &self.end).field("hangup_probe", &self.interval).finish()
+        f.debug_struct("FifoReadEnd").field("end", &self.end).field("probe_timer", &self.timer.is_some()).finish()
     }
 }
 

@@ -1,8 +1,7 @@
-//! Frame IO over `futures-io`, written once for every runtime: reading into the core's buffer
-//! until it yields a frame, and writing the core's queue until it is drained.
-//!
-//! Both work on "sides" that the unsplit pipe (a whole [`Connection`]) and the split halves (an
-//! [`Inbox`] or [`Outbox`] alone) provide alike.
+//! Frame IO over `futures-io`, written once for every runtime and every path: the unsplit pipe
+//! and the split halves drive the same core halves ([`RecvHalf`], [`SendHalf`]) with these two
+//! functions. They carry out the core's actions and report what the OS said; every answer
+//! (a frame, the peer's close, a failure, what was not delivered) comes from the core.
 
 use std::io::{self, IoSlice};
 use std::pin::Pin;
@@ -11,204 +10,115 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use futures_io::{AsyncRead, AsyncWrite};
-use pipe_proto::{Action, Connection, Event, Inbox, Outbox, Received};
+use pipe_proto::{Received, RecvAction, RecvHalf, SendAction, SendHalf};
 
-use crate::error::Error;
+use crate::ends::{ReadEnd, WriteEnd};
+use crate::error::{failure_of_io, Error};
+use crate::runtime::Runtime;
 
 /// How many slices one vectored write takes at most.
 const MAX_WRITE_SLICES: usize = 64;
-
-/// The receiving side of the core.
-pub(crate) trait RecvSide {
-    fn poll_received(&mut self) -> Option<Result<Received, Error>>;
-    fn read_buf(&mut self) -> &mut [u8];
-    fn handle_read(&mut self, n: usize);
-    fn handle_read_error(&mut self);
-}
-
-/// The sending side of the core.
-pub(crate) trait SendSide {
-    fn poll_action(&mut self) -> Option<Action>;
-    fn io_slices<'a>(&'a self, out: &mut [IoSlice<'a>]) -> usize;
-    /// The oldest queued bytes as one slice, and whether that is all of them.
-    fn front(&self) -> (&[u8], bool);
-    fn handle_written(&mut self, n: usize);
-    fn handle_write_error(&mut self);
-}
-
-impl RecvSide for Connection {
-    #[inline(always)]
-    fn poll_received(&mut self) -> Option<Result<Received, Error>> {
-        self.poll_recv().map(|r| r.map_err(Error::from))
-    }
-    #[inline]
-    fn read_buf(&mut self) -> &mut [u8] {
-        Connection::read_buf(self)
-    }
-    #[inline]
-    fn handle_read(&mut self, n: usize) {
-        Connection::handle_read(self, n)
-    }
-    #[inline]
-    fn handle_read_error(&mut self) {
-        self.handle_event(Instant::now(), Event::Failed)
-    }
-}
-
-impl RecvSide for Inbox {
-    #[inline(always)]
-    fn poll_received(&mut self) -> Option<Result<Received, Error>> {
-        self.poll_frame().map(|r| r.map_err(Error::from))
-    }
-    #[inline]
-    fn read_buf(&mut self) -> &mut [u8] {
-        Inbox::read_buf(self)
-    }
-    #[inline]
-    fn handle_read(&mut self, n: usize) {
-        Inbox::handle_read(self, n)
-    }
-    #[inline]
-    fn handle_read_error(&mut self) {}
-}
-
-impl SendSide for Connection {
-    #[inline]
-    fn poll_action(&mut self) -> Option<Action> {
-        Connection::poll_action(self)
-    }
-    #[inline]
-    fn io_slices<'a>(&'a self, out: &mut [IoSlice<'a>]) -> usize {
-        Connection::io_slices(self, out)
-    }
-    #[inline]
-    fn front(&self) -> (&[u8], bool) {
-        SendSide::front(self.outbox())
-    }
-    #[inline]
-    fn handle_written(&mut self, n: usize) {
-        Connection::handle_written(self, n)
-    }
-    #[inline]
-    fn handle_write_error(&mut self) {
-        self.handle_event(Instant::now(), Event::Failed)
-    }
-}
-
-impl SendSide for Outbox {
-    #[inline]
-    fn poll_action(&mut self) -> Option<Action> {
-        Outbox::poll_action(self)
-    }
-    #[inline]
-    fn io_slices<'a>(&'a self, out: &mut [IoSlice<'a>]) -> usize {
-        Outbox::io_slices(self, out)
-    }
-    #[inline]
-    fn front(&self) -> (&[u8], bool) {
-        let front = Outbox::front(self);
-        (front, front.len() == self.buffered_len())
-    }
-    #[inline]
-    fn handle_written(&mut self, n: usize) {
-        Outbox::advance(self, n)
-    }
-    #[inline]
-    fn handle_write_error(&mut self) {
-        self.fail()
-    }
-}
 
 /// Reads until the core yields a frame (`Some`), the peer's close (`None`) or an error.
 ///
 /// Cancel-safe: every byte read is handed to the core within the same poll, so dropping the
 /// future between polls loses nothing; the next call continues the same frame.
-pub(crate) fn poll_read_frame<S: RecvSide, E: AsyncRead + Unpin>(
-    side: &mut S,
-    end: Option<&mut E>,
+#[inline]
+pub(crate) fn poll_read_frame<R: Runtime>(
+    recv: &mut RecvHalf,
+    mut end: Option<&mut ReadEnd<R>>,
     cx: &mut Context<'_>,
 ) -> Poll<Result<Option<Bytes>, Error>> {
-    let mut end = end;
     loop {
-        match side.poll_received() {
+        match recv.poll_recv() {
             Some(Ok(Received::Frame(payload))) => return Poll::Ready(Ok(Some(payload))),
-            Some(Ok(Received::Closed)) => return Poll::Ready(Ok(None)),
-            Some(Err(err)) => return Poll::Ready(Err(err)),
+            Some(Ok(Received::PeerClosed)) => return Poll::Ready(Ok(None)),
+            Some(Err(err)) => return Poll::Ready(Err(err.into())),
             None => {}
         }
+        // The core wants bytes, so it is connected and not closed: the read end exists.
         let Some(end) = end.as_deref_mut() else {
-            return Poll::Ready(Err(Error::Closed));
+            return Poll::Ready(Err(Error::NotConnected));
         };
-        match ready!(Pin::new(end).poll_read(cx, side.read_buf())) {
-            Ok(n) => side.handle_read(n),
-            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
-            Err(err) => {
-                side.handle_read_error();
-                return Poll::Ready(Err(Error::Io(err)));
+        if let Some(RecvAction::ProbeHangup) = recv.poll_action() {
+            match end.probe(recv.read_buf()) {
+                Ok(n) => recv.handle_read(n),
+                Err(err) if matches!(err.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => {
+                    recv.handle_read_blocked(Instant::now())
+                }
+                Err(err) => recv.handle_read_error(failure_of_io(&err)),
+            }
+            continue;
+        }
+        match Pin::new(&mut *end).poll_read(cx, recv.read_buf()) {
+            Poll::Ready(Ok(n)) => recv.handle_read(n),
+            Poll::Ready(Err(err)) if err.kind() == io::ErrorKind::Interrupted => {}
+            Poll::Ready(Err(err)) => recv.handle_read_error(failure_of_io(&err)),
+            Poll::Pending => {
+                recv.handle_read_blocked(Instant::now());
+                let Some(at) = recv.poll_timeout() else {
+                    return Poll::Pending;
+                };
+                ready!(end.poll_timer(at, cx));
+                recv.handle_timeout(Instant::now());
             }
         }
     }
 }
 
-/// Writes the core's queue until it is drained, and carries out its close of the write side.
-/// `closing` remembers a close that is under way across polls; the write end is dropped once
-/// closed.
+/// Carries out the send half's actions until it has none: writes its queue and closes the write
+/// side when it asks (the write end is dropped once closed). The answer (`Ok`, the failure, what
+/// was not delivered) is then the core's: [`SendHalf::flush_outcome`] or
+/// [`SendHalf::poll_close`].
 ///
-/// Cancel-safe: queued bytes stay queued, and written bytes are reported at once.
-pub(crate) fn poll_drive_send<S: SendSide, E: AsyncWrite + Unpin>(
-    side: &mut S,
-    end: &mut Option<E>,
-    closing: &mut bool,
+/// Cancel-safe: queued bytes stay queued, written bytes are reported at once, and a close that
+/// was under way is handed out again.
+#[inline]
+pub(crate) fn poll_drive_send<R: Runtime>(
+    send: &mut SendHalf,
+    end: &mut Option<WriteEnd<R>>,
     cx: &mut Context<'_>,
-) -> Poll<Result<(), Error>> {
+) -> Poll<()> {
     loop {
-        if *closing {
-            if let Some(writer) = end.as_mut() {
-                let result = ready!(Pin::new(writer).poll_close(cx));
-                *end = None;
-                *closing = false;
-                if let Err(err) = result {
-                    log::debug!("closing the write side: {err}");
-                }
-            }
-            *closing = false;
-            return Poll::Ready(Ok(()));
-        }
-        match side.poll_action() {
-            Some(Action::Transmit) => {
+        match send.poll_action() {
+            Some(SendAction::Transmit) => {
                 let Some(writer) = end.as_mut() else {
-                    return Poll::Ready(Err(Error::Closed));
+                    send.handle_write_error(failure_of_io(&io::ErrorKind::NotConnected.into()));
+                    continue;
                 };
-                let result = match side.front() {
+                let result = match send.front() {
                     // Everything queued is one slice (small frames, or the rest of one): a plain
                     // write, without building the slice array.
                     (front, true) => ready!(Pin::new(writer).poll_write(cx, front)),
                     _ => {
                         let mut slices = [IoSlice::new(&[]); MAX_WRITE_SLICES];
-                        let count = side.io_slices(&mut slices);
+                        let count = send.io_slices(&mut slices);
                         ready!(Pin::new(writer).poll_write_vectored(cx, &slices[..count]))
                     }
                 };
                 match result {
-                    Ok(0) => {
-                        side.handle_write_error();
-                        return Poll::Ready(Err(Error::Io(io::ErrorKind::WriteZero.into())));
-                    }
-                    Ok(n) => side.handle_written(n),
+                    Ok(0) => send.handle_write_error(failure_of_io(&io::ErrorKind::WriteZero.into())),
+                    Ok(n) => send.handle_written(n),
                     Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
-                    Err(err) => {
-                        side.handle_write_error();
-                        return Poll::Ready(Err(Error::Io(err)));
-                    }
+                    Err(err) => send.handle_write_error(failure_of_io(&err)),
                 }
             }
-            Some(Action::CloseWrite) => *closing = true,
-            Some(other) => log::debug!("ignoring {other:?} on an open pipe"),
+            Some(SendAction::CloseWrite) => {
+                let result = match end.as_mut() {
+                    Some(writer) => ready!(Pin::new(writer).poll_close(cx)),
+                    None => Ok(()),
+                };
+                *end = None;
+                send.handle_close(result.map_err(|err| failure_of_io(&err)));
+            }
             None => {
-                if let Some(writer) = end.as_mut() {
-                    ready!(Pin::new(writer).poll_flush(cx))?;
+                if let (Some(writer), false) = (end.as_mut(), send.is_failed()) {
+                    if let Err(err) = ready!(Pin::new(writer).poll_flush(cx)) {
+                        send.handle_write_error(failure_of_io(&err));
+                        continue;
+                    }
                 }
-                return Poll::Ready(Ok(()));
+                return Poll::Ready(());
             }
         }
     }

@@ -1,14 +1,22 @@
-//! The one error type of every pipe, whatever the runtime.
+//! The one error type of every pipe, whatever the runtime, and its two-way mapping with the
+//! core's [`Failure`].
 
 use std::io;
 use std::time::Duration;
 
-use pipe_proto::{ConnectError, DecodeError, EncodeError, RecvError, SendError};
+use pipe_proto::{ConnectError, DecodeError, EncodeError, Failure, RecvError, SendError, State};
 
 /// Everything that can go wrong with a pipe, as variants a caller can match.
 ///
-/// Converts into [`std::io::Error`] (with a fitting [`io::ErrorKind`]) for code that wants a
-/// single error type across its IO.
+/// Converts into [`std::io::Error`] for code that wants a single error type across its IO, with
+/// one rule for the kind: our own bad input is [`io::ErrorKind::InvalidInput`] (`EmptyFrame`,
+/// `FrameTooLarge`, `InvalidState`, `NotAFifo`, `InvalidAddress`), the peer's bad data
+/// [`io::ErrorKind::InvalidData`] (`PeerFrameTooLarge`), a stream cut inside a frame
+/// [`io::ErrorKind::UnexpectedEof`], a disconnect the OS's own `BrokenPipe` or `ConnectionReset`,
+/// a close [`io::ErrorKind::BrokenPipe`].
+///
+/// Once a pipe has failed, every later call answers with the same error: the same variant, and
+/// for an OS error the same kind, code and message.
 ///
 /// ```
 /// use pipe_io::Error;
@@ -24,12 +32,19 @@ pub enum Error {
     /// No peer completed the rendezvous within the connect timeout.
     #[error("no peer connected within {0:?}")]
     Timeout(Duration),
-    /// A frame over the maximum length: one we were asked to send (`len` is its length), or one
-    /// the peer announced (`len` is what its header declared; nothing of it was buffered).
-    #[error("frame of {len} bytes exceeds the maximum frame length of {max} bytes")]
+    /// A message we were asked to send is longer than the maximum frame length; nothing was sent.
+    #[error("a message of {len} bytes exceeds the maximum frame length of {max} bytes")]
     FrameTooLarge {
-        /// The length of the frame.
+        /// The length of the message.
         len: usize,
+        /// The maximum in force.
+        max: usize,
+    },
+    /// The peer announced a frame over the maximum frame length; nothing of it was buffered.
+    #[error("the peer announced a frame of {declared} bytes, over the maximum frame length of {max} bytes")]
+    PeerFrameTooLarge {
+        /// The length the peer's header declared.
+        declared: usize,
         /// The maximum in force.
         max: usize,
     },
@@ -44,15 +59,31 @@ pub enum Error {
         /// Bytes of it that arrived.
         received: usize,
     },
-    /// The pipe is not connected yet.
+    /// The pipe is not connected (yet).
     #[error("the pipe is not connected")]
     NotConnected,
     /// This side closed the pipe (or this half of it).
-    #[error("the pipe is closed")]
-    Closed,
-    /// The peer closed the pipe; nothing more can be sent to it.
+    #[error("this side closed the pipe")]
+    ClosedLocally,
+    /// The peer closed the pipe (its close was received); nothing more is sent to it.
     #[error("the peer closed the pipe")]
     PeerClosed,
+    /// The pipe failed with messages queued that were never completely handed to the OS.
+    #[error("{frames} messages ({bytes} bytes) were not delivered: {source}")]
+    Undelivered {
+        /// Messages not completely written (the one cut mid-write included).
+        frames: usize,
+        /// Their bytes, headers included, that never reached the OS.
+        bytes: usize,
+        /// Why.
+        source: Box<Error>,
+    },
+    /// A call that the pipe's state does not allow, such as `connect` on a connected pipe.
+    #[error("the pipe is {state}: the call is not allowed now")]
+    InvalidState {
+        /// The state the pipe was in.
+        state: State,
+    },
     /// A rendezvous path exists but is not a FIFO (named pipe).
     #[error("{path} is not a FIFO (named pipe)")]
     NotAFifo {
@@ -67,6 +98,54 @@ pub enum Error {
     Io(#[from] io::Error),
 }
 
+impl Error {
+    /// The [`io::ErrorKind`] this error converts to.
+    ///
+    /// ```
+    /// assert_eq!(pipe_io::Error::EmptyFrame.kind(), std::io::ErrorKind::InvalidInput);
+    /// assert_eq!(pipe_io::Error::PeerClosed.kind(), std::io::ErrorKind::BrokenPipe);
+    /// ```
+    pub fn kind(&self) -> io::ErrorKind {
+        match self {
+            Error::Io(err) => err.kind(),
+            Error::Timeout(_) => io::ErrorKind::TimedOut,
+            Error::FrameTooLarge { .. }
+            | Error::EmptyFrame
+            | Error::InvalidState { .. }
+            | Error::NotAFifo { .. }
+            | Error::InvalidAddress(_) => io::ErrorKind::InvalidInput,
+            Error::PeerFrameTooLarge { .. } => io::ErrorKind::InvalidData,
+            Error::TruncatedFrame { .. } => io::ErrorKind::UnexpectedEof,
+            Error::NotConnected => io::ErrorKind::NotConnected,
+            Error::ClosedLocally | Error::PeerClosed => io::ErrorKind::BrokenPipe,
+            Error::Undelivered { source, .. } => source.kind(),
+        }
+    }
+}
+
+/// How the core keeps an error of ours: its kind, its OS code, its message.
+pub(crate) fn failure_of(err: &Error) -> Failure {
+    match err {
+        Error::Io(err) => failure_of_io(err),
+        other => Failure::io(other.kind(), None, other.to_string()),
+    }
+}
+
+/// How the core keeps an OS error.
+pub(crate) fn failure_of_io(err: &io::Error) -> Failure {
+    Failure::io(err.kind(), err.raw_os_error(), err.to_string())
+}
+
+impl From<Failure> for Error {
+    fn from(failure: Failure) -> Self {
+        match failure {
+            Failure::Timeout(timeout) => Error::Timeout(timeout),
+            Failure::Decode(err) => err.into(),
+            io => Error::Io(io.into()),
+        }
+    }
+}
+
 impl From<EncodeError> for Error {
     fn from(err: EncodeError) -> Self {
         match err {
@@ -79,7 +158,7 @@ impl From<EncodeError> for Error {
 impl From<DecodeError> for Error {
     fn from(err: DecodeError) -> Self {
         match err {
-            DecodeError::TooLarge { declared, max } => Error::FrameTooLarge { len: declared, max },
+            DecodeError::TooLarge { declared, max } => Error::PeerFrameTooLarge { declared, max },
             DecodeError::Truncated { expected, received } => Error::TruncatedFrame { expected, received },
         }
     }
@@ -90,9 +169,14 @@ impl From<SendError> for Error {
         match err {
             SendError::Frame(e) => e.into(),
             SendError::NotConnected => Error::NotConnected,
-            SendError::Closed => Error::Closed,
+            SendError::ClosedLocally => Error::ClosedLocally,
             SendError::PeerClosed => Error::PeerClosed,
-            SendError::Failed => Error::Io(io::Error::new(io::ErrorKind::BrokenPipe, "the pipe failed earlier")),
+            SendError::Failed(failure) => failure.into(),
+            SendError::Undelivered { undelivered, cause } => Error::Undelivered {
+                frames: undelivered.frames,
+                bytes: undelivered.bytes,
+                source: Box::new(cause.into()),
+            },
         }
     }
 }
@@ -100,10 +184,9 @@ impl From<SendError> for Error {
 impl From<RecvError> for Error {
     fn from(err: RecvError) -> Self {
         match err {
-            RecvError::Decode(e) => e.into(),
             RecvError::NotConnected => Error::NotConnected,
-            RecvError::Closed => Error::Closed,
-            RecvError::Failed => Error::Io(io::Error::new(io::ErrorKind::BrokenPipe, "the pipe failed earlier")),
+            RecvError::ClosedLocally => Error::ClosedLocally,
+            RecvError::Failed(failure) => failure.into(),
         }
     }
 }
@@ -112,25 +195,65 @@ impl From<ConnectError> for Error {
     fn from(err: ConnectError) -> Self {
         match err {
             ConnectError::Timeout { timeout } => Error::Timeout(timeout),
-            ConnectError::InvalidState { .. } => Error::Io(io::Error::other(err)),
+            ConnectError::InvalidState { state } => Error::InvalidState { state },
+            ConnectError::Failed(failure) => failure.into(),
         }
     }
 }
 
 impl From<Error> for io::Error {
     fn from(err: Error) -> Self {
-        let kind = match &err {
-            Error::Io(_) => match err {
-                Error::Io(e) => return e,
-                _ => unreachable!(),
-            },
-            Error::Timeout(_) => io::ErrorKind::TimedOut,
-            Error::FrameTooLarge { .. } | Error::EmptyFrame => io::ErrorKind::InvalidData,
-            Error::TruncatedFrame { .. } => io::ErrorKind::UnexpectedEof,
-            Error::NotConnected => io::ErrorKind::NotConnected,
-            Error::Closed | Error::PeerClosed => io::ErrorKind::BrokenPipe,
-            Error::NotAFifo { .. } | Error::InvalidAddress(_) => io::ErrorKind::InvalidInput,
-        };
-        io::Error::new(kind, err)
+        match err {
+            Error::Io(err) => err,
+            other => io::Error::new(other.kind(), other),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pipe_proto::Undelivered;
+
+    #[test]
+    fn outgoing_and_incoming_too_large_are_told_apart_by_variant_and_kind() {
+        let ours = Error::from(EncodeError::TooLarge { len: 9, max: 8 });
+        let theirs = Error::from(DecodeError::TooLarge { declared: 9, max: 8 });
+        assert!(matches!(ours, Error::FrameTooLarge { len: 9, max: 8 }));
+        assert!(matches!(theirs, Error::PeerFrameTooLarge { declared: 9, max: 8 }));
+        assert_eq!(io::Error::from(ours).kind(), io::ErrorKind::InvalidInput);
+        assert_eq!(io::Error::from(theirs).kind(), io::ErrorKind::InvalidData);
+    }
+
+    #[test]
+    fn an_os_failure_round_trips_through_the_core_with_its_kind_code_and_message() {
+        let original = io::Error::from_raw_os_error(32);
+        let again = Error::from(failure_of_io(&original));
+        let Error::Io(again) = again else { panic!("not an IO error: {again:?}") };
+        assert_eq!(
+            (again.kind(), again.raw_os_error(), again.to_string()),
+            (original.kind(), Some(32), original.to_string())
+        );
+        let ours = Error::NotAFifo { path: "/tmp/x".into() };
+        let kept = Error::from(failure_of(&ours));
+        assert_eq!((kept.kind(), kept.to_string()), (io::ErrorKind::InvalidInput, ours.to_string()));
+    }
+
+    #[test]
+    fn undelivered_says_how_many_frames_and_bytes_and_keeps_the_kind_of_its_cause() {
+        let err = Error::from(SendError::Undelivered {
+            undelivered: Undelivered { frames: 2, bytes: 70 },
+            cause: failure_of_io(&io::Error::from_raw_os_error(32)),
+        });
+        assert!(matches!(err, Error::Undelivered { frames: 2, bytes: 70, .. }));
+        assert!(err.to_string().starts_with("2 messages (70 bytes) were not delivered: "), "{err}");
+        assert_eq!(io::Error::from(err).kind(), io::ErrorKind::BrokenPipe);
+    }
+
+    #[test]
+    fn connect_on_a_connected_pipe_is_a_matchable_invalid_state() {
+        let err = Error::from(ConnectError::InvalidState { state: State::Open });
+        assert!(matches!(err, Error::InvalidState { state: State::Open }));
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
     }
 }

@@ -41,6 +41,11 @@ impl FifoDir {
         Ok(Self { dir, in_path, out_path })
     }
 
+    /// The directory's path.
+    pub(crate) fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
     /// Removes the directory now, reporting failure (dropping removes it silently).
     pub(crate) fn remove(self) -> io::Result<()> {
         self.dir.close()

@@ -53,15 +53,16 @@ use crate::split::{PipeReader, PipeWriter};
 pub struct Pipe<R: Runtime, K = Portable> {
     pub(crate) conn: Connection,
     pub(crate) config: Config,
-    pub(crate) rendezvous: Rendezvous<R>,
+    // The OS objects, dropped in this order: every descriptor before the rendezvous, whose FIFO
+    // directory is removed last (removing it takes a descriptor of its own).
+    pub(crate) read_end: Option<ReadEnd<R>>,
+    pub(crate) write_end: Option<WriteEnd<R>>,
     #[cfg(unix)]
     pub(crate) fifo_read: Option<std::fs::File>,
     #[cfg(unix)]
     pub(crate) fifo_write: Option<std::fs::File>,
     pub(crate) tcp: Option<R::TcpStream>,
-    pub(crate) read_end: Option<ReadEnd<R>>,
-    pub(crate) write_end: Option<WriteEnd<R>>,
-    pub(crate) write_closing: bool,
+    pub(crate) rendezvous: Rendezvous<R>,
     kind: PhantomData<fn() -> K>,
 }
 
@@ -71,6 +72,7 @@ impl<R: Runtime, K> fmt::Debug for Pipe<R, K> {
             .field("transport", &self.conn.transport())
             .field("side", &self.conn.side())
             .field("state", &self.conn.state())
+            .field("peer_closed", &self.conn.peer_closed())
             .field("in_path", &self.rendezvous.in_path)
             .field("out_path", &self.rendezvous.out_path)
             .finish_non_exhaustive()
@@ -99,8 +101,8 @@ impl<R: Runtime> Pipe<R, Fifo> {
     ///
     /// ```
     /// use pipe_tokio::{Config, PosixNamedPipe};
-    /// let channel = PosixNamedPipe::with_config(Config::default().max_frame_len(1 << 20))?;
-    /// assert_eq!(channel.config().get_max_frame_len(), 1 << 20);
+    /// let channel = PosixNamedPipe::with_config(Config::default().with_max_frame_len(1 << 20))?;
+    /// assert_eq!(channel.config().max_frame_len(), 1 << 20);
     /// # Ok::<(), pipe_tokio::Error>(())
     /// ```
     pub fn with_config(config: Config) -> Result<Self, Error> {
@@ -152,8 +154,8 @@ impl<R: Runtime> Pipe<R, Tcp> {
     ///
     /// ```
     /// use pipe_tokio::{Config, TcpSocketPipe};
-    /// let channel = TcpSocketPipe::with_config(Config::default().high_water_mark(1 << 20))?;
-    /// assert_eq!(channel.config().get_high_water_mark(), 1 << 20);
+    /// let channel = TcpSocketPipe::with_config(Config::default().with_high_water_mark(1 << 20))?;
+    /// assert_eq!(channel.config().high_water_mark(), 1 << 20);
     /// # Ok::<(), pipe_tokio::Error>(())
     /// ```
     pub fn with_config(config: Config) -> Result<Self, Error> {
@@ -234,15 +236,14 @@ impl<R: Runtime, K> Pipe<R, K> {
         Self {
             conn: Connection::new(rendezvous.transport(), rendezvous.side, config.clone()),
             config,
-            rendezvous,
+            read_end: None,
+            write_end: None,
             #[cfg(unix)]
             fifo_read: None,
             #[cfg(unix)]
             fifo_write: None,
             tcp: None,
-            read_end: None,
-            write_end: None,
-            write_closing: false,
+            rendezvous,
             kind: PhantomData,
         }
     }
@@ -251,15 +252,14 @@ impl<R: Runtime, K> Pipe<R, K> {
         Pipe {
             conn: self.conn,
             config: self.config,
-            rendezvous: self.rendezvous,
+            read_end: self.read_end,
+            write_end: self.write_end,
             #[cfg(unix)]
             fifo_read: self.fifo_read,
             #[cfg(unix)]
             fifo_write: self.fifo_write,
             tcp: self.tcp,
-            read_end: self.read_end,
-            write_end: self.write_end,
-            write_closing: self.write_closing,
+            rendezvous: self.rendezvous,
             kind: PhantomData,
         }
     }
@@ -309,7 +309,8 @@ impl<R: Runtime, K> Pipe<R, K> {
         self.conn.side()
     }
 
-    /// Where the pipe is in its life.
+    /// Where the pipe is in its life: `Idle`, `Connecting`, `Open` (also after the peer
+    /// closed: see [`peer_closed`](Pipe::peer_closed)), `Closing`, `Closed`, or `Failed`.
     ///
     /// ```
     /// use pipe_tokio::{State, TcpSocketPipe};
@@ -318,6 +319,29 @@ impl<R: Runtime, K> Pipe<R, K> {
     /// ```
     pub fn state(&self) -> State {
         self.conn.state()
+    }
+
+    /// Whether the peer's close has been read: [`read`](Pipe::read) answers `Ok(None)` and
+    /// writes are refused with [`Error::PeerClosed`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), pipe_tokio::Error> {
+    /// # use std::time::Duration;
+    /// # let mut channel = pipe_tokio::TcpSocketPipe::new()?;
+    /// # let mut client = pipe_tokio::TcpSocketPipe::client(channel.out_path(), channel.in_path())?;
+    /// # let (a, b) = tokio::join!(channel.connect(Duration::from_secs(5)), client.connect(Duration::from_secs(5)));
+    /// # a?; b?;
+    /// client.close().await?;
+    /// assert!(!channel.peer_closed(), "not read yet");
+    /// assert_eq!(channel.read().await?, None);
+    /// assert!(channel.peer_closed());
+    /// assert!(matches!(channel.write(b"late").await, Err(pipe_tokio::Error::PeerClosed)));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn peer_closed(&self) -> bool {
+        self.conn.peer_closed()
     }
 
     /// The configuration the pipe was made with.
@@ -373,7 +397,7 @@ impl<R: Runtime, K> Pipe<R, K> {
     /// # }
     /// ```
     pub async fn read(&mut self) -> Result<Option<Bytes>, Error> {
-        poll_fn(|cx| engine::poll_read_frame(&mut self.conn, self.read_end.as_mut(), cx)).await
+        poll_fn(|cx| engine::poll_read_frame(self.conn.recv_half_mut(), self.read_end.as_mut(), cx)).await
     }
 
     /// Sends one message (copied once into the transmit queue) and returns when all of it is
@@ -469,14 +493,19 @@ impl<R: Runtime, K> Pipe<R, K> {
     /// # }
     /// ```
     pub async fn flush(&mut self) -> Result<(), Error> {
-        poll_fn(|cx| engine::poll_drive_send(&mut self.conn, &mut self.write_end, &mut self.write_closing, cx)).await
+        poll_fn(|cx| engine::poll_drive_send(self.conn.send_half_mut(), &mut self.write_end, cx)).await;
+        Ok(self.conn.send_half().flush_outcome()?)
     }
 
-    /// Closes the pipe: queued messages are sent, then the close (FIFO: the zero-length frame;
-    /// TCP: a half-close), then every OS object is released and the channel side removes its
-    /// FIFO directory. Idempotent; errors from a peer that is already gone are ignored. It waits
-    /// for queued messages to be written: bound it with a timeout if the peer may have stopped
-    /// reading.
+    /// Closes the pipe: queued messages are sent, then the close (FIFO: the zero-length frame,
+    /// unless the peer closed first; TCP: a half-close), then every OS object is released and
+    /// the channel side removes its FIFO directory, whatever the answer.
+    ///
+    /// `Ok(())` means every message queued before it was handed to the OS and the close went
+    /// out. If messages were lost (the peer went away, a write failed), the answer is
+    /// [`Error::Undelivered`] with how many messages and bytes, and why; after another failure,
+    /// that failure. Closing again gives the same answer. It waits for queued messages to be
+    /// written: bound it with a timeout if the peer may have stopped reading.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -484,18 +513,27 @@ impl<R: Runtime, K> Pipe<R, K> {
     /// let mut pipe = pipe_tokio::make_pipe()?;
     /// pipe.close().await?;
     /// pipe.close().await?;
-    /// assert!(matches!(pipe.write(b"late").await, Err(pipe_tokio::Error::Closed)));
+    /// assert!(matches!(pipe.write(b"late").await, Err(pipe_tokio::Error::ClosedLocally)));
     /// # Ok(())
     /// # }
     /// ```
     pub async fn close(&mut self) -> Result<(), Error> {
         let was = self.conn.state();
         self.conn.close();
-        if self.write_end.is_some() {
-            if let Err(err) = self.flush().await {
-                log::debug!("close: {err}");
-            }
+        poll_fn(|cx| engine::poll_drive_send(self.conn.send_half_mut(), &mut self.write_end, cx)).await;
+        self.release();
+        if was != State::Closed {
+            log::debug!("closed {:?} {:?} pipe (was {was})", self.conn.side(), self.conn.transport());
         }
+        match self.conn.poll_close() {
+            Some(answer) => Ok(answer?),
+            // The send half had nothing to do, yet the close is not over: it never will be.
+            None => Err(Error::InvalidState { state: self.conn.state() }),
+        }
+    }
+
+    /// Releases every OS object: descriptors first, then the rendezvous (the FIFO directory).
+    fn release(&mut self) {
         self.read_end = None;
         self.write_end = None;
         #[cfg(unix)]
@@ -505,10 +543,6 @@ impl<R: Runtime, K> Pipe<R, K> {
         }
         self.tcp = None;
         self.rendezvous.release();
-        if was != State::Closed {
-            log::debug!("closed {:?} {:?} pipe (was {was})", self.conn.side(), self.conn.transport());
-        }
-        Ok(())
     }
 
     /// Splits a connected pipe into a reader (a `Stream` of messages) and a writer (a `Sink` of
@@ -535,16 +569,14 @@ impl<R: Runtime, K> Pipe<R, K> {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn into_split(self) -> Result<(PipeReader<R>, PipeWriter<R>), Error> {
+    pub fn into_split(mut self) -> Result<(PipeReader<R>, PipeWriter<R>), Error> {
         let state = self.conn.state();
-        let (inbox, outbox) = self.conn.into_split().map_err(|_| match state {
+        let (read_end, write_end) = (self.read_end.take(), self.write_end.take());
+        let (recv, send) = self.conn.into_split().map_err(|_| match state {
             State::Idle | State::Connecting => Error::NotConnected,
-            _ => Error::Closed,
+            state => Error::InvalidState { state },
         })?;
         let rendezvous = Arc::new(self.rendezvous);
-        Ok((
-            PipeReader::new(inbox, self.read_end, Arc::clone(&rendezvous)),
-            PipeWriter::new(outbox, self.write_end, rendezvous),
-        ))
+        Ok((PipeReader::new(recv, read_end, Arc::clone(&rendezvous)), PipeWriter::new(send, write_end, rendezvous)))
     }
 }

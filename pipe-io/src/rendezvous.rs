@@ -20,6 +20,15 @@ pub(crate) struct Rendezvous<R: Runtime> {
     pub(crate) kind: Kind<R>,
 }
 
+impl<R: Runtime> Drop for Rendezvous<R> {
+    /// Dropping a pipe (or its last half) releases the rendezvous as `close` does. The pipe's
+    /// descriptors are dropped before it (they come first in the pipe's fields), so removing the
+    /// directory has a descriptor to spare.
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
 #[derive(Debug)]
 pub(crate) enum Kind<R: Runtime> {
     /// FIFOs; the channel side owns the directory (`None` on the client side, or once removed).
@@ -100,13 +109,16 @@ impl<R: Runtime> Rendezvous<R> {
     }
 
     /// Releases what holds the meeting place: removes the FIFO directory, closes the listener.
+    /// A directory that cannot be removed (at the open-file limit, say) is logged at warn level
+    /// with its path: it is left behind, never silently.
     pub(crate) fn release(&mut self) {
         match &mut self.kind {
             #[cfg(unix)]
             Kind::Fifo { dir } => {
                 if let Some(dir) = dir.take() {
+                    let path = dir.path().to_owned();
                     if let Err(err) = dir.remove() {
-                        log::debug!("removing the FIFO directory: {err}");
+                        log::warn!("could not remove the FIFO directory {}: {err}", path.display());
                     }
                 }
             }

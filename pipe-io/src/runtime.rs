@@ -8,6 +8,7 @@ use std::fmt::Debug;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 use futures_io::{AsyncRead, AsyncWrite};
@@ -51,4 +52,14 @@ pub trait Runtime: Debug + Send + Sync + Sized + 'static {
     fn split(stream: Self::TcpStream) -> (Self::TcpReader, Self::TcpWriter);
     /// Completes at `deadline` (at once if it passed).
     fn sleep_until(deadline: Instant) -> impl Future<Output = ()> + Send;
+
+    /// A timer that can be re-armed, for the core's timers while a pipe is open (the FIFO
+    /// hang-up probe): made once per pipe, reset to each new deadline.
+    type Timer: Send + Sync + Unpin + Debug;
+    /// A timer that fires at `deadline`.
+    fn timer_at(deadline: Instant) -> Self::Timer;
+    /// Re-arms `timer` to fire at `deadline` instead.
+    fn reset_timer(timer: &mut Self::Timer, deadline: Instant);
+    /// Ready once the timer's deadline has passed; registers `cx`'s waker until then.
+    fn poll_timer(timer: &mut Self::Timer, cx: &mut Context<'_>) -> Poll<()>;
 }

@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use futures_util::{Sink, Stream};
-use pipe_proto::{Inbox, Outbox};
+use pipe_proto::{RecvHalf, SendHalf};
 
 use crate::ends::{ReadEnd, WriteEnd};
 use crate::engine;
@@ -17,7 +17,9 @@ use crate::rendezvous::Rendezvous;
 use crate::runtime::Runtime;
 
 /// The receiving half of a split pipe: a [`Stream`] of messages that ends when the peer closes.
-/// After an error, the stream ends too.
+/// After an error, the stream ends too. It follows the rules of the whole pipe (see
+/// [`Pipe::read`](crate::Pipe::read)); what it learns (the peer's close, a failure) the writer
+/// learns at its next call.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -40,15 +42,18 @@ use crate::runtime::Runtime;
 /// ```
 #[derive(Debug)]
 pub struct PipeReader<R: Runtime> {
-    inbox: Inbox,
+    recv: RecvHalf,
     end: Option<ReadEnd<R>>,
-    done: bool,
     _rendezvous: Arc<Rendezvous<R>>,
 }
 
 /// The sending half of a split pipe: a [`Sink`] of messages. `feed` queues (many small messages
 /// then leave in one write), `flush` writes, `close` sends the transport's close (FIFO: the zero
-/// frame; TCP: a half-close) and releases the write end, while the reader keeps working.
+/// frame; TCP: a half-close) and releases the write end, while the reader keeps working. It
+/// answers as the whole pipe does ([`Pipe::write`](crate::Pipe::write),
+/// [`Pipe::close`](crate::Pipe::close)): [`Error::PeerClosed`] once the reader has read the
+/// peer's close, the reader's failure once the reader failed, [`Error::Undelivered`] when
+/// queued messages were lost.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -70,15 +75,14 @@ pub struct PipeReader<R: Runtime> {
 /// ```
 #[derive(Debug)]
 pub struct PipeWriter<R: Runtime> {
-    outbox: Outbox,
+    send: SendHalf,
     end: Option<WriteEnd<R>>,
-    closing: bool,
     _rendezvous: Arc<Rendezvous<R>>,
 }
 
 impl<R: Runtime> PipeReader<R> {
-    pub(crate) fn new(inbox: Inbox, end: Option<ReadEnd<R>>, rendezvous: Arc<Rendezvous<R>>) -> Self {
-        Self { inbox, end, done: false, _rendezvous: rendezvous }
+    pub(crate) fn new(recv: RecvHalf, end: Option<ReadEnd<R>>, rendezvous: Arc<Rendezvous<R>>) -> Self {
+        Self { recv, end, _rendezvous: rendezvous }
     }
 
     /// Reads the next message, `None` once the peer closed. Cancel-safe.
@@ -98,7 +102,7 @@ impl<R: Runtime> PipeReader<R> {
     /// # }
     /// ```
     pub async fn read(&mut self) -> Result<Option<Bytes>, Error> {
-        poll_fn(|cx| engine::poll_read_frame(&mut self.inbox, self.end.as_mut(), cx)).await
+        poll_fn(|cx| engine::poll_read_frame(&mut self.recv, self.end.as_mut(), cx)).await
     }
 }
 
@@ -107,27 +111,19 @@ impl<R: Runtime> Stream for PipeReader<R> {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
-        if this.done {
+        // A failure is an item once, when it happens; after it (and after the peer's close) the
+        // stream has ended.
+        if this.recv.peer_closed() || this.recv.failure().is_some() {
             return Poll::Ready(None);
         }
-        let result = std::task::ready!(engine::poll_read_frame(&mut this.inbox, this.end.as_mut(), cx));
-        Poll::Ready(match result {
-            Ok(Some(payload)) => Some(Ok(payload)),
-            Ok(None) => {
-                this.done = true;
-                None
-            }
-            Err(err) => {
-                this.done = true;
-                Some(Err(err))
-            }
-        })
+        let result = std::task::ready!(engine::poll_read_frame(&mut this.recv, this.end.as_mut(), cx));
+        Poll::Ready(result.transpose())
     }
 }
 
 impl<R: Runtime> PipeWriter<R> {
-    pub(crate) fn new(outbox: Outbox, end: Option<WriteEnd<R>>, rendezvous: Arc<Rendezvous<R>>) -> Self {
-        Self { outbox, end, closing: false, _rendezvous: rendezvous }
+    pub(crate) fn new(send: SendHalf, end: Option<WriteEnd<R>>, rendezvous: Arc<Rendezvous<R>>) -> Self {
+        Self { send, end, _rendezvous: rendezvous }
     }
 
     /// Sends one message and returns when it is with the OS.
@@ -147,7 +143,7 @@ impl<R: Runtime> PipeWriter<R> {
     /// # }
     /// ```
     pub async fn write(&mut self, data: &[u8]) -> Result<(), Error> {
-        self.outbox.push_slice(data)?;
+        self.send.send_slice(data)?;
         self.flush_queue().await
     }
 
@@ -168,11 +164,13 @@ impl<R: Runtime> PipeWriter<R> {
     /// # }
     /// ```
     pub async fn write_bytes(&mut self, data: Bytes) -> Result<(), Error> {
-        self.outbox.push(data)?;
+        self.send.send(data)?;
         self.flush_queue().await
     }
 
-    /// Sends the close and releases the write end. Idempotent.
+    /// Sends the close and releases the write end: `Ok(())` once every message queued before it
+    /// was handed to the OS and the close went out, [`Error::Undelivered`] when messages were
+    /// lost. Closing again gives the same answer.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -194,17 +192,22 @@ impl<R: Runtime> PipeWriter<R> {
     }
 
     async fn flush_queue(&mut self) -> Result<(), Error> {
-        poll_fn(|cx| engine::poll_drive_send(&mut self.outbox, &mut self.end, &mut self.closing, cx)).await
+        poll_fn(|cx| self.poll_flush_inner(cx)).await
+    }
+
+    fn poll_flush_inner(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        std::task::ready!(engine::poll_drive_send(&mut self.send, &mut self.end, cx));
+        Poll::Ready(self.send.flush_outcome().map_err(Error::from))
     }
 
     fn poll_close_inner(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        self.outbox.close();
-        let result = std::task::ready!(engine::poll_drive_send(&mut self.outbox, &mut self.end, &mut self.closing, cx));
-        if let Err(err) = result {
-            log::debug!("close: {err}");
-        }
+        self.send.close();
+        std::task::ready!(engine::poll_drive_send(&mut self.send, &mut self.end, cx));
         self.end = None;
-        Poll::Ready(Ok(()))
+        Poll::Ready(match self.send.poll_close() {
+            Some(answer) => answer.map_err(Error::from),
+            None => Err(Error::NotConnected),
+        })
     }
 }
 
@@ -213,19 +216,18 @@ impl<R: Runtime> Sink<Bytes> for PipeWriter<R> {
 
     fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let this = self.get_mut();
-        if this.outbox.is_ready() {
+        if this.send.is_ready() {
             return Poll::Ready(Ok(()));
         }
-        engine::poll_drive_send(&mut this.outbox, &mut this.end, &mut this.closing, cx)
+        this.poll_flush_inner(cx)
     }
 
     fn start_send(self: Pin<&mut Self>, item: Bytes) -> Result<(), Error> {
-        self.get_mut().outbox.push(item).map_err(Error::from)
+        self.get_mut().send.send(item).map_err(Error::from)
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        let this = self.get_mut();
-        engine::poll_drive_send(&mut this.outbox, &mut this.end, &mut this.closing, cx)
+        self.get_mut().poll_flush_inner(cx)
     }
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {

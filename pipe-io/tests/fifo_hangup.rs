@@ -56,6 +56,16 @@ impl Runtime for MacOsLike {
     async fn dial(addr: SocketAddr) -> io::Result<Self::TcpStream> {
         Tokio::dial(addr).await
     }
+    type Timer = <Tokio as Runtime>::Timer;
+    fn timer_at(deadline: Instant) -> Self::Timer {
+        Tokio::timer_at(deadline)
+    }
+    fn reset_timer(timer: &mut Self::Timer, deadline: Instant) {
+        Tokio::reset_timer(timer, deadline)
+    }
+    fn poll_timer(timer: &mut Self::Timer, cx: &mut Context<'_>) -> Poll<()> {
+        Tokio::poll_timer(timer, cx)
+    }
     fn peer_addr(stream: &Self::TcpStream) -> io::Result<SocketAddr> {
         Tokio::peer_addr(stream)
     }
@@ -72,7 +82,7 @@ const PROBE: Duration = Duration::from_millis(20);
 
 /// A channel on the macOS-like runtime, connected to a tokio client.
 async fn connected(probe: Option<Duration>) -> (Pipe<MacOsLike, Fifo>, pipe_tokio::PosixNamedPipe) {
-    let mut channel = Pipe::<MacOsLike, Fifo>::with_config(Config::default().fifo_hangup_probe(probe)).unwrap();
+    let mut channel = Pipe::<MacOsLike, Fifo>::with_config(Config::default().with_fifo_hangup_probe(probe)).unwrap();
     let mut client = pipe_tokio::PosixNamedPipe::client(channel.out_path(), channel.in_path()).unwrap();
     let (a, b) = tokio::join!(channel.connect(TIMEOUT), client.connect(TIMEOUT));
     a.unwrap();
@@ -143,5 +153,11 @@ async fn without_the_probe_a_waiting_reader_never_sees_a_vanished_peer() {
     let (mut channel, client) = connected(None).await;
     let ended = read_while_peer_vanishes(&mut channel, Duration::from_millis(300), || drop(client)).await;
     assert!(ended.is_none(), "the read should still be waiting, ended with {ended:?}");
-    assert!(matches!(channel.write(b"anyone?").await, Err(Error::Io(_))), "a write finds the reader gone");
+    let written = channel.write(b"anyone?").await;
+    match written {
+        Err(Error::Undelivered { frames: 1, bytes: 11, source }) => {
+            assert!(matches!(*source, Error::Io(ref e) if e.kind() == std::io::ErrorKind::BrokenPipe), "{source:?}")
+        }
+        other => panic!("a write to a vanished reader: {other:?}, not the message undelivered with EPIPE"),
+    }
 }

@@ -18,9 +18,7 @@ use std::io::IoSlice;
 
 use bytes::{BufMut, Bytes, BytesMut};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use pipe_proto::{
-    encode_into, Config, FrameDecoder, FrameHeader, Inbox, Outbox, Received, Transport, DEFAULT_MAX_FRAME_LEN,
-};
+use pipe_proto::{encode_into, Config, FrameDecoder, FrameHeader, Inbox, Outbox, Received, DEFAULT_MAX_FRAME_LEN};
 use tokio_util::codec::{Decoder, Encoder, LengthDelimitedCodec};
 
 /// Payload size, its label, and how many frames one iteration handles (about 1 MiB of payload,
@@ -202,7 +200,7 @@ fn encode(c: &mut Criterion) {
         });
 
         group.bench_function("pipe-proto Outbox", |b| {
-            let mut outbox = Outbox::new(Transport::Tcp, &Config::default().with_high_water_mark(usize::MAX));
+            let mut outbox = Outbox::new(&Config::default().with_high_water_mark(usize::MAX));
             b.iter(|| {
                 for payload in &payloads {
                     outbox.push(payload.clone()).unwrap();

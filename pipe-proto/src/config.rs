@@ -38,6 +38,7 @@ pub struct Config {
     pub(crate) first_retry_delay: Duration,
     pub(crate) max_retry_delay: Duration,
     pub(crate) fifo_hangup_probe: Option<Duration>,
+    pub(crate) half_close: bool,
 }
 
 /// Interval of the FIFO hangup probe on Apple platforms, where it is on by default: 1 s. See
@@ -67,6 +68,7 @@ impl Default for Config {
             max_retry_delay: Duration::from_millis(50),
             // Only where the OS hides the hangup: elsewhere the probe would only cost wake-ups.
             fifo_hangup_probe: if cfg!(target_vendor = "apple") { Some(DEFAULT_FIFO_HANGUP_PROBE) } else { None },
+            half_close: false,
         }
     }
 }
@@ -163,6 +165,31 @@ impl Config {
     pub fn with_fifo_hangup_probe(mut self, interval: Option<Duration>) -> Self {
         self.fifo_hangup_probe = interval.map(|every| every.max(Duration::from_millis(1)));
         self
+    }
+
+    /// Whether the peer's close ends only the peer's direction. Off by default, as in the AEA:
+    /// once the peer's close has been received, the peer is done, sends are refused with
+    /// `PeerClosed` and our close sends no FIFO close marker. On, the close is a half-close
+    /// (as with `shutdown(Write)` on a socket, or `nc -N`): we may go on sending after the
+    /// peer's close, until our own close (which then always sends the marker) or until the OS
+    /// refuses a write because the peer has gone altogether.
+    ///
+    /// ```
+    /// let config = pipe_proto::Config::default().with_half_close(true);
+    /// assert!(config.half_close());
+    /// ```
+    pub fn with_half_close(mut self, on: bool) -> Self {
+        self.half_close = on;
+        self
+    }
+
+    /// See [`Config::with_half_close`].
+    ///
+    /// ```
+    /// assert!(!pipe_proto::Config::default().half_close());
+    /// ```
+    pub fn half_close(&self) -> bool {
+        self.half_close
     }
 
     /// See [`Config::with_max_frame_len`].

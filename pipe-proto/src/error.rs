@@ -346,7 +346,10 @@ mod tests {
             (SendError::NotConnected.into(), io::ErrorKind::NotConnected),
             (SendError::PeerClosed.into(), io::ErrorKind::BrokenPipe),
             (SendError::Failed(pipe.clone()).into(), io::ErrorKind::BrokenPipe),
-            (SendError::Undelivered { undelivered: Undelivered { frames: 1, bytes: 5 }, cause: pipe }.into(), io::ErrorKind::BrokenPipe),
+            (
+                SendError::Undelivered { undelivered: Undelivered { frames: 1, bytes: 5 }, cause: pipe }.into(),
+                io::ErrorKind::BrokenPipe,
+            ),
             (RecvError::ClosedLocally.into(), io::ErrorKind::BrokenPipe),
             (ConnectError::InvalidState { state: State::Open }.into(), io::ErrorKind::InvalidInput),
             (Failure::Timeout(Duration::from_secs(1)).into(), io::ErrorKind::TimedOut),

@@ -43,12 +43,15 @@
 //!
 //! | situation | receive | send | close |
 //! |---|---|---|---|
-//! | the peer closed (zero frame, or end of stream at a frame boundary) | [`Received::PeerClosed`], on every call | [`SendError::PeerClosed`]; no close marker is sent | `Ok` once the queue is written |
-//! | the peer's stream ended inside a frame | [`RecvError::Failed`] with [`DecodeError::Truncated`], on every call | the same failure, with what was still queued as [`Undelivered`] | the same |
-//! | a write failed (the peer is gone) | what the peer sent before, up to its end | [`SendError::Undelivered`] (or [`SendError::Failed`] if nothing was queued), on every call | the same |
+//! | the peer closed (zero frame, or end of stream at a frame boundary) | [`Received::PeerClosed`], on every call | [`SendError::PeerClosed`] (unless [`Config::with_half_close`]); no close marker is sent | `Ok` once the queue is written |
+//! | the peer's stream ended inside a frame, or broke the frame rules | [`RecvError::Failed`] with the [`DecodeError`], on every call | the same failure; what was still queued is [`Undelivered`] | `Ok`, or [`SendError::Undelivered`] if frames were lost |
+//! | a write failed (the peer is gone) | what the peer sent before, up to its end | [`SendError::Undelivered`] (or [`SendError::Failed`] if nothing was queued), on every call | the same as send if frames were lost, else `Ok` |
 //! | this side closed | [`RecvError::ClosedLocally`] | [`SendError::ClosedLocally`] | the first answer again |
 //! | connect on a connected pipe | | | [`ConnectError::InvalidState`], or the failure if it failed |
 //!
+//! The close answers one question: was every frame queued before it handed to the OS? A
+//! failure that lost nothing is answered by the calls that meet it.
+
 //! # The canonical driving loop
 //!
 //! 1. Call [`Connection::connect`] with `now` and the timeout.

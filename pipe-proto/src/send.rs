@@ -15,15 +15,17 @@
 //! | state | `send` | `poll_action` | flush answer | `poll_close` |
 //! |---|---|---|---|---|
 //! | NotConnected | `NotConnected` | none | `Ok` | `None` |
-//! | Open | queued (`PeerClosed` once the peer's close was received) | `Transmit` while bytes are queued | `Ok` | `None` |
+//! | Open | queued (`PeerClosed` once the peer's close was received, unless half-close is on) | `Transmit` while bytes are queued | `Ok` | `None` |
 //! | Closing | `ClosedLocally` | `Transmit`, then `CloseWrite` | `Ok` | `None` |
 //! | AwaitingClose | `ClosedLocally` | `CloseWrite` until answered | `Ok` | `None` |
 //! | Closed | `ClosedLocally` | none | `Ok` | `Ok` |
-//! | Failed | the failure | none | the failure | the failure |
+//! | Failed | the failure | none | the failure | `Ok` if no frame was lost, else the failure |
 //!
 //! "The failure" is [`SendError::Undelivered`] (with the frames and bytes lost, and the cause)
 //! when frames were queued and never completely written, [`SendError::Failed`] otherwise: the
-//! same answer on every later call.
+//! same answer on every later call. The close answers only whether frames were lost: `Ok`
+//! means every frame queued before it was handed to the OS. A write error while only the close
+//! marker is left (the peer went away first) loses nothing and completes the close.
 
 use std::io::IoSlice;
 use std::sync::Arc;
@@ -100,12 +102,19 @@ pub struct SendHalf {
     outbox: Outbox,
     link: Arc<Link>,
     transport: Transport,
+    half_close: bool,
     state: SendState,
 }
 
 impl SendHalf {
     pub(crate) fn new(transport: Transport, config: &Config, link: Arc<Link>) -> Self {
-        Self { outbox: Outbox::new(config), link, transport, state: SendState::NotConnected }
+        Self {
+            outbox: Outbox::new(config),
+            link,
+            transport,
+            half_close: config.half_close,
+            state: SendState::NotConnected,
+        }
     }
 
     /// The connection is established: frames may be queued.
@@ -172,7 +181,8 @@ impl SendHalf {
     }
 
     /// Whether the receive half delivered the peer's close: new frames are refused with
-    /// [`SendError::PeerClosed`] and a close sends no marker (nobody would read it).
+    /// [`SendError::PeerClosed`] and a close sends no marker (nobody would read it), unless
+    /// [`Config::with_half_close`] is on.
     ///
     /// ```
     /// # use pipe_proto::{Config, Connection, Side, Transport};
@@ -296,7 +306,7 @@ impl SendHalf {
                     return;
                 }
                 self.state = SendState::Closing;
-                if self.transport == Transport::Fifo && !self.link.peer_closed() {
+                if self.transport == Transport::Fifo && (self.half_close || !self.link.peer_closed()) {
                     self.outbox.push_close_marker();
                 }
             }
@@ -347,12 +357,17 @@ impl SendHalf {
             return;
         }
         let undelivered = self.outbox.take_undelivered();
+        if self.state == SendState::Closing && undelivered.is_empty() {
+            // Only the close marker was left: the peer went away first, nothing was lost.
+            self.state = SendState::Closed;
+            return;
+        }
         self.fail(failure, undelivered);
     }
 
     /// Reports the outcome of [`SendAction::CloseWrite`]: the half is closed, or, if the OS
-    /// refused the close, failed with that error (nothing queued was lost: it had all been
-    /// written). Ignored unless a close was handed out.
+    /// refused the close, failed with that error; either way nothing queued was lost (it had all
+    /// been written), so the close answers `Ok`. Ignored unless a close was handed out.
     ///
     /// ```
     /// # use pipe_proto::{Config, Connection, Failure, SendError, Side, Transport};
@@ -364,7 +379,8 @@ impl SendHalf {
     /// send.poll_action();
     /// let refused = Failure::io(ErrorKind::NotConnected, None, "not connected");
     /// send.handle_close(Err(refused.clone()));
-    /// assert_eq!(send.poll_close(), Some(Err(SendError::Failed(refused))));
+    /// assert_eq!(send.poll_close(), Some(Ok(())), "nothing was lost");
+    /// assert_eq!(send.flush_outcome(), Err(SendError::Failed(refused)), "but the half failed");
     /// ```
     pub fn handle_close(&mut self, result: Result<(), Failure>) {
         if self.state != SendState::AwaitingClose {
@@ -430,9 +446,10 @@ impl SendHalf {
     }
 
     /// The answer to a close: `None` while the close has not been called or is under way,
-    /// `Some(Ok(()))` once every frame queued before it was handed to the OS and the write side
-    /// closed, `Some(Err(..))` once the half failed (with the frames and bytes that were not
-    /// delivered, if any).
+    /// `Some(Ok(()))` once it is over and every frame queued before it was handed to the OS,
+    /// `Some(Err(SendError::Undelivered { .. }))` once the half failed with frames that were not
+    /// delivered (how many, their bytes, and why). A failure that lost nothing is answered by the
+    /// calls that met it, not by the close.
     ///
     /// ```
     /// # use pipe_proto::{Config, Connection, Side, Transport};
@@ -444,6 +461,7 @@ impl SendHalf {
     pub fn poll_close(&self) -> Option<Result<(), SendError>> {
         match &self.state {
             SendState::Closed => Some(Ok(())),
+            SendState::Failed(_, undelivered) if undelivered.is_empty() => Some(Ok(())),
             SendState::Failed(cause, undelivered) => Some(Err(failure_answer(cause, *undelivered))),
             SendState::NotConnected | SendState::Open | SendState::Closing | SendState::AwaitingClose => None,
         }
@@ -491,7 +509,7 @@ impl SendHalf {
                 if self.absorb_receive_failure() {
                     return self.flush_outcome();
                 }
-                if self.link.peer_closed() {
+                if !self.half_close && self.link.peer_closed() {
                     return Err(SendError::PeerClosed);
                 }
                 Ok(())

@@ -10,8 +10,8 @@ mod model;
 use std::time::{Duration, Instant};
 
 use model::Op;
-use pipe_proto::{Action, Config, ConnectError, Connection, Event, Side, Transport};
 use pipe_proto::ConnectAction;
+use pipe_proto::{Action, Config, ConnectError, Connection, Event, Side, Transport};
 use proptest::prelude::*;
 
 fn duration() -> impl Strategy<Value = Duration> {
@@ -69,9 +69,10 @@ fn config() -> impl Strategy<Value = Config> {
         1 => Just(Duration::MAX),
         1 => (0u64..u64::MAX).prop_map(Duration::from_secs),
     ];
-    (1usize..4000, 1usize..5000, 16usize..4096, 0usize..2000, delay.clone(), delay).prop_map(
-        |(max_frame_len, high_water_mark, read_chunk, coalesce_limit, first, max)| {
+    (1usize..4000, 1usize..5000, 16usize..4096, 0usize..2000, delay.clone(), delay, any::<bool>()).prop_map(
+        |(max_frame_len, high_water_mark, read_chunk, coalesce_limit, first, max, half_close)| {
             Config::default()
+                .with_half_close(half_close)
                 .with_max_frame_len(max_frame_len)
                 .with_high_water_mark(high_water_mark)
                 .with_read_chunk(read_chunk)

@@ -2,8 +2,11 @@
 //! [`Runtime`]: FIFOs through `async_io::Async<std::fs::File>` opened non-blocking (never
 //! `async_fs`, which goes through a blocking thread pool), TCP through `async-net`.
 
+use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 use async_io::Timer;
@@ -66,5 +69,19 @@ impl Runtime for AsyncIo {
 
     async fn sleep_until(deadline: Instant) {
         Timer::at(deadline).await;
+    }
+
+    type Timer = Timer;
+
+    fn timer_at(deadline: Instant) -> Self::Timer {
+        Timer::at(deadline)
+    }
+
+    fn reset_timer(timer: &mut Self::Timer, deadline: Instant) {
+        timer.set_at(deadline);
+    }
+
+    fn poll_timer(timer: &mut Self::Timer, cx: &mut Context<'_>) -> Poll<()> {
+        Pin::new(timer).poll(cx).map(drop)
     }
 }

@@ -9,7 +9,7 @@ use tokio_util::codec::{Decoder, Encoder};
 use crate::Error;
 
 /// The AEA frame codec: u32 big-endian length prefix; a zero-length frame decodes as
-/// [`Received::Closed`]. Oversized frames are refused in both directions, empty payloads when
+/// [`Received::PeerClosed`]. Oversized frames are refused in both directions, empty payloads when
 /// encoding.
 ///
 /// ```

@@ -2,8 +2,11 @@
 //! through a blocking thread pool), TCP through `tokio::net`, both seen as `futures-io` types
 //! through `tokio_util::compat`.
 
+use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 use pipe_io::Runtime;
@@ -69,5 +72,21 @@ impl Runtime for Tokio {
 
     async fn sleep_until(deadline: Instant) {
         tokio::time::sleep_until(deadline.into()).await
+    }
+
+    type Timer = Pin<Box<tokio::time::Sleep>>;
+
+    fn timer_at(deadline: Instant) -> Self::Timer {
+        Box::pin(tokio::time::sleep_until(deadline.into()))
+    }
+
+    fn reset_timer(timer: &mut Self::Timer, deadline: Instant) {
+        if timer.deadline() != deadline.into() {
+            timer.as_mut().reset(deadline.into());
+        }
+    }
+
+    fn poll_timer(timer: &mut Self::Timer, cx: &mut Context<'_>) -> Poll<()> {
+        timer.as_mut().poll(cx)
     }
 }

@@ -195,7 +195,7 @@ enum Garbage {
 const RANDOM_SEED: u64 = 1;
 
 /// Both ends are our peer program: the reader (channel, `drain`) reports its memory; the
-/// writer (client) sends the garbage raw. The reader must fail with `FrameTooLarge` at once,
+/// writer (client) sends the garbage raw. The reader must fail with `PeerFrameTooLarge` at once,
 /// its memory staying small.
 fn garbage_case(runtime: &'static str, transport: &'static str, garbage: Garbage) {
     hard_timeout(Duration::from_secs(60), move || {
@@ -248,7 +248,7 @@ fn garbage_case(runtime: &'static str, transport: &'static str, garbage: Garbage
         let report = format!("{}\n{}", writer.report(), reader.report());
         assert!(sent.elapsed() < Duration::from_secs(2), "took {:?}\n{report}", sent.elapsed());
         assert_eq!(exit.code(), Some(1), "{report}");
-        assert!(exit.has(&format!("READ_ERROR FrameTooLarge {announced} {MAX}")), "{report}");
+        assert!(exit.has(&format!("READ_ERROR PeerFrameTooLarge {announced} {MAX}")), "{report}");
         let baseline = mem(&exit, "connected").0;
         let peak = mem(&exit, "end").1;
         assert!(peak < baseline + MEMORY_MARGIN_KB, "VmHWM {peak} kB against {baseline} kB at connect\n{report}");

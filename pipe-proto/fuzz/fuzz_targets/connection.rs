@@ -36,7 +36,8 @@ fn setup(u: &mut Unstructured<'_>) -> Result<(Transport, Side, Config, bool)> {
         .with_high_water_mark(usize::from(u16::arbitrary(u)?))
         .with_read_chunk(usize::from(u16::arbitrary(u)?))
         .with_coalesce_limit(usize::from(u16::arbitrary(u)?))
-        .with_retry_delays(delay(u)?, delay(u)?);
+        .with_retry_delays(delay(u)?, delay(u)?)
+        .with_half_close(bool::arbitrary(u)?);
     Ok((transport, side, config, bool::arbitrary(u)?))
 }
 

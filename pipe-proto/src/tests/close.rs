@@ -3,8 +3,8 @@
 use bytes::Bytes;
 
 use super::util::{broken_pipe, encoded, ms, Pair};
-use crate::{Action, ConnectError, Event, Received, RecvError, SendError, State, Transport, Undelivered};
 use crate::SendAction;
+use crate::{Action, ConnectError, Event, Received, RecvError, SendError, State, Transport, Undelivered};
 
 #[test]
 fn fifo_client_close_sends_a_zero_frame_then_closes_its_write_end() {
@@ -14,7 +14,10 @@ fn fifo_client_close_sends_a_zero_frame_then_closes_its_write_end() {
     pair.drive();
     assert_eq!(pair.client.conn.state(), State::Closed);
     assert_eq!(pair.client.wire, [0, 0, 0, 0]);
-    assert_eq!(pair.client.actions[pair.client.actions.len() - 2..], [Action::Send(SendAction::Transmit), Action::Send(SendAction::CloseWrite)]);
+    assert_eq!(
+        pair.client.actions[pair.client.actions.len() - 2..],
+        [Action::Send(SendAction::Transmit), Action::Send(SendAction::CloseWrite)]
+    );
     assert!(pair.client.write_end_closed);
 
     assert_eq!(pair.channel.received, [Received::PeerClosed]);

@@ -3,8 +3,8 @@
 use bytes::{Bytes, BytesMut};
 
 use super::util::{encoded, Pair};
-use crate::{Config, DecodeError, FrameDecoder, Inbox, Received, RecvError, SendError, State, Transport};
 use crate::Failure;
+use crate::{Config, DecodeError, FrameDecoder, Inbox, Received, RecvError, SendError, State, Transport};
 
 /// Payloads of varied sizes, one of them longer than the coalescing limit.
 fn sample_payloads() -> Vec<Vec<u8>> {
@@ -93,7 +93,11 @@ fn eof_inside_a_payload_is_truncation_with_the_bytes_expected_and_received() {
         assert_eq!(pair.client.frames(), [b"complete"]);
         let truncated = DecodeError::Truncated { expected: 104, received: 64 };
         assert_eq!(pair.client.recv_error, Some(RecvError::Failed(Failure::Decode(truncated))), "{transport:?}");
-        assert_eq!(pair.client.conn.poll_recv(), Some(Err(RecvError::Failed(Failure::Decode(truncated)))), "and it stays");
+        assert_eq!(
+            pair.client.conn.poll_recv(),
+            Some(Err(RecvError::Failed(Failure::Decode(truncated)))),
+            "and it stays"
+        );
         assert!(!pair.client.received.contains(&Received::PeerClosed), "truncation is not a clean close");
     }
 }

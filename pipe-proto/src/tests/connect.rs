@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use super::util::{broken_pipe, ms, Pair, Peer};
-use crate::{Action, Config, ConnectError, Event, Failure, SendError, Side, State, Transport};
 use crate::ConnectAction;
+use crate::{Action, Config, ConnectError, Event, Failure, SendError, Side, State, Transport};
 
 #[test]
 fn tcp_client_connects_after_k_refusals() {
@@ -60,9 +60,14 @@ fn fifo_client_connects_after_k_refusals_of_its_write_end() {
         // The channel opens its read end before the client's next attempt.
         pair.channel.drive(&mut pair.client, pair.now);
         pair.run_until(|p| p.both_in(State::Open));
-        let open_writes = pair.client.actions.iter().filter(|a| **a == Action::Connect(ConnectAction::OpenWrite)).count();
+        let open_writes =
+            pair.client.actions.iter().filter(|a| **a == Action::Connect(ConnectAction::OpenWrite)).count();
         assert_eq!(open_writes, k as usize + 1, "k = {k}");
-        assert_eq!(pair.client.actions[0], Action::Connect(ConnectAction::OpenRead), "the read end is always opened first");
+        assert_eq!(
+            pair.client.actions[0],
+            Action::Connect(ConnectAction::OpenRead),
+            "the read end is always opened first"
+        );
     }
 }
 
@@ -221,7 +226,11 @@ fn fifo_second_connect_keeps_the_ends_already_open() {
     pair.client.conn.connect(pair.now, ms(20)).unwrap();
     pair.channel.conn.connect(pair.now, ms(20)).unwrap();
     pair.run_until(|p| p.both_in(State::Open));
-    assert_eq!(pair.client.actions.iter().filter(|a| **a == Action::Connect(ConnectAction::OpenRead)).count(), 1, "not reopened");
+    assert_eq!(
+        pair.client.actions.iter().filter(|a| **a == Action::Connect(ConnectAction::OpenRead)).count(),
+        1,
+        "not reopened"
+    );
 }
 
 #[test]
@@ -291,7 +300,10 @@ fn a_retry_is_not_handed_out_before_it_is_due() {
 #[test]
 fn tcp_channel_stops_listening_once_it_accepted_its_peer() {
     let mut pair = Pair::connected(Transport::Tcp);
-    assert_eq!(pair.channel.actions, [Action::Connect(ConnectAction::Accept), Action::Connect(ConnectAction::StopListening)]);
+    assert_eq!(
+        pair.channel.actions,
+        [Action::Connect(ConnectAction::Accept), Action::Connect(ConnectAction::StopListening)]
+    );
     assert!(!pair.channel.listening);
 
     let mut intruder = Peer::new(Transport::Tcp, Side::Client, Config::default());

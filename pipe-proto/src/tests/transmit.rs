@@ -5,8 +5,8 @@ use std::io::IoSlice;
 use bytes::Bytes;
 
 use super::util::{broken_pipe, encoded, Pair};
-use crate::{Action, Config, EncodeError, SendError, State, Transport, Undelivered};
 use crate::SendAction;
+use crate::{Action, Config, EncodeError, SendError, State, Transport, Undelivered};
 
 #[test]
 fn partial_writes_resume_where_they_stopped() {
@@ -237,7 +237,10 @@ fn send_after_an_io_failure_is_refused_and_the_queue_dropped() {
     pair.client.conn.handle_write_error(broken_pipe());
     assert_eq!(pair.client.conn.state(), State::Failed);
     let lost = Undelivered { frames: 1, bytes: 10 };
-    assert_eq!(pair.client.conn.send_slice(b"x"), Err(SendError::Undelivered { undelivered: lost, cause: broken_pipe() }));
+    assert_eq!(
+        pair.client.conn.send_slice(b"x"),
+        Err(SendError::Undelivered { undelivered: lost, cause: broken_pipe() })
+    );
     assert!(pair.client.conn.send_half().outbox().is_flushed());
     assert_eq!(pair.client.conn.poll_action(), None);
 }

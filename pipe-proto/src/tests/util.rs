@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 use bytes::BufMut;
 
 use crate::{
-    Action, Config, ConnectAction, Connection, Event, Failure, RecvAction, Received, RecvError, SendAction, Side, State,
-    Transport,
+    Action, Config, ConnectAction, Connection, Event, Failure, Received, RecvAction, RecvError, SendAction, Side,
+    State, Transport,
 };
 
 /// A connection plus what the OS and the wire look like from its side.

@@ -29,9 +29,10 @@
 //!    `PeerClosed`, the failure, then `Empty` or `TooLarge`), and a refused send queues nothing.
 //! 7. **Receive**: `poll_recv` gives `NotConnected` before the connect and `ClosedLocally` after
 //!    a close; once the peer's close or a failure came, the same answer forever.
-//! 8. **Close answer**: `poll_close` is `None` until the close is over, `Ok` after a reported
-//!    close with nothing lost, and the failure with exactly the frames and bytes that were queued
-//!    and never written.
+//! 8. **Close answer**: `poll_close` is `None` until the close is over, `Ok` once it is over
+//!    with nothing lost (also after a failure that lost nothing, and when a write error meets
+//!    only the close marker), and the failure with exactly the frames and bytes that were queued
+//!    and never written otherwise. With half-close on, the peer's close refuses no send.
 
 use std::collections::VecDeque;
 use std::io::IoSlice;
@@ -174,7 +175,7 @@ fn failed_send(model: &Model, failure: &Failure) -> SendError {
 
 fn expected_send(conn: &Connection, model: &Model, len: usize, max: usize) -> Result<(), SendError> {
     match conn.state() {
-        State::Open if conn.peer_closed() => Err(SendError::PeerClosed),
+        State::Open if conn.peer_closed() && !model.config.half_close() => Err(SendError::PeerClosed),
         State::Open if len == 0 => Err(SendError::Frame(EncodeError::Empty)),
         State::Open if len > max => Err(SendError::Frame(EncodeError::TooLarge { len, max })),
         State::Open => Ok(()),
@@ -232,7 +233,7 @@ fn apply(conn: &mut Connection, model: &mut Model, op: &Op) {
             match before {
                 State::Open => {
                     assert_eq!(conn.state(), State::Closing);
-                    if model.transport == Transport::Fifo && !peer_closed {
+                    if model.transport == Transport::Fifo && (model.config.half_close() || !peer_closed) {
                         model.queued.extend([0, 0, 0, 0]);
                     }
                 }
@@ -331,12 +332,18 @@ fn apply(conn: &mut Connection, model: &mut Model, op: &Op) {
         }
         Op::WriteError => {
             conn.handle_write_error(io_failure());
-            if matches!(before, State::Open | State::Closing) {
+            if before == State::Closing && model.frame_ends.is_empty() && !model.close_write_out {
+                // Only the close marker was left: nothing is lost, the close is complete.
+                model.drop_queue();
+                assert_eq!(conn.state(), State::Closed);
+                assert_eq!(conn.poll_close(), Some(Ok(())));
+            } else if matches!(before, State::Open | State::Closing) {
                 assert_eq!(conn.state(), State::Failed);
                 let lost = model.drop_queue();
                 model.undelivered = Some(lost);
                 model.close_write_out = false;
-                assert_eq!(conn.poll_close(), Some(Err(failed_send(model, &io_failure()))));
+                let answer = if lost.is_empty() { Ok(()) } else { Err(failed_send(model, &io_failure())) };
+                assert_eq!(conn.poll_close(), Some(answer));
             }
         }
         Op::CloseReported(ok) => {
@@ -349,7 +356,8 @@ fn apply(conn: &mut Connection, model: &mut Model, op: &Op) {
                 } else {
                     assert_eq!(conn.state(), State::Failed);
                     model.undelivered = Some(Undelivered::default());
-                    assert_eq!(conn.poll_close(), Some(Err(SendError::Failed(io_failure()))));
+                    assert_eq!(conn.poll_close(), Some(Ok(())), "a refused close loses nothing");
+                    assert_eq!(conn.send_half().flush_outcome(), Err(SendError::Failed(io_failure())));
                 }
             } else {
                 assert_eq!(conn.state(), before, "a close report with no close out is ignored");
@@ -474,7 +482,14 @@ fn check_invariants(conn: &mut Connection, model: &Model) {
     match state {
         State::Idle | State::Connecting | State::Open | State::Closing => assert_eq!(conn.poll_close(), None),
         State::Closed => assert_eq!(conn.poll_close(), Some(Ok(()))),
-        State::Failed => {}
+        State::Failed if !model.established => assert_eq!(conn.poll_close(), None),
+        State::Failed => {
+            let expected = match (model.undelivered, conn.send_half().failure()) {
+                (Some(lost), Some((failure, _))) if !lost.is_empty() => Err(failed_send(model, failure)),
+                _ => Ok(()),
+            };
+            assert_eq!(conn.poll_close(), Some(expected), "the close answers whether frames were lost");
+        }
     }
 
     // 7. Inbox accounting.

@@ -31,7 +31,7 @@
 //! Lines beyond the Python peer's: `CLOSE_REASON clean` (the pipe does not say whether a close
 //! came as a zero frame or an end of stream), `READ_ERROR`/`WRITE_ERROR`/`CONNECT_ERROR`
 //! followed by the error's variant and numbers (`READ_ERROR TruncatedFrame 100004 1004`,
-//! `READ_ERROR FrameTooLarge 4294967295 16777216`, `WRITE_ERROR Io BrokenPipe`), and with
+//! `READ_ERROR PeerFrameTooLarge 4294967295 16777216`, `WRITE_ERROR Io BrokenPipe`), and with
 //! `--report-mem`, `MEM <phase> <VmRSS kB> <VmHWM kB>` after connecting and at the end.
 //!
 //! The modes are written once, generic over [`pipe_io::Runtime`]; `--runtime` only picks the

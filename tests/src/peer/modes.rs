@@ -55,7 +55,7 @@ pub async fn run<R: Runtime>(args: &Args) -> Result<(), Failure> {
 
 /// Creates this end (printing `READY` on the channel side) and connects it.
 async fn connect<R: Runtime>(args: &Args) -> Result<Pipe<R, Portable>, Failure> {
-    let config = Config::default().max_frame_len(args.max_frame_len);
+    let config = Config::default().with_max_frame_len(args.max_frame_len);
     let created = match args.role {
         Role::Channel => new_channel::<R>(args.transport, config),
         Role::Client => {

@@ -13,16 +13,18 @@ pub fn emit(line: &str) {
 
 /// A pipe error as words for `READ_ERROR`/`WRITE_ERROR`/`CONNECT_ERROR` lines: the variant's
 /// name, then its numbers (`TruncatedFrame <expected> <received>`, `FrameTooLarge <len> <max>`,
-/// `Io <ErrorKind>`).
+/// `PeerFrameTooLarge <declared> <max>`, `Undelivered <frames> <bytes> <cause>`, `Io <ErrorKind>`).
 pub fn describe(err: &Error) -> String {
     match err {
         Error::TruncatedFrame { expected, received } => format!("TruncatedFrame {expected} {received}"),
         Error::FrameTooLarge { len, max } => format!("FrameTooLarge {len} {max}"),
+        Error::PeerFrameTooLarge { declared, max } => format!("PeerFrameTooLarge {declared} {max}"),
+        Error::Undelivered { frames, bytes, source } => format!("Undelivered {frames} {bytes} {}", describe(source)),
         Error::Io(e) => format!("Io {:?}", e.kind()),
         Error::Timeout(_) => "Timeout".into(),
         Error::EmptyFrame => "EmptyFrame".into(),
         Error::NotConnected => "NotConnected".into(),
-        Error::Closed => "Closed".into(),
+        Error::ClosedLocally => "ClosedLocally".into(),
         Error::PeerClosed => "PeerClosed".into(),
         Error::NotAFifo { .. } => "NotAFifo".into(),
         Error::InvalidAddress(_) => "InvalidAddress".into(),

@@ -4,9 +4,9 @@
 use bytes::Bytes;
 use futures_util::future::join;
 use futures_util::{SinkExt, StreamExt};
-use pipe_io::Runtime;
+use pipe_io::{Config, Error, Runtime};
 
-use super::support::{connected, Frames, Kind};
+use super::support::{connected, connected_with, Frames, Kind};
 
 /// Messages per batch.
 const N: usize = 1_000;
@@ -111,10 +111,18 @@ pub async fn split_halves_work_concurrently<R: Runtime, K: Kind>() {
 }
 
 /// The client's split writer closes (a half-close) after its messages. The channel reads them,
-/// then the end of the stream; the channel's split writer can still send, and the client's
-/// reader keeps receiving until the channel closes too.
+/// then the end of the stream. With [`Config::with_half_close`] the channel's split writer can
+/// still send, and the client's reader keeps receiving until the channel closes too; without it
+/// (the AEA's rule, the default) the peer's close ends sending: `PeerClosed`.
 pub async fn writer_close_half_closes<R: Runtime, K: Kind>() {
     let (channel, client) = connected::<R, K>().await;
+    let (mut channel_reader, mut channel_writer) = channel.into_split().expect("split the channel");
+    let (_client_reader, mut client_writer) = client.into_split().expect("split the client");
+    client_writer.close().await.expect("client half-closes");
+    assert_eq!(channel_reader.read().await.expect("channel reads the close"), None);
+    assert!(matches!(channel_writer.write(b"x").await, Err(Error::PeerClosed)), "the default: the peer is done");
+
+    let (channel, client) = connected_with::<R, K>(Config::default().with_half_close(true)).await;
     let (mut channel_reader, mut channel_writer) = channel.into_split().expect("split the channel");
     let (mut client_reader, mut client_writer) = client.into_split().expect("split the client");
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use pipe_io::{Error, Pipe, Runtime};
 
-use super::support::{connected, sleep, Kind};
+use super::support::{connected, sleep, undelivered_by_os, Kind};
 
 /// Which end closes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,7 +16,7 @@ enum Closer {
 
 /// `closer` sends a message and closes. The other end reads the message, then `Ok(None)` on every
 /// later read; its writes are refused with [`Error::PeerClosed`] (it has seen the close, so
-/// nothing reaches the OS). The closed end refuses reads and writes with [`Error::Closed`], and
+/// nothing reaches the OS). The closed end refuses reads and writes with [`Error::ClosedLocally`], and
 /// closing again is fine. A FIFO channel's directory is gone once the channel closed.
 async fn peer_close<R: Runtime, K: Kind>(closer: Closer) {
     let (mut channel, mut client) = connected::<R, K>().await;
@@ -38,9 +38,9 @@ async fn peer_close<R: Runtime, K: Kind>(closer: Closer) {
         "a write after reading the peer's close is refused with PeerClosed"
     );
 
-    assert!(matches!(closing.read().await, Err(Error::Closed)), "read after our own close");
-    assert!(matches!(closing.write(b"x").await, Err(Error::Closed)), "write after our own close");
-    assert!(matches!(closing.write_bytes("x".into()).await, Err(Error::Closed)), "write_bytes after our close");
+    assert!(matches!(closing.read().await, Err(Error::ClosedLocally)), "read after our own close");
+    assert!(matches!(closing.write(b"x").await, Err(Error::ClosedLocally)), "write after our own close");
+    assert!(matches!(closing.write_bytes("x".into()).await, Err(Error::ClosedLocally)), "write_bytes after our close");
     closing.close().await.expect("close a third time");
 
     if let Some(dir) = &dir {
@@ -48,7 +48,7 @@ async fn peer_close<R: Runtime, K: Kind>(closer: Closer) {
     }
     other.close().await.expect("close the other end");
     other.close().await.expect("close the other end again");
-    assert!(matches!(other.read().await, Err(Error::Closed)));
+    assert!(matches!(other.read().await, Err(Error::ClosedLocally)));
     if let Some(dir) = &dir {
         assert!(!dir.exists(), "closing the channel removed {}", dir.display());
     }
@@ -64,8 +64,9 @@ pub async fn client_close<R: Runtime, K: Kind>() {
     peer_close::<R, K>(Closer::Client).await
 }
 
-/// A write to a peer that has closed, before its close was read, fails with an IO error from the
-/// OS and never succeeds afterwards.
+/// A write to a peer that has closed, before its close was read, fails with the message
+/// undelivered because of an OS error, and never succeeds afterwards: every later write gives the
+/// same answer.
 ///
 /// FIFO: the peer's read end is gone, so the very first write gets `EPIPE` (`BrokenPipe`).
 /// TCP: the first write is still accepted by the kernel (our socket only knows the peer sent
@@ -86,9 +87,8 @@ pub async fn write_to_a_closed_peer_fails<R: Runtime, K: Kind>() {
             Err(err) => break err,
         }
     };
-    let kind = match &err {
-        Error::Io(io) => io.kind(),
-        other => panic!("a write to a closed peer gave {other:?}, not an IO error"),
+    let Some((1, kind)) = undelivered_by_os(&err) else {
+        panic!("a write to a closed peer gave {err:?}, not the message undelivered because of an OS error")
     };
     if K::TRANSPORT == pipe_io::Transport::Fifo {
         assert_eq!((writes, kind), (1, io::ErrorKind::BrokenPipe), "FIFO: the first write fails with EPIPE");
@@ -103,7 +103,8 @@ pub async fn write_to_a_closed_peer_fails<R: Runtime, K: Kind>() {
             );
         }
     }
-    assert!(client.write(b"again").await.is_err(), "a failed pipe stays failed");
+    let again = client.write(b"again").await.expect_err("a failed pipe stays failed");
+    assert_eq!(again.to_string(), err.to_string(), "with the same answer");
 }
 
 /// The directory of a FIFO channel (the parent of its paths), `None` for TCP.

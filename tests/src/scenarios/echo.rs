@@ -85,7 +85,7 @@ pub async fn boundary_sizes_both_ways_at_once<R: Runtime, K: Kind>() {
 /// and the pipe works both ways afterwards.
 pub async fn oversized_and_empty_frames_are_refused<R: Runtime, K: Kind>() {
     let (mut channel, mut client) = connected::<R, K>().await;
-    let max = channel.config().get_max_frame_len();
+    let max = channel.config().max_frame_len();
     assert_eq!(max, DEFAULT_MAX_FRAME_LEN);
     let too_large = payload(0, max + 1);
     let too_large_error = |result: Result<(), Error>, how: &str| match result {

@@ -135,6 +135,19 @@ impl Jitter {
     }
 }
 
+/// What a write to a peer that went away answers: the messages it could not deliver, and the OS
+/// error kind that said so (`Error::Undelivered { frames, source: Io(..), .. }`); `None` for any
+/// other error.
+pub fn undelivered_by_os(err: &Error) -> Option<(usize, std::io::ErrorKind)> {
+    match err {
+        Error::Undelivered { frames, source, .. } => match &**source {
+            Error::Io(io) => Some((*frames, io.kind())),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// The number of file descriptors this process has open, where the OS lets us count them
 /// (Linux: the entries of `/proc/self/fd`); `None` elsewhere.
 pub fn open_fds() -> Option<usize> {
