@@ -13,7 +13,15 @@
 //!   writes of its queue, the transport's close;
 //! - [`Pipe`], [`PipeReader`] (a `Stream`), [`PipeWriter`] (a `Sink`), [`Error`].
 //!
-//! A runtime crate implements [`Runtime`]: its FIFO and TCP types, accept, dial, sleep.
+//! A runtime crate implements [`Runtime`]: its FIFO and TCP types, accept, dial, sleep, a timer.
+//!
+//! # One answer for each situation
+//!
+//! Every rule after the connect (what a read gives once the peer closed, what a write gives once
+//! the pipe failed, what the close answers, what the split halves learn from each other) is
+//! decided by `pipe-proto`'s halves, which the unsplit pipe and the split halves drive alike. The
+//! [`behaviour`] page is the table of those answers, situation by situation and call by call; the
+//! test suite runs every cell of it on every runtime, over FIFOs and TCP.
 //!
 //! # Signals
 //!
@@ -58,6 +66,9 @@ mod rendezvous;
 mod runtime;
 mod split;
 mod tcp;
+
+#[doc = include_str!("../BEHAVIOUR.md")]
+pub mod behaviour {}
 
 pub use error::Error;
 #[cfg(unix)]

@@ -570,11 +570,12 @@ impl<R: Runtime, K> Pipe<R, K> {
     /// # }
     /// ```
     pub fn into_split(mut self) -> Result<(PipeReader<R>, PipeWriter<R>), Error> {
-        let state = self.conn.state();
         let (read_end, write_end) = (self.read_end.take(), self.write_end.take());
-        let (recv, send) = self.conn.into_split().map_err(|_| match state {
-            State::Idle | State::Connecting => Error::NotConnected,
-            state => Error::InvalidState { state },
+        let (recv, send) = self.conn.into_split().map_err(|conn| match (conn.state(), conn.failure()) {
+            (State::Idle | State::Connecting, _) => Error::NotConnected,
+            // A failed pipe answers with its failure, as every other call does.
+            (_, Some(failure)) => failure.clone().into(),
+            (state, None) => Error::InvalidState { state },
         })?;
         let rendezvous = Arc::new(self.rendezvous);
         Ok((PipeReader::new(recv, read_end, Arc::clone(&rendezvous)), PipeWriter::new(send, write_end, rendezvous)))

@@ -91,7 +91,10 @@ pub async fn reader_dropped_mid_stream<R: Runtime, K: Kind>() {
     };
     assert_vanished_reader::<K>(result, &format!("write {writes} after the reader was dropped"));
     let again = client.write(b"again").await;
-    assert!(matches!(again.as_ref().map_err(undelivered_by_os), Err(Some(_))), "a failed pipe keeps failing: {again:?}");
+    assert!(
+        matches!(again.as_ref().map_err(undelivered_by_os), Err(Some(_))),
+        "a failed pipe keeps failing: {again:?}"
+    );
 }
 
 /// The client is blocked writing a 32 MiB message that the channel does not read; the channel is

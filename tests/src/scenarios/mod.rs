@@ -18,6 +18,7 @@
 //! | module | behaviour |
 //! |---|---|
 //! | [`echo`] | every boundary size arrives intact, both ways at once; oversized and empty messages are refused before sending |
+//! | [`contract`] | the behaviour table (`pipe-io/BEHAVIOUR.md`): every situation × every call, unsplit and split |
 //! | [`close`] | what each side sees and may do after a close; the FIFO directory is removed by close and by drop |
 //! | [`connect`] | connect timeouts within bounds and without leaks; impossible rendezvous fail at once |
 //! | [`security`] | owner-only FIFOs; a loopback-only, single-peer TCP listener |
@@ -34,6 +35,7 @@ pub mod batch;
 pub mod cancel;
 pub mod close;
 pub mod connect;
+pub mod contract;
 pub mod cycles;
 pub mod echo;
 pub mod flow;
@@ -60,6 +62,37 @@ pub use support::{
 macro_rules! behaviour_tests {
     ($runtime:ty, $block_on:expr $(,)?) => {
         $crate::behaviour_tests! { @tests $runtime, $block_on;
+            // contract: the behaviour table, one test per row and transport
+            #[cfg(unix)]
+            fifo_contract_open: shared contract::open<Fifo>;
+            tcp_contract_open: shared contract::open<Tcp>;
+            #[cfg(unix)]
+            fifo_contract_peer_closed_read: shared contract::peer_closed_read<Fifo>;
+            tcp_contract_peer_closed_read: shared contract::peer_closed_read<Tcp>;
+            #[cfg(unix)]
+            fifo_contract_peer_closed_unread: shared contract::peer_closed_unread<Fifo>;
+            tcp_contract_peer_closed_unread: shared contract::peer_closed_unread<Tcp>;
+            #[cfg(unix)]
+            fifo_contract_peer_died_between_frames: shared contract::peer_died_between_frames<Fifo>;
+            tcp_contract_peer_died_between_frames: shared contract::peer_died_between_frames<Tcp>;
+            #[cfg(unix)]
+            fifo_contract_peer_died_mid_frame: shared contract::peer_died_mid_frame<Fifo>;
+            tcp_contract_peer_died_mid_frame: shared contract::peer_died_mid_frame<Tcp>;
+            #[cfg(unix)]
+            fifo_contract_peer_half_closed: shared contract::peer_half_closed<Fifo>;
+            tcp_contract_peer_half_closed: shared contract::peer_half_closed<Tcp>;
+            #[cfg(unix)]
+            fifo_contract_we_closed: shared contract::we_closed<Fifo>;
+            tcp_contract_we_closed: shared contract::we_closed<Tcp>;
+            #[cfg(unix)]
+            fifo_contract_write_cancelled_peer_gone: shared contract::write_cancelled_peer_gone<Fifo>;
+            tcp_contract_write_cancelled_peer_gone: shared contract::write_cancelled_peer_gone<Tcp>;
+            #[cfg(unix)]
+            fifo_contract_after_write_failure: shared contract::after_write_failure<Fifo>;
+            tcp_contract_after_write_failure: shared contract::after_write_failure<Tcp>;
+            #[cfg(unix)]
+            fifo_contract_after_read_failure: shared contract::after_read_failure<Fifo>;
+            tcp_contract_after_read_failure: shared contract::after_read_failure<Tcp>;
             // echo
             #[cfg(unix)]
             fifo_echo_of_every_boundary_size_arrives_intact: shared echo::boundary_sizes_echo<Fifo>;
