@@ -494,7 +494,7 @@ impl<R: Runtime, K> Pipe<R, K> {
     /// ```
     pub async fn flush(&mut self) -> Result<(), Error> {
         poll_fn(|cx| engine::poll_drive_send(self.conn.send_half_mut(), &mut self.write_end, cx)).await;
-        Ok(self.conn.send_half().flush_outcome()?)
+        Ok(self.conn.send_half_mut().flush_outcome()?)
     }
 
     /// Closes the pipe: queued messages are sent, then the close (FIFO: the zero-length frame,

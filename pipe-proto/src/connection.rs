@@ -297,7 +297,8 @@ impl Connection {
     pub fn failure(&self) -> Option<&Failure> {
         match &self.phase {
             Phase::ConnectFailed(failure) => Some(failure),
-            // The send half fails with the receive half at once, so its failure is the first.
+            // The receive half's failure reaches the send half at its next call: until then, the
+            // send half has none, and after, the first of the two is the send half's.
             Phase::Established => self.send.failure().map(|(failure, _)| failure).or(self.recv.failure()),
             _ => None,
         }
@@ -602,7 +603,6 @@ impl Connection {
     /// ```
     pub fn handle_read_error(&mut self, failure: Failure) {
         self.recv.handle_read_error(failure);
-        self.send.absorb_receive_failure();
     }
 
     /// Reports that a write failed with an OS error (see [`SendHalf::handle_write_error`]).
@@ -765,7 +765,7 @@ impl Connection {
     /// assert_eq!(conn.poll_close(), Some(Err(SendError::Undelivered { undelivered: lost, cause: gone })));
     /// # Ok::<(), SendError>(())
     /// ```
-    pub fn poll_close(&self) -> Option<Result<(), SendError>> {
+    pub fn poll_close(&mut self) -> Option<Result<(), SendError>> {
         match self.phase {
             Phase::Closed => Some(Ok(())),
             Phase::Established => self.send.poll_close(),
@@ -786,12 +786,7 @@ impl Connection {
     /// ```
     #[inline(always)]
     pub fn poll_recv(&mut self) -> Option<Result<Received, RecvError>> {
-        let received = self.recv.poll_recv();
-        if let Some(Err(RecvError::Failed(_))) = received {
-            // One connection, one state: the send half fails with the receive half at once.
-            self.send.absorb_receive_failure();
-        }
-        received
+        self.recv.poll_recv()
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) must be called next: while connecting, the

@@ -330,7 +330,9 @@ impl SendHalf {
     /// ```
     #[inline]
     pub fn handle_written(&mut self, n: usize) {
+        // Written before any news of the receive half could reach this half: counted first.
         self.outbox.advance(n);
+        self.absorb_receive_failure();
     }
 
     /// Reports that a write failed (the peer's read end is gone, the connection was reset...):
@@ -435,10 +437,11 @@ impl SendHalf {
     ///
     /// ```
     /// # use pipe_proto::{Config, Connection, Side, Transport};
-    /// let conn = Connection::new(Transport::Tcp, Side::Client, Config::default());
-    /// assert_eq!(conn.send_half().flush_outcome(), Ok(()));
+    /// let mut conn = Connection::new(Transport::Tcp, Side::Client, Config::default());
+    /// assert_eq!(conn.send_half_mut().flush_outcome(), Ok(()));
     /// ```
-    pub fn flush_outcome(&self) -> Result<(), SendError> {
+    pub fn flush_outcome(&mut self) -> Result<(), SendError> {
+        self.absorb_receive_failure();
         match &self.state {
             SendState::Failed(cause, undelivered) => Err(failure_answer(cause, *undelivered)),
             _ => Ok(()),
@@ -454,11 +457,12 @@ impl SendHalf {
     /// ```
     /// # use pipe_proto::{Config, Connection, Side, Transport};
     /// let mut conn = Connection::new(Transport::Tcp, Side::Client, Config::default());
-    /// assert_eq!(conn.send_half().poll_close(), None);
+    /// assert_eq!(conn.send_half_mut().poll_close(), None);
     /// conn.close(); // never connected: closed at once
-    /// assert_eq!(conn.send_half().poll_close(), Some(Ok(())));
+    /// assert_eq!(conn.send_half_mut().poll_close(), Some(Ok(())));
     /// ```
-    pub fn poll_close(&self) -> Option<Result<(), SendError>> {
+    pub fn poll_close(&mut self) -> Option<Result<(), SendError>> {
+        self.absorb_receive_failure();
         match &self.state {
             SendState::Closed => Some(Ok(())),
             SendState::Failed(_, undelivered) if undelivered.is_empty() => Some(Ok(())),
@@ -520,10 +524,11 @@ impl SendHalf {
         }
     }
 
-    /// Fails the half if the receive half failed; `true` if it did. The whole connection calls
-    /// it as soon as its receive half fails; a split send half, at its next call.
+    /// Fails the half if the receive half failed; `true` if it did. Every call of the half does
+    /// this first (after applying what the call reports), on a split half as on the whole
+    /// connection's: the receive half's failure reaches the send half at its next call.
     #[inline(always)]
-    pub(crate) fn absorb_receive_failure(&mut self) -> bool {
+    fn absorb_receive_failure(&mut self) -> bool {
         if !matches!(self.state, SendState::Open | SendState::Closing) {
             return false;
         }

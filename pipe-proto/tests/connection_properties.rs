@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use model::Op;
 use pipe_proto::ConnectAction;
-use pipe_proto::{Action, Config, ConnectError, Connection, Event, Side, Transport};
+use pipe_proto::{Action, Config, ConnectError, Connection, Event, RecvHalf, SendHalf, Side, Transport};
 use proptest::prelude::*;
 
 fn duration() -> impl Strategy<Value = Duration> {
@@ -135,5 +135,140 @@ proptest! {
         }
         prop_assert_eq!(now, start + timeout);
         prop_assert_eq!(conn.poll_connect(), Some(Err(ConnectError::Timeout { timeout })));
+    }
+}
+
+/// One step on an open pipe, as the application and the IO owner of its two halves see it.
+#[derive(Debug, Clone)]
+enum HalfOp {
+    Send(usize),
+    Close,
+    PollAction,
+    Written(usize),
+    WriteError,
+    CloseReported(bool),
+    Read(Vec<u8>),
+    ReadError,
+    PollRecv,
+    FlushOutcome,
+    PollClose,
+}
+
+fn half_op() -> impl Strategy<Value = HalfOp> {
+    prop_oneof![
+        4 => (0usize..40).prop_map(HalfOp::Send),
+        1 => Just(HalfOp::Close),
+        4 => Just(HalfOp::PollAction),
+        3 => (0usize..60).prop_map(HalfOp::Written),
+        1 => Just(HalfOp::WriteError),
+        1 => any::<bool>().prop_map(HalfOp::CloseReported),
+        3 => read_data().prop_map(HalfOp::Read),
+        1 => Just(HalfOp::ReadError),
+        3 => Just(HalfOp::PollRecv),
+        2 => Just(HalfOp::FlushOutcome),
+        2 => Just(HalfOp::PollClose),
+    ]
+}
+
+/// Applies `op` to a receive half and a send half, and says what they answered.
+fn apply_to_halves(recv: &mut RecvHalf, send: &mut SendHalf, op: &HalfOp) -> String {
+    match op {
+        HalfOp::Send(len) => format!("{:?}", send.send_slice(&vec![7; *len])),
+        HalfOp::Close => {
+            send.close();
+            String::new()
+        }
+        HalfOp::PollAction => format!("{:?} {}", send.poll_action(), send.buffered_len()),
+        HalfOp::Written(n) => {
+            send.handle_written(*n);
+            String::new()
+        }
+        HalfOp::WriteError => {
+            send.handle_write_error(model::io_failure());
+            String::new()
+        }
+        HalfOp::CloseReported(ok) => {
+            send.handle_close(if *ok { Ok(()) } else { Err(model::io_failure()) });
+            String::new()
+        }
+        HalfOp::Read(data) => {
+            let space = recv.read_buf();
+            let n = data.len().min(space.len());
+            space[..n].copy_from_slice(&data[..n]);
+            recv.handle_read(n);
+            String::new()
+        }
+        HalfOp::ReadError => {
+            recv.handle_read_error(model::io_failure());
+            String::new()
+        }
+        HalfOp::PollRecv => format!("{:?}", recv.poll_recv()),
+        HalfOp::FlushOutcome => format!("{:?}", send.flush_outcome()),
+        HalfOp::PollClose => format!("{:?}", send.poll_close()),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1024))]
+
+    /// The rules hold on the split halves exactly as on the whole connection: the same steps
+    /// give the same answers, whether one connection drives both halves or they are split and
+    /// driven apart (where the send half learns the receive half's news at its next call).
+    #[test]
+    fn split_halves_answer_as_the_whole_connection(
+        transport in prop_oneof![Just(Transport::Fifo), Just(Transport::Tcp)],
+        half_close in any::<bool>(),
+        ops in prop::collection::vec(half_op(), 0..60),
+    ) {
+        let config = Config::default().with_max_frame_len(32).with_half_close(half_close);
+        let mut whole = Connection::established(transport, Side::Client, config.clone());
+        let (mut recv, mut send) =
+            Connection::established(transport, Side::Client, config).into_split().expect("open");
+        for op in &ops {
+            let from_whole = apply_whole(&mut whole, op);
+            let from_halves = apply_to_halves(&mut recv, &mut send, op);
+            prop_assert_eq!(from_whole, from_halves, "{:?} after {:?}", op, ops);
+        }
+    }
+}
+
+/// Applies `op` to the whole connection through its halves' own methods.
+fn apply_whole(conn: &mut Connection, op: &HalfOp) -> String {
+    match op {
+        HalfOp::Send(len) => format!("{:?}", conn.send_slice(&vec![7; *len])),
+        HalfOp::Close => {
+            conn.send_half_mut().close();
+            String::new()
+        }
+        HalfOp::PollAction => {
+            let action = conn.send_half_mut().poll_action();
+            format!("{:?} {}", action, conn.send_half().buffered_len())
+        }
+        HalfOp::Written(n) => {
+            conn.handle_written(*n);
+            String::new()
+        }
+        HalfOp::WriteError => {
+            conn.handle_write_error(model::io_failure());
+            String::new()
+        }
+        HalfOp::CloseReported(ok) => {
+            conn.handle_close(if *ok { Ok(()) } else { Err(model::io_failure()) });
+            String::new()
+        }
+        HalfOp::Read(data) => {
+            let space = conn.read_buf();
+            let n = data.len().min(space.len());
+            space[..n].copy_from_slice(&data[..n]);
+            conn.handle_read(n);
+            String::new()
+        }
+        HalfOp::ReadError => {
+            conn.handle_read_error(model::io_failure());
+            String::new()
+        }
+        HalfOp::PollRecv => format!("{:?}", conn.poll_recv()),
+        HalfOp::FlushOutcome => format!("{:?}", conn.send_half_mut().flush_outcome()),
+        HalfOp::PollClose => format!("{:?}", conn.send_half_mut().poll_close()),
     }
 }

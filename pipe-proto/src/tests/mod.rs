@@ -3,5 +3,6 @@
 mod close;
 mod codec;
 mod connect;
+mod contract;
 mod transmit;
 mod util;

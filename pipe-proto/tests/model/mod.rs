@@ -357,7 +357,7 @@ fn apply(conn: &mut Connection, model: &mut Model, op: &Op) {
                     assert_eq!(conn.state(), State::Failed);
                     model.undelivered = Some(Undelivered::default());
                     assert_eq!(conn.poll_close(), Some(Ok(())), "a refused close loses nothing");
-                    assert_eq!(conn.send_half().flush_outcome(), Err(SendError::Failed(io_failure())));
+                    assert_eq!(conn.send_half_mut().flush_outcome(), Err(SendError::Failed(io_failure())));
                 }
             } else {
                 assert_eq!(conn.state(), before, "a close report with no close out is ignored");
@@ -397,9 +397,10 @@ fn apply(conn: &mut Connection, model: &mut Model, op: &Op) {
             }
         }
     }
-    // A failure of the receive half reaches the send half at its next call: its queue is then
-    // counted as undelivered.
+    // A failure of the receive half reaches the send half at its next call (here, one that asks
+    // nothing else): its queue is then counted as undelivered.
     if conn.state() == State::Failed && model.established && model.undelivered.is_none() {
+        let _ = conn.send_half_mut().flush_outcome();
         if let Some((_, lost)) = conn.send_half().failure() {
             assert_eq!(lost, model.drop_queue(), "the frames and bytes queued and never written");
             model.undelivered = Some(lost);
