@@ -147,9 +147,11 @@ impl Config {
     /// A FIFO reads as end-of-file once its last writer is gone, but on macOS (and iOS) neither
     /// kqueue nor poll ever reports that moment to a reader that is already waiting: only new
     /// data wakes it. A peer that dies without sending the zero-length close frame would leave
-    /// such a reader waiting forever. With the probe, the IO layer tries one non-blocking read
-    /// whenever the reader has waited this long, so the reader sees the peer's end (a close, or
-    /// a truncated frame) within one interval. On by default on Apple platforms
+    /// such a reader waiting forever. With the probe, the receive half arms a timer whenever the
+    /// reader waits (reported through `poll_timeout`) and, each time the reader has waited this
+    /// long, asks the IO owner for one non-blocking read (`RecvAction::ProbeHangup`), so the
+    /// reader sees the peer's end (a close, or a truncated frame) within one interval. On by
+    /// default on Apple platforms
     /// ([`DEFAULT_FIFO_HANGUP_PROBE`]); off by default elsewhere, since Linux and the BSDs report
     /// the hangup at once and the probe would only cost one timer and one read per interval while
     /// the reader waits.

@@ -34,7 +34,7 @@ enum InboxState {
     Failed(DecodeError),
 }
 
-/// Receiving half of a pipe: read into [`Inbox::read_buf`], report with [`Inbox::handle_read`],
+/// The read buffer and decoder under a [`RecvHalf`](crate::RecvHalf): read into [`Inbox::read_buf`], report with [`Inbox::handle_read`],
 /// then take frames with [`Inbox::poll_frame`] until it returns `None`.
 ///
 /// ```
