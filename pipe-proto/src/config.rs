@@ -252,3 +252,60 @@ impl Config {
         self.fifo_hangup_probe
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_documented_values() {
+        let config = Config::default();
+        assert_eq!(DEFAULT_MAX_FRAME_LEN, 16_777_216);
+        assert_eq!(config.max_frame_len(), 16_777_216);
+        assert_eq!(config.high_water_mark(), 131_072);
+        assert_eq!(config.read_chunk(), 65_536);
+        assert_eq!(config.coalesce_limit(), 1024);
+        assert_eq!(config.retry_delays(), (Duration::from_millis(1), Duration::from_millis(50)));
+        let probe = if cfg!(target_vendor = "apple") { Some(Duration::from_secs(1)) } else { None };
+        assert_eq!(config.fifo_hangup_probe(), probe);
+        assert_eq!(DEFAULT_FIFO_HANGUP_PROBE, Duration::from_secs(1));
+        assert!(!config.half_close());
+    }
+
+    #[test]
+    fn every_setting_reads_back_as_set() {
+        let config = Config::default()
+            .with_max_frame_len(1000)
+            .with_high_water_mark(2000)
+            .with_read_chunk(3000)
+            .with_coalesce_limit(40)
+            .with_retry_delays(Duration::from_millis(5), Duration::from_millis(70))
+            .with_fifo_hangup_probe(Some(Duration::from_millis(250)))
+            .with_half_close(true);
+        assert_eq!(config.max_frame_len(), 1000);
+        assert_eq!(config.high_water_mark(), 2000);
+        assert_eq!(config.read_chunk(), 3000);
+        assert_eq!(config.coalesce_limit(), 40);
+        assert_eq!(config.retry_delays(), (Duration::from_millis(5), Duration::from_millis(70)));
+        assert_eq!(config.fifo_hangup_probe(), Some(Duration::from_millis(250)));
+        assert!(config.half_close());
+        assert_eq!(config.with_fifo_hangup_probe(None).fifo_hangup_probe(), None);
+    }
+
+    #[test]
+    fn settings_are_clamped_to_what_works() {
+        let config = Config::default()
+            .with_max_frame_len(0)
+            .with_high_water_mark(0)
+            .with_read_chunk(0)
+            .with_retry_delays(Duration::from_millis(9), Duration::from_millis(2))
+            .with_fifo_hangup_probe(Some(Duration::ZERO));
+        assert_eq!(config.max_frame_len(), 1);
+        assert_eq!(config.high_water_mark(), 1);
+        assert_eq!(config.read_chunk(), 16);
+        assert_eq!(config.retry_delays(), (Duration::from_millis(9), Duration::from_millis(9)));
+        assert_eq!(config.fifo_hangup_probe(), Some(Duration::from_millis(1)));
+        #[cfg(target_pointer_width = "64")]
+        assert_eq!(Config::default().with_max_frame_len(usize::MAX).max_frame_len(), u32::MAX as usize);
+    }
+}

@@ -245,6 +245,12 @@ mod tests {
     }
 
     #[test]
+    fn the_decoder_tells_its_maximum() {
+        assert_eq!(FrameDecoder::new(10).max_frame_len(), 10);
+        assert_eq!(FrameDecoder::new(usize::MAX).max_frame_len(), usize::MAX);
+    }
+
+    #[test]
     fn read_zero_length_frame_as_closed() {
         let mut decoder = FrameDecoder::new(100);
         let mut buf = BytesMut::from(&[0u8, 0, 0, 0][..]);
