@@ -14,4 +14,5 @@ if ! cargo mutants --version >/dev/null 2>&1; then
     echo "installing cargo-mutants" >&2
     cargo install cargo-mutants --locked
 fi
+export PIPE_PROTO_CASES="${PIPE_PROTO_CASES:-64}"
 exec cargo mutants -p pipe-proto --timeout 60 --output target "$@" -- --lib --tests

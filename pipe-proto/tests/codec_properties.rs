@@ -97,7 +97,7 @@ fn frames_of(payloads: &[Vec<u8>]) -> Vec<Result<Received, DecodeError>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    #![proptest_config(ProptestConfig::with_cases(cases(512)))]
 
     #[test]
     fn frames_survive_any_chunking_through_the_decoder(
@@ -246,4 +246,10 @@ fn wire_with_noise() -> impl Strategy<Value = Vec<u8>> {
         2 => prop::collection::vec(any::<u8>(), 0..64),
     ];
     prop::collection::vec(segment, 0..12).prop_map(|segments| segments.concat())
+}
+
+/// How many cases each property runs: `default`, or `PIPE_PROTO_CASES` when set (the mutation
+/// testing script sets fewer, so that each of its hundreds of runs stays short).
+fn cases(default: u32) -> u32 {
+    std::env::var("PIPE_PROTO_CASES").ok().and_then(|cases| cases.parse().ok()).unwrap_or(default)
 }

@@ -92,7 +92,7 @@ fn transport_and_side() -> impl Strategy<Value = (Transport, Side)> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(1024))]
+    #![proptest_config(ProptestConfig::with_cases(cases(1024)))]
 
     #[test]
     fn any_interleaving_leaves_a_documented_state(
@@ -209,7 +209,7 @@ fn apply_to_halves(recv: &mut RecvHalf, send: &mut SendHalf, op: &HalfOp) -> Str
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(1024))]
+    #![proptest_config(ProptestConfig::with_cases(cases(1024)))]
 
     /// The rules hold on the split halves exactly as on the whole connection: the same steps
     /// give the same answers, whether one connection drives both halves or they are split and
@@ -271,4 +271,10 @@ fn apply_whole(conn: &mut Connection, op: &HalfOp) -> String {
         HalfOp::FlushOutcome => format!("{:?}", conn.send_half_mut().flush_outcome()),
         HalfOp::PollClose => format!("{:?}", conn.send_half_mut().poll_close()),
     }
+}
+
+/// How many cases each property runs: `default`, or `PIPE_PROTO_CASES` when set (the mutation
+/// testing script sets fewer, so that each of its hundreds of runs stays short).
+fn cases(default: u32) -> u32 {
+    std::env::var("PIPE_PROTO_CASES").ok().and_then(|cases| cases.parse().ok()).unwrap_or(default)
 }
