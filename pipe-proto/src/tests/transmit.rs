@@ -63,6 +63,7 @@ fn the_high_water_mark_holds_sends_back_until_the_peer_reads() {
     while pair.client.conn.is_send_ready() {
         pair.client.conn.send_slice(&[1; 96]).unwrap();
         sent += 1;
+        assert!(sent <= 10, "still ready after {sent} frames of 100 bytes");
         pair.drive();
     }
     assert_eq!(sent, 10, "ten frames of 100 bytes reach the mark");
