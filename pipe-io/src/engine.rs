@@ -8,6 +8,8 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 use std::time::Instant;
 
+use std::future::poll_fn;
+
 use bytes::Bytes;
 use futures_io::{AsyncRead, AsyncWrite};
 use pipe_proto::{Received, RecvAction, RecvHalf, SendAction, SendHalf};
@@ -122,4 +124,82 @@ pub(crate) fn poll_drive_send<R: Runtime>(
             }
         }
     }
+}
+
+/// The next message as a `Stream` item: the stream ends (`None`) once the peer closed, after a
+/// failure was yielded once, and after this side closed.
+#[inline]
+pub(crate) fn poll_next_message<R: Runtime>(
+    recv: &mut RecvHalf,
+    end: Option<&mut ReadEnd<R>>,
+    cx: &mut Context<'_>,
+) -> Poll<Option<Result<Bytes, Error>>> {
+    if recv.is_finished() {
+        return Poll::Ready(None);
+    }
+    Poll::Ready(ready!(poll_read_frame(recv, end, cx)).transpose())
+}
+
+/// Writes what is queued; the answer is the send half's: `Ok`, or its failure.
+#[inline]
+pub(crate) fn poll_flush<R: Runtime>(
+    send: &mut SendHalf,
+    end: &mut Option<WriteEnd<R>>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<(), Error>> {
+    ready!(poll_drive_send(send, end, cx));
+    Poll::Ready(send.flush_outcome().map_err(Error::from))
+}
+
+/// Room for one more message: at once below the high-water mark, else once the queue drained.
+#[inline]
+pub(crate) fn poll_ready<R: Runtime>(
+    send: &mut SendHalf,
+    end: &mut Option<WriteEnd<R>>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<(), Error>> {
+    if send.is_ready() {
+        return Poll::Ready(Ok(()));
+    }
+    poll_flush(send, end, cx)
+}
+
+/// Queues `payload` (copied) and writes until it is with the OS.
+pub(crate) async fn write<R: Runtime>(
+    send: &mut SendHalf,
+    end: &mut Option<WriteEnd<R>>,
+    payload: &[u8],
+) -> Result<(), Error> {
+    send.send_slice(payload)?;
+    poll_fn(|cx| poll_flush(send, end, cx)).await
+}
+
+/// Queues `payload` (by reference) and writes until it is with the OS.
+pub(crate) async fn write_bytes<R: Runtime>(
+    send: &mut SendHalf,
+    end: &mut Option<WriteEnd<R>>,
+    payload: Bytes,
+) -> Result<(), Error> {
+    send.send(payload)?;
+    poll_fn(|cx| poll_flush(send, end, cx)).await
+}
+
+/// Queues every frame, writing whenever the queue reaches its high-water mark, and writes the
+/// rest; stops at the first invalid frame, after writing the ones before it.
+pub(crate) async fn write_batch<R: Runtime, I: IntoIterator<Item = Bytes>>(
+    send: &mut SendHalf,
+    end: &mut Option<WriteEnd<R>>,
+    frames: I,
+) -> Result<(), Error> {
+    for frame in frames {
+        if !send.is_ready() {
+            poll_fn(|cx| poll_flush(send, end, cx)).await?;
+        }
+        if let Err(err) = send.send(frame) {
+            // The frames before the invalid one are written now, not with some later write.
+            poll_fn(|cx| poll_flush(send, end, cx)).await?;
+            return Err(err.into());
+        }
+    }
+    poll_fn(|cx| poll_flush(send, end, cx)).await
 }

@@ -3,10 +3,13 @@
 use std::fmt;
 use std::future::poll_fn;
 use std::marker::PhantomData;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::{Sink, Stream};
 use pipe_proto::{Config, Connection, Side, State, Transport};
 
 use crate::ends::{ReadEnd, WriteEnd};
@@ -418,8 +421,7 @@ impl<R: Runtime, K> Pipe<R, K> {
     /// # }
     /// ```
     pub async fn write(&mut self, data: &[u8]) -> Result<(), Error> {
-        self.conn.send_slice(data)?;
-        self.flush().await
+        engine::write(self.conn.send_half_mut(), &mut self.write_end, data).await
     }
 
     /// [`write`](Pipe::write) without copying: the payload is queued by reference (payloads
@@ -441,8 +443,7 @@ impl<R: Runtime, K> Pipe<R, K> {
     /// # }
     /// ```
     pub async fn write_bytes(&mut self, data: Bytes) -> Result<(), Error> {
-        self.conn.send(data)?;
-        self.flush().await
+        engine::write_bytes(self.conn.send_half_mut(), &mut self.write_end, data).await
     }
 
     /// Sends many messages with as few system calls as the queue allows (many small frames go
@@ -469,17 +470,7 @@ impl<R: Runtime, K> Pipe<R, K> {
     where
         I: IntoIterator<Item = Bytes>,
     {
-        for frame in frames {
-            if !self.conn.is_send_ready() {
-                self.flush().await?;
-            }
-            if let Err(err) = self.conn.send(frame) {
-                // The messages before the invalid one are sent now, not with some later write.
-                self.flush().await?;
-                return Err(err.into());
-            }
-        }
-        self.flush().await
+        engine::write_batch(self.conn.send_half_mut(), &mut self.write_end, frames).await
     }
 
     /// Writes whatever is queued (after a cancelled write) and returns when it is with the OS.
@@ -493,8 +484,7 @@ impl<R: Runtime, K> Pipe<R, K> {
     /// # }
     /// ```
     pub async fn flush(&mut self) -> Result<(), Error> {
-        poll_fn(|cx| engine::poll_drive_send(self.conn.send_half_mut(), &mut self.write_end, cx)).await;
-        Ok(self.conn.send_half_mut().flush_outcome()?)
+        poll_fn(|cx| engine::poll_flush(self.conn.send_half_mut(), &mut self.write_end, cx)).await
     }
 
     /// Closes the pipe: queued messages are sent, then the close (FIFO: the zero-length frame,
@@ -518,18 +508,23 @@ impl<R: Runtime, K> Pipe<R, K> {
     /// # }
     /// ```
     pub async fn close(&mut self) -> Result<(), Error> {
+        poll_fn(|cx| self.poll_close_pipe(cx)).await
+    }
+
+    /// The close, as a poll: the core's close, carried out, then every OS object released.
+    fn poll_close_pipe(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let was = self.conn.state();
         self.conn.close();
-        poll_fn(|cx| engine::poll_drive_send(self.conn.send_half_mut(), &mut self.write_end, cx)).await;
+        ready!(engine::poll_drive_send(self.conn.send_half_mut(), &mut self.write_end, cx));
         self.release();
         if was != State::Closed {
             log::debug!("closed {:?} {:?} pipe (was {was})", self.conn.side(), self.conn.transport());
         }
-        match self.conn.poll_close() {
-            Some(answer) => Ok(answer?),
+        Poll::Ready(match self.conn.poll_close() {
+            Some(answer) => answer.map_err(Error::from),
             // The send half had nothing to do, yet the close is not over: it never will be.
             None => Err(Error::InvalidState { state: self.conn.state() }),
-        }
+        })
     }
 
     /// Releases every OS object: descriptors first, then the rendezvous (the FIFO directory).
@@ -578,6 +573,105 @@ impl<R: Runtime, K> Pipe<R, K> {
             (state, None) => Error::InvalidState { state },
         })?;
         let rendezvous = Arc::new(self.rendezvous);
-        Ok((PipeReader::new(recv, read_end, Arc::clone(&rendezvous)), PipeWriter::new(send, write_end, rendezvous)))
+        Ok((
+            PipeReader::new(recv, read_end, Arc::clone(&rendezvous), self.config.clone()),
+            PipeWriter::new(send, write_end, rendezvous, self.config),
+        ))
+    }
+
+    /// A pipe from the two halves of a split one (see [`PipeReader::reunite`]).
+    pub(crate) fn from_halves(
+        conn: Connection,
+        read_end: Option<ReadEnd<R>>,
+        write_end: Option<WriteEnd<R>>,
+        rendezvous: Rendezvous<R>,
+        config: Config,
+    ) -> Self {
+        Self {
+            conn,
+            config,
+            read_end,
+            write_end,
+            #[cfg(unix)]
+            fifo_read: None,
+            #[cfg(unix)]
+            fifo_write: None,
+            tcp: None,
+            rendezvous,
+            kind: PhantomData,
+        }
+    }
+}
+
+/// The messages the peer sends, until its close (then the stream ends), a failure (yielded once,
+/// then the stream ends) or this side's close. The same as [`Pipe::read`], item by item.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), pipe_tokio::Error> {
+/// # use std::time::Duration;
+/// use futures_util::TryStreamExt;
+///
+/// # let mut channel = pipe_tokio::TcpSocketPipe::new()?;
+/// # let mut client = pipe_tokio::TcpSocketPipe::client(channel.out_path(), channel.in_path())?;
+/// # let (a, b) = tokio::join!(channel.connect(Duration::from_secs(5)), client.connect(Duration::from_secs(5)));
+/// # a?; b?;
+/// client.write_batch(["a", "b", "c"].map(bytes::Bytes::from_static)).await?;
+/// client.close().await?;
+/// let all: Vec<bytes::Bytes> = channel.try_collect().await?;
+/// assert_eq!(all, ["a", "b", "c"]);
+/// # Ok(())
+/// # }
+/// ```
+impl<R: Runtime, K> Stream for Pipe<R, K> {
+    type Item = Result<Bytes, Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        engine::poll_next_message(this.conn.recv_half_mut(), this.read_end.as_mut(), cx)
+    }
+}
+
+/// Messages to send: `feed` queues (many small messages then leave in one write), `flush`
+/// writes, `close` closes the whole pipe as [`Pipe::close`] does. The same answers as
+/// [`Pipe::write`].
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), pipe_tokio::Error> {
+/// # use std::time::Duration;
+/// use futures_util::SinkExt;
+///
+/// # let mut channel = pipe_tokio::TcpSocketPipe::new()?;
+/// # let mut client = pipe_tokio::TcpSocketPipe::client(channel.out_path(), channel.in_path())?;
+/// # let (a, b) = tokio::join!(channel.connect(Duration::from_secs(5)), client.connect(Duration::from_secs(5)));
+/// # a?; b?;
+/// client.feed("one".into()).await?;
+/// client.feed("two".into()).await?;
+/// client.flush().await?; // both in one write
+/// assert_eq!(channel.read().await?.as_deref(), Some(&b"one"[..]));
+/// assert_eq!(channel.read().await?.as_deref(), Some(&b"two"[..]));
+/// # Ok(())
+/// # }
+/// ```
+impl<R: Runtime, K> Sink<Bytes> for Pipe<R, K> {
+    type Error = Error;
+
+    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        let this = self.get_mut();
+        engine::poll_ready(this.conn.send_half_mut(), &mut this.write_end, cx)
+    }
+
+    fn start_send(self: Pin<&mut Self>, item: Bytes) -> Result<(), Error> {
+        Ok(self.get_mut().conn.send(item)?)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        let this = self.get_mut();
+        engine::poll_flush(this.conn.send_half_mut(), &mut this.write_end, cx)
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.get_mut().poll_close_pipe(cx)
     }
 }

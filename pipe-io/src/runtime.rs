@@ -26,9 +26,9 @@ pub trait Runtime: Debug + Send + Sync + Sized + 'static {
     #[cfg(unix)]
     type FifoWriter: AsyncWrite + Unpin + Send + Debug;
     /// A listening TCP socket.
-    type Listener: Send + Sync + Debug;
+    type Listener: Send + Sync + Unpin + Debug;
     /// A connected TCP socket.
-    type TcpStream: Send + Debug;
+    type TcpStream: Send + Unpin + Debug;
     /// The reading half of a connected TCP socket.
     type TcpReader: AsyncRead + Unpin + Send + Debug;
     /// The writing half of a connected TCP socket; `poll_close` shuts down its write direction.

@@ -8,11 +8,13 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use futures_util::{Sink, Stream};
-use pipe_proto::{RecvHalf, SendHalf};
+use pipe_proto::{Config, Connection, RecvHalf, SendHalf, Side, Transport};
 
 use crate::ends::{ReadEnd, WriteEnd};
 use crate::engine;
 use crate::error::Error;
+use crate::kind::Portable;
+use crate::pipe::Pipe;
 use crate::rendezvous::Rendezvous;
 use crate::runtime::Runtime;
 
@@ -44,7 +46,8 @@ use crate::runtime::Runtime;
 pub struct PipeReader<R: Runtime> {
     recv: RecvHalf,
     end: Option<ReadEnd<R>>,
-    _rendezvous: Arc<Rendezvous<R>>,
+    config: Config,
+    rendezvous: Arc<Rendezvous<R>>,
 }
 
 /// The sending half of a split pipe: a [`Sink`] of messages. `feed` queues (many small messages
@@ -77,15 +80,68 @@ pub struct PipeReader<R: Runtime> {
 pub struct PipeWriter<R: Runtime> {
     send: SendHalf,
     end: Option<WriteEnd<R>>,
-    _rendezvous: Arc<Rendezvous<R>>,
+    config: Config,
+    rendezvous: Arc<Rendezvous<R>>,
+}
+
+/// What both halves tell about the pipe they came from.
+macro_rules! half_getters {
+    ($half:literal) => {
+        /// Where the pipe reads: the path (FIFO) or port (TCP) handed to the peer as its
+        /// `out_path`.
+        ///
+        /// ```
+        /// # #[tokio::main(flavor = "current_thread")]
+        /// # async fn main() -> Result<(), pipe_tokio::Error> {
+        /// # use std::time::Duration;
+        /// # let mut channel = pipe_tokio::TcpSocketPipe::new()?;
+        /// # let mut client = pipe_tokio::TcpSocketPipe::client(channel.out_path(), channel.in_path())?;
+        /// # let (a, b) = tokio::join!(channel.connect(Duration::from_secs(5)), client.connect(Duration::from_secs(5)));
+        /// # a?; b?;
+        #[doc = concat!("let (reader, writer) = client.into_split()?;\nlet half = ", $half, ";")]
+        /// assert_eq!(half.in_path(), channel.out_path());
+        /// assert_eq!(half.out_path(), channel.in_path());
+        /// assert_eq!((half.side(), half.transport()), (pipe_tokio::Side::Client, pipe_tokio::Transport::Tcp));
+        /// assert_eq!(half.config(), &pipe_tokio::Config::default());
+        /// # Ok(())
+        /// # }
+        /// ```
+        pub fn in_path(&self) -> &str {
+            &self.rendezvous.in_path
+        }
+
+        /// Where the pipe writes: handed to the peer as its `in_path`. See
+        /// [`in_path`](Self::in_path).
+        pub fn out_path(&self) -> &str {
+            &self.rendezvous.out_path
+        }
+
+        /// Channel (created the rendezvous) or client. See [`in_path`](Self::in_path).
+        pub fn side(&self) -> Side {
+            self.rendezvous.side
+        }
+
+        /// FIFO or TCP. See [`in_path`](Self::in_path).
+        pub fn transport(&self) -> Transport {
+            self.rendezvous.transport()
+        }
+
+        /// The configuration the pipe was made with. See [`in_path`](Self::in_path).
+        pub fn config(&self) -> &Config {
+            &self.config
+        }
+    };
 }
 
 impl<R: Runtime> PipeReader<R> {
-    pub(crate) fn new(recv: RecvHalf, end: Option<ReadEnd<R>>, rendezvous: Arc<Rendezvous<R>>) -> Self {
-        Self { recv, end, _rendezvous: rendezvous }
+    pub(crate) fn new(recv: RecvHalf, end: Option<ReadEnd<R>>, rendezvous: Arc<Rendezvous<R>>, config: Config) -> Self {
+        Self { recv, end, config, rendezvous }
     }
 
-    /// Reads the next message, `None` once the peer closed. Cancel-safe.
+    half_getters!("reader");
+
+    /// Reads the next message, `None` once the peer closed. Cancel-safe. The same answers as
+    /// [`Pipe::read`].
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -104,6 +160,67 @@ impl<R: Runtime> PipeReader<R> {
     pub async fn read(&mut self) -> Result<Option<Bytes>, Error> {
         poll_fn(|cx| engine::poll_read_frame(&mut self.recv, self.end.as_mut(), cx)).await
     }
+
+    /// Whether the peer's close has been read (see [`Pipe::peer_closed`]).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), pipe_tokio::Error> {
+    /// # use std::time::Duration;
+    /// # let mut channel = pipe_tokio::TcpSocketPipe::new()?;
+    /// # let mut client = pipe_tokio::TcpSocketPipe::client(channel.out_path(), channel.in_path())?;
+    /// # let (a, b) = tokio::join!(channel.connect(Duration::from_secs(5)), client.connect(Duration::from_secs(5)));
+    /// # a?; b?;
+    /// let (mut reader, _writer) = client.into_split()?;
+    /// channel.close().await?;
+    /// assert_eq!(reader.read().await?, None);
+    /// assert!(reader.peer_closed());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn peer_closed(&self) -> bool {
+        self.recv.peer_closed()
+    }
+
+    /// Puts the pipe back together from this reader and the writer split off with it, in
+    /// whatever state the halves reached (messages queued by the writer stay queued). Halves of
+    /// different pipes are handed back unchanged.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), pipe_tokio::Error> {
+    /// # use std::time::Duration;
+    /// # let mut channel = pipe_tokio::TcpSocketPipe::new()?;
+    /// # let mut client = pipe_tokio::TcpSocketPipe::client(channel.out_path(), channel.in_path())?;
+    /// # let (a, b) = tokio::join!(channel.connect(Duration::from_secs(5)), client.connect(Duration::from_secs(5)));
+    /// # a?; b?;
+    /// let (reader, writer) = client.into_split()?;
+    /// let mut client = reader.reunite(writer).expect("the halves of one pipe");
+    /// client.write(b"whole again").await?;
+    /// assert_eq!(channel.read().await?.as_deref(), Some(&b"whole again"[..]));
+    /// # Ok(())
+    /// # }
+    /// ```
+    // Handing the halves back by value is the point: the caller keeps them.
+    #[allow(clippy::result_large_err)]
+    pub fn reunite(self, writer: PipeWriter<R>) -> Result<Pipe<R, Portable>, (PipeReader<R>, PipeWriter<R>)> {
+        if !Arc::ptr_eq(&self.rendezvous, &writer.rendezvous) {
+            return Err((self, writer));
+        }
+        let side = self.rendezvous.side;
+        let conn = match Connection::reunite(self.recv, writer.send, side) {
+            Ok(conn) => conn,
+            Err((recv, send)) => {
+                return Err((
+                    PipeReader::new(recv, self.end, self.rendezvous, self.config),
+                    PipeWriter::new(send, writer.end, writer.rendezvous, writer.config),
+                ))
+            }
+        };
+        drop(writer.rendezvous);
+        let rendezvous = Arc::into_inner(self.rendezvous).expect("the two halves held the only references");
+        Ok(Pipe::from_halves(conn, self.end, writer.end, rendezvous, self.config))
+    }
 }
 
 impl<R: Runtime> Stream for PipeReader<R> {
@@ -111,22 +228,24 @@ impl<R: Runtime> Stream for PipeReader<R> {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
-        // A failure is an item once, when it happens; after it (and after the peer's close) the
-        // stream has ended.
-        if this.recv.peer_closed() || this.recv.failure().is_some() {
-            return Poll::Ready(None);
-        }
-        let result = std::task::ready!(engine::poll_read_frame(&mut this.recv, this.end.as_mut(), cx));
-        Poll::Ready(result.transpose())
+        engine::poll_next_message(&mut this.recv, this.end.as_mut(), cx)
     }
 }
 
 impl<R: Runtime> PipeWriter<R> {
-    pub(crate) fn new(send: SendHalf, end: Option<WriteEnd<R>>, rendezvous: Arc<Rendezvous<R>>) -> Self {
-        Self { send, end, _rendezvous: rendezvous }
+    pub(crate) fn new(
+        send: SendHalf,
+        end: Option<WriteEnd<R>>,
+        rendezvous: Arc<Rendezvous<R>>,
+        config: Config,
+    ) -> Self {
+        Self { send, end, config, rendezvous }
     }
 
-    /// Sends one message and returns when it is with the OS.
+    half_getters!("writer");
+
+    /// Sends one message (copied once) and returns when it is with the OS. The same answers as
+    /// [`Pipe::write`].
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -143,11 +262,10 @@ impl<R: Runtime> PipeWriter<R> {
     /// # }
     /// ```
     pub async fn write(&mut self, data: &[u8]) -> Result<(), Error> {
-        self.send.send_slice(data)?;
-        self.flush_queue().await
+        engine::write(&mut self.send, &mut self.end, data).await
     }
 
-    /// Sends one message without copying it.
+    /// Sends one message without copying it (see [`Pipe::write_bytes`]).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -164,13 +282,58 @@ impl<R: Runtime> PipeWriter<R> {
     /// # }
     /// ```
     pub async fn write_bytes(&mut self, data: Bytes) -> Result<(), Error> {
-        self.send.send(data)?;
-        self.flush_queue().await
+        engine::write_bytes(&mut self.send, &mut self.end, data).await
     }
 
-    /// Sends the close and releases the write end: `Ok(())` once every message queued before it
-    /// was handed to the OS and the close went out, [`Error::Undelivered`] when messages were
-    /// lost. Closing again gives the same answer.
+    /// Sends many messages with as few system calls as the queue allows (see
+    /// [`Pipe::write_batch`]).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), pipe_tokio::Error> {
+    /// # use std::time::Duration;
+    /// # let mut channel = pipe_tokio::TcpSocketPipe::new()?;
+    /// # let mut client = pipe_tokio::TcpSocketPipe::client(channel.out_path(), channel.in_path())?;
+    /// # let (a, b) = tokio::join!(channel.connect(Duration::from_secs(5)), client.connect(Duration::from_secs(5)));
+    /// # a?; b?;
+    /// let (_reader, mut writer) = client.into_split()?;
+    /// writer.write_batch((0..10u8).map(|i| bytes::Bytes::from(vec![i; 8]))).await?;
+    /// for i in 0..10u8 {
+    ///     assert_eq!(channel.read().await?.unwrap()[0], i);
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn write_batch<I>(&mut self, frames: I) -> Result<(), Error>
+    where
+        I: IntoIterator<Item = Bytes>,
+    {
+        engine::write_batch(&mut self.send, &mut self.end, frames).await
+    }
+
+    /// Writes whatever is queued (after a cancelled write, or `Sink::feed`) and returns when it
+    /// is with the OS (see [`Pipe::flush`]).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), pipe_tokio::Error> {
+    /// # use std::time::Duration;
+    /// # let mut channel = pipe_tokio::TcpSocketPipe::new()?;
+    /// # let mut client = pipe_tokio::TcpSocketPipe::client(channel.out_path(), channel.in_path())?;
+    /// # let (a, b) = tokio::join!(channel.connect(Duration::from_secs(5)), client.connect(Duration::from_secs(5)));
+    /// # a?; b?;
+    /// let (_reader, mut writer) = client.into_split()?;
+    /// writer.flush().await?; // nothing queued: at once
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn flush(&mut self) -> Result<(), Error> {
+        poll_fn(|cx| engine::poll_flush(&mut self.send, &mut self.end, cx)).await
+    }
+
+    /// Sends the close (FIFO: the zero frame; TCP: a half-close) and releases the write end;
+    /// the reader goes on. `Ok(())` once every message queued before it was handed to the OS,
+    /// [`Error::Undelivered`] when messages were lost. Closing again gives the same answer.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -188,25 +351,17 @@ impl<R: Runtime> PipeWriter<R> {
     /// # }
     /// ```
     pub async fn close(&mut self) -> Result<(), Error> {
-        poll_fn(|cx| self.poll_close_inner(cx)).await
+        poll_fn(|cx| self.poll_close_half(cx)).await
     }
 
-    async fn flush_queue(&mut self) -> Result<(), Error> {
-        poll_fn(|cx| self.poll_flush_inner(cx)).await
-    }
-
-    fn poll_flush_inner(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        std::task::ready!(engine::poll_drive_send(&mut self.send, &mut self.end, cx));
-        Poll::Ready(self.send.flush_outcome().map_err(Error::from))
-    }
-
-    fn poll_close_inner(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+    fn poll_close_half(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         self.send.close();
         std::task::ready!(engine::poll_drive_send(&mut self.send, &mut self.end, cx));
         self.end = None;
         Poll::Ready(match self.send.poll_close() {
             Some(answer) => answer.map_err(Error::from),
-            None => Err(Error::NotConnected),
+            // A split half was connected: its close always ends.
+            None => Err(Error::InvalidState { state: pipe_proto::State::Closing }),
         })
     }
 }
@@ -216,21 +371,19 @@ impl<R: Runtime> Sink<Bytes> for PipeWriter<R> {
 
     fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let this = self.get_mut();
-        if this.send.is_ready() {
-            return Poll::Ready(Ok(()));
-        }
-        this.poll_flush_inner(cx)
+        engine::poll_ready(&mut this.send, &mut this.end, cx)
     }
 
     fn start_send(self: Pin<&mut Self>, item: Bytes) -> Result<(), Error> {
-        self.get_mut().send.send(item).map_err(Error::from)
+        Ok(self.get_mut().send.send(item)?)
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        self.get_mut().poll_flush_inner(cx)
+        let this = self.get_mut();
+        engine::poll_flush(&mut this.send, &mut this.end, cx)
     }
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        self.get_mut().poll_close_inner(cx)
+        self.get_mut().poll_close_half(cx)
     }
 }

@@ -881,6 +881,45 @@ impl Connection {
         }
     }
 
+    /// Puts back together the two halves [`into_split`](Self::into_split) gave out, as an
+    /// established connection playing `side`, in whatever state the halves reached. Halves of
+    /// different connections are handed back unchanged.
+    ///
+    /// ```
+    /// use pipe_proto::{Config, Connection, Side, State, Transport};
+    ///
+    /// let (recv, mut send) = Connection::established(Transport::Tcp, Side::Client, Config::default())
+    ///     .into_split()
+    ///     .unwrap();
+    /// send.send_slice(b"queued while split")?;
+    /// let conn = Connection::reunite(recv, send, Side::Client).unwrap();
+    /// assert_eq!(conn.state(), State::Open);
+    /// assert_eq!(conn.send_half().buffered_len(), 22);
+    ///
+    /// let (recv, _) = Connection::established(Transport::Tcp, Side::Client, Config::default()).into_split().unwrap();
+    /// let (_, send) = Connection::established(Transport::Tcp, Side::Client, Config::default()).into_split().unwrap();
+    /// assert!(Connection::reunite(recv, send, Side::Client).is_err(), "not the same connection");
+    /// # Ok::<(), pipe_proto::SendError>(())
+    /// ```
+    // Handing the halves back by value is the point: the caller keeps them.
+    #[allow(clippy::result_large_err)]
+    pub fn reunite(recv: RecvHalf, send: SendHalf, side: Side) -> Result<Self, (RecvHalf, SendHalf)> {
+        if !recv.shares_link_with(&send) {
+            return Err((recv, send));
+        }
+        let config = Config::default();
+        Ok(Self {
+            transport: send.transport(),
+            side,
+            phase: Phase::Established,
+            progress: ConnectProgress::default(),
+            backoff: Backoff::new(config.first_retry_delay, config.max_retry_delay),
+            stop_listening: false,
+            recv,
+            send,
+        })
+    }
+
     // ---- internals ----
 
     fn next_connect_step(&self) -> ConnectAction {

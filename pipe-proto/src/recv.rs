@@ -122,6 +122,11 @@ impl RecvHalf {
         self.probe_due = false;
     }
 
+    /// Whether `send` is the other half of the same connection.
+    pub(crate) fn shares_link_with(&self, send: &crate::SendHalf) -> bool {
+        Arc::ptr_eq(&self.link, send.link())
+    }
+
     pub(crate) fn inbox_mut(&mut self) -> &mut Inbox {
         &mut self.inbox
     }
@@ -152,6 +157,33 @@ impl RecvHalf {
     /// ```
     pub fn wants_read(&self) -> bool {
         self.state == RecvState::Open && self.inbox.wants_read()
+    }
+
+    /// Whether this side closed the whole pipe (receives answer `ClosedLocally`).
+    ///
+    /// ```
+    /// # use pipe_proto::{Config, Connection, Side, Transport};
+    /// let mut conn = Connection::established(Transport::Tcp, Side::Client, Config::default());
+    /// conn.close();
+    /// assert!(conn.recv_half().closed_locally());
+    /// ```
+    pub fn closed_locally(&self) -> bool {
+        self.state == RecvState::ClosedLocally
+    }
+
+    /// Whether receiving is over for good: the peer's close was delivered, receiving failed, or
+    /// this side closed. A stream of messages ends there.
+    ///
+    /// ```
+    /// # use pipe_proto::{Config, Connection, Side, Transport};
+    /// let mut conn = Connection::established(Transport::Tcp, Side::Client, Config::default());
+    /// assert!(!conn.recv_half().is_finished());
+    /// conn.handle_read(0);
+    /// conn.poll_recv();
+    /// assert!(conn.recv_half().is_finished());
+    /// ```
+    pub fn is_finished(&self) -> bool {
+        matches!(self.state, RecvState::PeerClosed | RecvState::ClosedLocally | RecvState::Failed)
     }
 
     /// Whether the peer's close was delivered.

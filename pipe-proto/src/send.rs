@@ -117,6 +117,10 @@ impl SendHalf {
         }
     }
 
+    pub(crate) fn link(&self) -> &Arc<Link> {
+        &self.link
+    }
+
     /// The connection is established: frames may be queued.
     pub(crate) fn open(&mut self) {
         if self.state == SendState::NotConnected {
