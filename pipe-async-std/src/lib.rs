@@ -1,66 +1,119 @@
 //! An AEA-compatible length-prefixed pipe on **async-std**: POSIX named pipes (FIFOs) and
-//! loopback TCP, channel and client side, speaking byte for byte with Python's
-//! `aea.helpers.pipe`.
+//! loopback TCP, channel and client side, speaking byte for byte with Python's `aea.helpers.pipe`.
 //!
-//! **async-std is discontinued upstream, in favour of smol.** New code should use `pipe-smol`.
-//! This crate exists for programs already on async-std: async-std runs on the same async-io
-//! reactor as smol, so it is `pipe-smol` under async-std's names, with the same API
-//! ([`make_pipe`], [`make_pipe_client`], [`PosixNamedPipe`], [`TcpSocketPipe`],
-//! [`LocalPortablePipe`]) and no code of its own but the conversion from async-std's sockets.
+//! The names are the AEA's: [`make_pipe`] creates the channel side with the platform default
+//! (FIFOs on Unix, TCP on Windows), [`make_pipe_client`] joins a rendezvous created elsewhere
+//! (by us or by a Python AEA), [`PosixNamedPipe`] and [`TcpSocketPipe`] choose the transport,
+//! [`LocalPortablePipe`] holds either; [`PipeReader`] and [`PipeWriter`] are the halves of a
+//! split pipe. `pipe-tokio`, `pipe-smol` and `pipe-async-std` have the same names: switching
+//! runtime means switching the crate path. This crate is the only dependency a program needs
+//! besides its runtime: it re-exports [`Bytes`], [`Config`] and [`Error`], and its [`prelude`]
+//! brings the `Stream` and `Sink` methods.
+//!
+//! The wire: each message is a u32 big-endian length and the payload; a zero length means the
+//! sender closed (so empty messages are refused). Frames are limited to
+//! [`Config::max_frame_len`] (16 MiB by default; Python has no limit, tokio-util's codec 8 MiB).
+//! **The Python AEA's FIFO writer loses frames of 64 KiB or more**: between a Rust and a Python
+//! end over FIFOs keep messages under 64 KiB (`Config::with_max_frame_len(65_535)`), or use
+//! TCP. What every call answers in every situation (the peer closed, died, half-closed; a
+//! failure; a cancelled write) is the table of `pipe_io::behaviour`, the same on every runtime.
 //!
 //! # Example
 //!
+//! One process creates the channel and hands its paths to the peer (a child process, a Python
+//! AEA) which connects as the client with the paths swapped:
+//!
 //! ```
-//! # async_std::task::block_on(async {
+//! # pipe_async_std::doc_block_on(async {
 //! use std::time::Duration;
 //!
 //! let mut channel = pipe_async_std::make_pipe()?;
+//! // In real use: pass channel.in_path() and channel.out_path() to the other process.
 //! let mut client = pipe_async_std::make_pipe_client(channel.out_path(), channel.in_path())?;
+//!
 //! let timeout = Duration::from_secs(10);
-//! let connecting = async_std::task::spawn(async move { client.connect(timeout).await.map(|()| client) });
-//! channel.connect(timeout).await?;
-//! let mut client = connecting.await?;
+//! let (a, b) = pipe_async_std::doc_join(channel.connect(timeout), client.connect(timeout)).await;
+//! a?;
+//! b?;
 //!
 //! client.write(b"envelope").await?;
 //! assert_eq!(channel.read().await?.as_deref(), Some(&b"envelope"[..]));
 //! client.close().await?;
-//! assert_eq!(channel.read().await?, None);
+//! assert_eq!(channel.read().await?, None); // the peer closed cleanly
+//! channel.close().await?; // removes the FIFO directory
 //! # Ok::<(), pipe_async_std::Error>(())
 //! # }).unwrap();
 //! ```
+//!
+//! # Two tasks: split halves
+//!
+//! A reader task and a writer task, each with its half, and `select!`-free shutdown: the writer
+//! closes its half (the peer sees the close), the reader's stream ends when the peer closes.
+//!
+//! ```
+//! # pipe_async_std::doc_block_on(async {
+//! use std::time::Duration;
+//! use pipe_async_std::prelude::*;
+//! use pipe_async_std::{Bytes, TcpSocketPipe};
+//!
+//! let mut channel = TcpSocketPipe::new()?;
+//! let mut client = TcpSocketPipe::client(channel.out_path(), channel.in_path())?;
+//! let timeout = Duration::from_secs(10);
+//! let (a, b) = pipe_async_std::doc_join(channel.connect(timeout), client.connect(timeout)).await;
+//! a?;
+//! b?;
+//!
+//! let (mut reader, mut writer) = client.into_split()?;
+//! let writing = async move {
+//!     writer.send_all(&mut pipe_async_std::doc_iter_ok((0..3u8).map(|i| Bytes::from(vec![i; 4])))).await?;
+//!     writer.close().await // half-close: the reader goes on
+//! };
+//! let reading = async move {
+//!     let mut got = Vec::new();
+//!     while let Some(message) = reader.try_next().await? {
+//!         got.push(message);
+//!     }
+//!     Ok::<_, pipe_async_std::Error>(got)
+//! };
+//! let echoing = async {
+//!     while let Some(message) = channel.read().await? {
+//!         channel.write_bytes(message).await?;
+//!     }
+//!     channel.close().await
+//! };
+//! let ((wrote, got), echoed) = pipe_async_std::doc_join(pipe_async_std::doc_join(writing, reading), echoing).await;
+//! wrote?;
+//! echoed?;
+//! assert_eq!(got?.len(), 3);
+//! # Ok::<(), pipe_async_std::Error>(())
+//! # }).unwrap();
+//! ```
+//!
+//! See the `pipe-io` crate for the behaviour shared by every runtime (connect, cancel-safety,
+//! close, cleanup) and `pipe-proto` for the wire and state machine.
+//!
+//! **async-std is discontinued upstream, in favour of smol.** New code should use `pipe-smol`.
+//! This crate exists for programs already on async-std: async-std runs on the same async-io
+//! reactor as smol, so this is `pipe-smol`'s runtime under the same names, and
+//! `TcpSocketPipe::from_stream` adopts async-std's own `TcpStream`.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations)]
 
-pub use pipe_smol::{
-    make_pipe, make_pipe_client, AsyncIo, Config, Error, LocalPortablePipe, PipeReader, PipeWriter, Received, Side,
-    State, TcpSocketPipe, Transport, DEFAULT_MAX_FRAME_LEN,
-};
+mod doc_support;
 
-#[cfg(unix)]
-pub use pipe_smol::PosixNamedPipe;
+pub use pipe_io::Received;
+pub use pipe_smol::AsyncIo;
 
-/// A connected pipe over a TCP connection made with async-std's own sockets (accepted from an
-/// `async_std::net::TcpListener`, or dialled), playing `side`. It is open at once: no
-/// `connect` needed. The stream must not have been cloned (async-std cannot give up a shared
-/// socket); a clone still alive is an `Error::Io` of kind `Other`.
-///
-/// ```
-/// # async_std::task::block_on(async {
-/// use pipe_async_std::{from_async_std, Side};
-///
-/// let listener = async_std::net::TcpListener::bind("127.0.0.1:0").await?;
-/// let dialled = async_std::net::TcpStream::connect(listener.local_addr()?).await?;
-/// let (accepted, _) = listener.accept().await?;
-/// let mut client = from_async_std(dialled, Side::Client, Default::default())?;
-/// let mut channel = from_async_std(accepted, Side::Channel, Default::default())?;
-/// client.write(b"from async-std").await?;
-/// assert_eq!(channel.read().await?.as_deref(), Some(&b"from async-std"[..]));
-/// # Ok::<(), pipe_async_std::Error>(())
-/// # }).unwrap();
-/// ```
-pub fn from_async_std(stream: async_std::net::TcpStream, side: Side, config: Config) -> Result<TcpSocketPipe, Error> {
+#[doc(hidden)]
+pub use doc_support::{doc_block_on, doc_iter_ok, doc_join, doc_tcp_pair};
+
+/// async-std's `TcpStream` as the async-io reactor's: the same socket, handed over. The stream
+/// must not have been cloned (async-std cannot give up a shared socket); a clone still alive is
+/// an `Error::Io` of kind `Other`.
+fn adopt(stream: async_std::net::TcpStream) -> std::io::Result<async_net::TcpStream> {
     let std_stream = std::net::TcpStream::try_from(stream)?;
-    let stream = async_net::TcpStream::try_from(std_stream)?;
-    TcpSocketPipe::from_stream(stream, side, config)
+    async_net::TcpStream::try_from(std_stream)
 }
+
+pipe_io::runtime_crate!(runtime: AsyncIo, krate: "pipe_async_std", stream: async_std::net::TcpStream, adopt: adopt);

@@ -57,6 +57,7 @@ mod connect;
 mod ends;
 mod engine;
 mod error;
+pub mod facade;
 #[cfg(unix)]
 mod fifo;
 mod kind;
@@ -70,12 +71,17 @@ mod tcp;
 #[doc = include_str!("../BEHAVIOUR.md")]
 pub mod behaviour {}
 
+pub use bytes::Bytes;
 pub use error::Error;
 #[cfg(unix)]
 pub use kind::Fifo;
 pub use kind::{Portable, Tcp};
-pub use make::{make_pipe, make_pipe_client};
+pub use make::{make_pipe, make_pipe_client, make_pipe_client_with_config, make_pipe_with_config};
 pub use pipe::Pipe;
 pub use pipe_proto::{Config, Received, Side, State, Transport, DEFAULT_MAX_FRAME_LEN};
 pub use runtime::Runtime;
 pub use split::{PipeReader, PipeWriter};
+
+/// The `futures-util` the generated runtime crates name (`Stream`, `Sink`, the prelude).
+#[doc(hidden)]
+pub use futures_util as __futures_util;

@@ -1,5 +1,7 @@
 //! The platform-default constructors, as in the AEA's `make_ipc_channel`.
 
+use pipe_proto::Config;
+
 use crate::error::Error;
 use crate::kind::{Portable, Tcp};
 use crate::pipe::Pipe;
@@ -14,10 +16,21 @@ use crate::runtime::Runtime;
 /// # Ok::<(), pipe_tokio::Error>(())
 /// ```
 pub fn make_pipe<R: Runtime>() -> Result<Pipe<R, Portable>, Error> {
+    make_pipe_with_config(Config::default())
+}
+
+/// [`make_pipe`] with a [`Config`].
+///
+/// ```
+/// let pipe = pipe_tokio::make_pipe_with_config(pipe_tokio::Config::default().with_max_frame_len(1000))?;
+/// assert_eq!(pipe.config().max_frame_len(), 1000);
+/// # Ok::<(), pipe_tokio::Error>(())
+/// ```
+pub fn make_pipe_with_config<R: Runtime>(config: Config) -> Result<Pipe<R, Portable>, Error> {
     #[cfg(unix)]
-    return Ok(Pipe::<R, crate::kind::Fifo>::new()?.into());
+    return Ok(Pipe::<R, crate::kind::Fifo>::with_config(config)?.into());
     #[cfg(not(unix))]
-    return Ok(Pipe::<R, Tcp>::new()?.into());
+    return Ok(Pipe::<R, Tcp>::with_config(config)?.into());
 }
 
 /// The client side for a rendezvous created elsewhere, paths given swapped (client in = channel
@@ -34,12 +47,28 @@ pub fn make_pipe<R: Runtime>() -> Result<Pipe<R, Portable>, Error> {
 /// # Ok::<(), pipe_tokio::Error>(())
 /// ```
 pub fn make_pipe_client<R: Runtime>(in_path: &str, out_path: &str) -> Result<Pipe<R, Portable>, Error> {
+    make_pipe_client_with_config(in_path, out_path, Config::default())
+}
+
+/// [`make_pipe_client`] with a [`Config`].
+///
+/// ```
+/// use pipe_tokio::{make_pipe_client_with_config, Config};
+/// let client = make_pipe_client_with_config("40000", "40000", Config::default().with_max_frame_len(1000))?;
+/// assert_eq!(client.config().max_frame_len(), 1000);
+/// # Ok::<(), pipe_tokio::Error>(())
+/// ```
+pub fn make_pipe_client_with_config<R: Runtime>(
+    in_path: &str,
+    out_path: &str,
+    config: Config,
+) -> Result<Pipe<R, Portable>, Error> {
     #[cfg(unix)]
     {
         let looks_like_tcp = crate::tcp::parse_address(in_path).is_ok() && !std::path::Path::new(in_path).exists();
         if !looks_like_tcp {
-            return Ok(Pipe::<R, crate::kind::Fifo>::client(in_path, out_path)?.into());
+            return Ok(Pipe::<R, crate::kind::Fifo>::client_with_config(in_path, out_path, config)?.into());
         }
     }
-    Ok(Pipe::<R, Tcp>::client(in_path, out_path)?.into())
+    Ok(Pipe::<R, Tcp>::client_with_config(in_path, out_path, config)?.into())
 }

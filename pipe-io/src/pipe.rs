@@ -616,7 +616,7 @@ impl<R: Runtime, K> Pipe<R, K> {
 /// # let mut client = pipe_tokio::TcpSocketPipe::client(channel.out_path(), channel.in_path())?;
 /// # let (a, b) = tokio::join!(channel.connect(Duration::from_secs(5)), client.connect(Duration::from_secs(5)));
 /// # a?; b?;
-/// client.write_batch(["a", "b", "c"].map(bytes::Bytes::from_static)).await?;
+/// client.write_batch(["a", "b", "c"].map(bytes::Bytes::from)).await?;
 /// client.close().await?;
 /// let all: Vec<bytes::Bytes> = channel.try_collect().await?;
 /// assert_eq!(all, ["a", "b", "c"]);

@@ -112,9 +112,9 @@ impl Inbox {
     }
 
     /// [`Inbox::read_buf`] for readers that fill uninitialized memory themselves, such as tokio's
-    /// `AsyncReadExt::read_buf`: what is appended through the returned [`BufMut`] lands after the
+    /// `AsyncReadExt::read_buf`: what is appended through the returned [`BufMut`](bytes::BufMut) lands after the
     /// bytes received, in space that is not zeroed first, which saves a `memset` per read. At most
-    /// [`BufMut::remaining_mut`] bytes fit; report the count with [`Inbox::handle_read`] as usual.
+    /// [`BufMut::remaining_mut`](bytes::BufMut::remaining_mut) bytes fit; report the count with [`Inbox::handle_read`] as usual.
     ///
     /// ```
     /// use bytes::BufMut;

@@ -90,3 +90,8 @@ impl Runtime for Tokio {
         timer.as_mut().poll(cx)
     }
 }
+
+/// tokio's `TcpStream` is this runtime's: adopted as it is.
+pub(crate) fn adopt(stream: TcpStream) -> io::Result<TcpStream> {
+    Ok(stream)
+}

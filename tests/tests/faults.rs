@@ -429,17 +429,17 @@ fn bad_rendezvous<E: Exec>(make_pipe_client: MakeClient<E>) {
 
 #[test]
 fn tokio_make_pipe_client_on_bad_rendezvous_fails_cleanly() {
-    bad_rendezvous::<TokioExec>(pipe_tokio::make_pipe_client);
+    bad_rendezvous::<TokioExec>(pipe_io::make_pipe_client::<pipe_tokio::Tokio>);
 }
 
 #[test]
 fn smol_make_pipe_client_on_bad_rendezvous_fails_cleanly() {
-    bad_rendezvous::<SmolExec>(pipe_smol::make_pipe_client);
+    bad_rendezvous::<SmolExec>(pipe_io::make_pipe_client::<pipe_smol::AsyncIo>);
 }
 
 #[test]
 fn async_std_make_pipe_client_on_bad_rendezvous_fails_cleanly() {
-    bad_rendezvous::<AsyncStdExec>(pipe_async_std::make_pipe_client);
+    bad_rendezvous::<AsyncStdExec>(pipe_io::make_pipe_client::<pipe_smol::AsyncIo>);
 }
 
 /// Frames moved by [`gigabyte_case`], 1 MiB each: the whole gigibyte takes a few seconds even

@@ -1,0 +1,908 @@
+//! The public face of a runtime crate, generated once for all of them by `runtime_crate!`:
+//! concrete, documented types (`PosixNamedPipe`, `TcpSocketPipe`, `LocalPortablePipe`,
+//! `PipeReader`, `PipeWriter`) that wrap this crate's generic [`Pipe`](crate::Pipe) for one
+//! runtime, the `make_pipe` functions, `Bytes` and a `prelude`. A user of `pipe-tokio` meets only
+//! `pipe_tokio::...` names, in the docs and in compiler errors, and every method is listed on
+//! each type's own page.
+//!
+//! Every example in these docs runs on every runtime crate: the hidden first and last lines run
+//! it on that crate's executor (its `doc_block_on`).
+
+/// Runs two futures concurrently to completion (for the runtime crates' examples).
+#[doc(hidden)]
+pub async fn doc_join<A: std::future::Future, B: std::future::Future>(a: A, b: B) -> (A::Output, B::Output) {
+    futures_util::future::join(a, b).await
+}
+
+/// A stream of `Ok` items (for the runtime crates' `send_all` examples).
+#[doc(hidden)]
+pub fn doc_iter_ok<I: IntoIterator>(
+    items: I,
+) -> impl futures_util::Stream<Item = Result<I::Item, crate::Error>> + Unpin {
+    futures_util::stream::iter(items.into_iter().map(Ok))
+}
+
+/// Doc-test lines that run an example on `$krate`'s executor and connect a channel and its
+/// client of type `$ty` (hidden from the rendered example).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __doc_pair {
+    ($krate:literal, $ty:literal) => {
+        concat!(
+            "# ",
+            $krate,
+            "::doc_block_on(async {\n",
+            "# use std::time::Duration;\n",
+            "# let mut channel = ",
+            $krate,
+            "::",
+            $ty,
+            "::new()?;\n",
+            "# let mut client = ",
+            $krate,
+            "::",
+            $ty,
+            "::client(channel.out_path(), channel.in_path())?;\n",
+            "# let timeout = Duration::from_secs(5);\n",
+            "# let (a, b) = ",
+            $krate,
+            "::doc_join(channel.connect(timeout), client.connect(timeout)).await;\n",
+            "# a?;\n",
+            "# b?;\n",
+        )
+    };
+}
+
+/// Doc-test lines that run an example on `$krate`'s executor (hidden).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __doc_run {
+    ($krate:literal) => {
+        concat!("# ", $krate, "::doc_block_on(async {\n", "# use std::time::Duration;\n")
+    };
+}
+
+/// The hidden last lines of an example run by `__doc_pair!` or `__doc_run!`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __doc_end {
+    ($krate:literal) => {
+        concat!("# Ok::<(), ", $krate, "::Error>(())\n", "# }).unwrap();")
+    };
+}
+
+/// Generates a runtime crate's public types and functions for runtime `$rt` (see the module
+/// docs). `$krate` is the crate's name as a string (for the examples), `$stream` the TCP stream
+/// type its `TcpSocketPipe::from_stream` adopts and `$adopt` a function turning one into the
+/// runtime's own stream.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! runtime_crate {
+    (runtime: $rt:ty, krate: $krate:literal, stream: $stream:ty, adopt: $adopt:path $(,)?) => {
+        pub use $crate::{Bytes, Config, Error, Side, State, Transport, DEFAULT_MAX_FRAME_LEN};
+
+        /// The traits whose methods a user of the pipe's `Stream` and `Sink` needs, in one
+        /// import: `use
+        #[doc = $krate]
+        /// ::prelude::*;`.
+        ///
+        /// ```
+        #[doc = concat!("use ", $krate, "::prelude::*;")]
+        #[doc = $crate::__doc_pair!($krate, "TcpSocketPipe")]
+        /// client.send("one".into()).await?; // SinkExt
+        /// assert_eq!(channel.next().await.transpose()?.as_deref(), Some(&b"one"[..])); // StreamExt
+        #[doc = $crate::__doc_end!($krate)]
+        /// ```
+        pub mod prelude {
+            pub use $crate::__futures_util::{SinkExt, StreamExt, TryStreamExt};
+        }
+
+        #[cfg(unix)]
+        $crate::runtime_crate!(@pipe $rt, $krate, PosixNamedPipe, "PosixNamedPipe", $crate::Fifo,
+            "A pipe over two POSIX named pipes (FIFOs), the AEA's default on Unix. Unix only.");
+        $crate::runtime_crate!(@pipe $rt, $krate, TcpSocketPipe, "TcpSocketPipe", $crate::Tcp,
+            "A pipe over one loopback TCP connection, the AEA's default on Windows.");
+        $crate::runtime_crate!(@pipe $rt, $krate, LocalPortablePipe, "LocalPortablePipe", $crate::Portable,
+            "A pipe over the platform's default transport (FIFOs on Unix, TCP on Windows, as the \
+             AEA's `make_ipc_channel`), or either of the others converted with `into()`.");
+
+        #[cfg(unix)]
+        impl PosixNamedPipe {
+            /// The channel side, with the default [`Config`]: creates a private directory (mode
+            /// 0700, unpredictable name) holding two FIFOs (mode 0600), now, so that
+            /// [`in_path`](Self::in_path) and [`out_path`](Self::out_path) can be handed to the
+            /// peer before [`connect`](Self::connect). Dropping or closing the channel removes
+            /// the directory.
+            ///
+            /// ```
+            #[doc = concat!("let channel = ", $krate, "::PosixNamedPipe::new()?;")]
+            /// assert!(channel.in_path().ends_with("/process_to_aea"));
+            /// assert!(channel.out_path().ends_with("/aea_to_process"));
+            #[doc = concat!("# Ok::<(), ", $krate, "::Error>(())")]
+            /// ```
+            pub fn new() -> Result<Self, Error> {
+                $crate::Pipe::<$rt, $crate::Fifo>::new().map(Self)
+            }
+
+            /// [`new`](Self::new) with a [`Config`].
+            ///
+            /// ```
+            #[doc = concat!("use ", $krate, "::{Config, PosixNamedPipe};")]
+            /// let channel = PosixNamedPipe::with_config(Config::default().with_max_frame_len(1 << 20))?;
+            /// assert_eq!(channel.config().max_frame_len(), 1 << 20);
+            #[doc = concat!("# Ok::<(), ", $krate, "::Error>(())")]
+            /// ```
+            pub fn with_config(config: Config) -> Result<Self, Error> {
+                $crate::Pipe::<$rt, $crate::Fifo>::with_config(config).map(Self)
+            }
+
+            /// The client side, for a channel created elsewhere (by us, or by Python's
+            /// `PosixNamedPipeChannel`): `in_path` is the channel's `out_path` and vice versa.
+            /// Nothing is opened before [`connect`](Self::connect).
+            ///
+            /// ```
+            #[doc = concat!("use ", $krate, "::PosixNamedPipe;")]
+            /// let channel = PosixNamedPipe::new()?;
+            /// let client = PosixNamedPipe::client(channel.out_path(), channel.in_path())?;
+            /// assert_eq!(client.in_path(), channel.out_path());
+            #[doc = concat!("# Ok::<(), ", $krate, "::Error>(())")]
+            /// ```
+            pub fn client(in_path: &str, out_path: &str) -> Result<Self, Error> {
+                $crate::Pipe::<$rt, $crate::Fifo>::client(in_path, out_path).map(Self)
+            }
+
+            /// [`client`](Self::client) with a [`Config`].
+            ///
+            /// ```
+            #[doc = concat!("use ", $krate, "::{Config, PosixNamedPipe};")]
+            /// let client = PosixNamedPipe::client_with_config("/tmp/x/a", "/tmp/x/b", Config::default())?;
+            /// assert_eq!(client.out_path(), "/tmp/x/b");
+            #[doc = concat!("# Ok::<(), ", $krate, "::Error>(())")]
+            /// ```
+            pub fn client_with_config(in_path: &str, out_path: &str, config: Config) -> Result<Self, Error> {
+                $crate::Pipe::<$rt, $crate::Fifo>::client_with_config(in_path, out_path, config).map(Self)
+            }
+        }
+
+        impl TcpSocketPipe {
+            /// The channel side, with the default [`Config`]: binds a listener on `127.0.0.1` on a
+            /// free port, now, so that the port is live before the peer starts;
+            /// [`in_path`](Self::in_path) and [`out_path`](Self::out_path) are both that port, as
+            /// the AEA gives it. The listener accepts one peer, then closes.
+            ///
+            /// ```
+            #[doc = concat!("let channel = ", $krate, "::TcpSocketPipe::new()?;")]
+            /// assert!(channel.in_path().parse::<u16>().is_ok());
+            /// assert_eq!(channel.in_path(), channel.out_path());
+            #[doc = concat!("# Ok::<(), ", $krate, "::Error>(())")]
+            /// ```
+            pub fn new() -> Result<Self, Error> {
+                $crate::Pipe::<$rt, $crate::Tcp>::new().map(Self)
+            }
+
+            /// [`new`](Self::new) with a [`Config`].
+            ///
+            /// ```
+            #[doc = concat!("use ", $krate, "::{Config, TcpSocketPipe};")]
+            /// let channel = TcpSocketPipe::with_config(Config::default().with_high_water_mark(1 << 20))?;
+            /// assert_eq!(channel.config().high_water_mark(), 1 << 20);
+            #[doc = concat!("# Ok::<(), ", $krate, "::Error>(())")]
+            /// ```
+            pub fn with_config(config: Config) -> Result<Self, Error> {
+                $crate::Pipe::<$rt, $crate::Tcp>::with_config(config).map(Self)
+            }
+
+            /// The client side: `in_path` is `"<port>"` (on `127.0.0.1`, as the AEA gives it) or
+            /// `"<host>:<port>"`; `out_path` is kept for symmetry (the AEA passes the same string).
+            ///
+            /// ```
+            #[doc = concat!("use ", $krate, "::{Error, TcpSocketPipe};")]
+            /// assert!(TcpSocketPipe::client("8000", "8000").is_ok());
+            /// assert!(matches!(TcpSocketPipe::client("not a port", ""), Err(Error::InvalidAddress(_))));
+            /// ```
+            pub fn client(in_path: &str, out_path: &str) -> Result<Self, Error> {
+                $crate::Pipe::<$rt, $crate::Tcp>::client(in_path, out_path).map(Self)
+            }
+
+            /// [`client`](Self::client) with a [`Config`].
+            ///
+            /// ```
+            #[doc = concat!("use ", $krate, "::{Config, TcpSocketPipe};")]
+            /// let client = TcpSocketPipe::client_with_config("127.0.0.1:9000", "", Config::default())?;
+            /// assert_eq!(client.in_path(), "127.0.0.1:9000");
+            #[doc = concat!("# Ok::<(), ", $krate, "::Error>(())")]
+            /// ```
+            pub fn client_with_config(in_path: &str, out_path: &str, config: Config) -> Result<Self, Error> {
+                $crate::Pipe::<$rt, $crate::Tcp>::client_with_config(in_path, out_path, config).map(Self)
+            }
+
+            /// A connected pipe over a TCP connection the application made itself (accepted from
+            /// its own listener, or dialled) with this runtime's own socket type, playing `side`.
+            /// It is open at once: no `connect`; both paths name the peer's address.
+            ///
+            /// ```
+            #[doc = concat!("use ", $krate, "::{Side, TcpSocketPipe};")]
+            #[doc = $crate::__doc_run!($krate)]
+            #[doc = concat!("# let (dialled, accepted) = ", $krate, "::doc_tcp_pair().await?;")]
+            /// // `dialled` and `accepted`: this runtime's two ends of one loopback connection.
+            /// let mut client = TcpSocketPipe::from_stream(dialled, Side::Client, Default::default())?;
+            /// let mut channel = TcpSocketPipe::from_stream(accepted, Side::Channel, Default::default())?;
+            /// client.write(b"adopted").await?;
+            /// assert_eq!(channel.read().await?.as_deref(), Some(&b"adopted"[..]));
+            #[doc = $crate::__doc_end!($krate)]
+            /// ```
+            pub fn from_stream(stream: $stream, side: Side, config: Config) -> Result<Self, Error> {
+                let stream = $adopt(stream)?;
+                $crate::Pipe::<$rt, $crate::Tcp>::from_stream(stream, side, config).map(Self)
+            }
+        }
+
+        impl LocalPortablePipe {
+            /// The channel side over the platform's default transport (see [`make_pipe`]).
+            ///
+            /// ```
+            #[doc = concat!("let channel = ", $krate, "::LocalPortablePipe::new()?;")]
+            /// # #[cfg(unix)]
+            #[doc = concat!("assert_eq!(channel.transport(), ", $krate, "::Transport::Fifo);")]
+            #[doc = concat!("# Ok::<(), ", $krate, "::Error>(())")]
+            /// ```
+            pub fn new() -> Result<Self, Error> {
+                $crate::make_pipe::<$rt>().map(Self)
+            }
+
+            /// [`new`](Self::new) with a [`Config`] (see [`make_pipe_with_config`]).
+            ///
+            /// ```
+            #[doc = concat!("use ", $krate, "::{Config, LocalPortablePipe};")]
+            /// let channel = LocalPortablePipe::with_config(Config::default().with_max_frame_len(60_000))?;
+            /// assert_eq!(channel.config().max_frame_len(), 60_000);
+            #[doc = concat!("# Ok::<(), ", $krate, "::Error>(())")]
+            /// ```
+            pub fn with_config(config: Config) -> Result<Self, Error> {
+                $crate::make_pipe_with_config::<$rt>(config).map(Self)
+            }
+
+            /// The client side for a rendezvous created elsewhere (see [`make_pipe_client`]).
+            ///
+            /// ```
+            #[doc = concat!("use ", $krate, "::LocalPortablePipe;")]
+            /// let channel = LocalPortablePipe::new()?;
+            /// let client = LocalPortablePipe::client(channel.out_path(), channel.in_path())?;
+            /// assert_eq!(client.transport(), channel.transport());
+            #[doc = concat!("# Ok::<(), ", $krate, "::Error>(())")]
+            /// ```
+            pub fn client(in_path: &str, out_path: &str) -> Result<Self, Error> {
+                $crate::make_pipe_client::<$rt>(in_path, out_path).map(Self)
+            }
+
+            /// [`client`](Self::client) with a [`Config`] (see [`make_pipe_client_with_config`]).
+            ///
+            /// ```
+            #[doc = concat!("use ", $krate, "::{Config, LocalPortablePipe, Transport};")]
+            /// let client = LocalPortablePipe::client_with_config("40000", "40000", Config::default())?;
+            /// assert_eq!(client.transport(), Transport::Tcp);
+            #[doc = concat!("# Ok::<(), ", $krate, "::Error>(())")]
+            /// ```
+            pub fn client_with_config(in_path: &str, out_path: &str, config: Config) -> Result<Self, Error> {
+                $crate::make_pipe_client_with_config::<$rt>(in_path, out_path, config).map(Self)
+            }
+        }
+
+        #[cfg(unix)]
+        impl From<PosixNamedPipe> for LocalPortablePipe {
+            fn from(pipe: PosixNamedPipe) -> Self {
+                Self(pipe.0.into())
+            }
+        }
+
+        impl From<TcpSocketPipe> for LocalPortablePipe {
+            fn from(pipe: TcpSocketPipe) -> Self {
+                Self(pipe.0.into())
+            }
+        }
+
+        /// The channel side with the platform's default transport: FIFOs on Unix, TCP on
+        /// Windows, as the AEA's `make_ipc_channel` does.
+        ///
+        /// ```
+        #[doc = concat!("let pipe = ", $krate, "::make_pipe()?;")]
+        /// println!("the peer connects with in={} out={}", pipe.out_path(), pipe.in_path());
+        #[doc = concat!("# Ok::<(), ", $krate, "::Error>(())")]
+        /// ```
+        pub fn make_pipe() -> Result<LocalPortablePipe, Error> {
+            LocalPortablePipe::new()
+        }
+
+        /// [`make_pipe`] with a [`Config`].
+        ///
+        /// ```
+        #[doc = concat!("use ", $krate, "::{make_pipe_with_config, Config};")]
+        /// let pipe = make_pipe_with_config(Config::default().with_max_frame_len(60_000))?;
+        /// assert_eq!(pipe.config().max_frame_len(), 60_000);
+        #[doc = concat!("# Ok::<(), ", $krate, "::Error>(())")]
+        /// ```
+        pub fn make_pipe_with_config(config: Config) -> Result<LocalPortablePipe, Error> {
+            LocalPortablePipe::with_config(config)
+        }
+
+        /// The client side for a rendezvous created elsewhere (by us or by a Python AEA), its
+        /// paths given swapped (client in = channel out). The transport follows from the
+        /// strings, as documented on `pipe_io::make_pipe_client`.
+        ///
+        /// ```
+        #[doc = concat!("use ", $krate, "::{make_pipe, make_pipe_client, Transport};")]
+        /// let channel = make_pipe()?;
+        /// let client = make_pipe_client(channel.out_path(), channel.in_path())?;
+        /// assert_eq!(client.transport(), channel.transport());
+        /// assert_eq!(make_pipe_client("40000", "40000")?.transport(), Transport::Tcp);
+        #[doc = concat!("# Ok::<(), ", $krate, "::Error>(())")]
+        /// ```
+        pub fn make_pipe_client(in_path: &str, out_path: &str) -> Result<LocalPortablePipe, Error> {
+            LocalPortablePipe::client(in_path, out_path)
+        }
+
+        /// [`make_pipe_client`] with a [`Config`].
+        ///
+        /// ```
+        #[doc = concat!("use ", $krate, "::{make_pipe, make_pipe_client_with_config, Config};")]
+        /// let channel = make_pipe()?;
+        /// let config = Config::default().with_max_frame_len(60_000);
+        /// let client = make_pipe_client_with_config(channel.out_path(), channel.in_path(), config)?;
+        /// assert_eq!(client.config().max_frame_len(), 60_000);
+        #[doc = concat!("# Ok::<(), ", $krate, "::Error>(())")]
+        /// ```
+        pub fn make_pipe_client_with_config(
+            in_path: &str,
+            out_path: &str,
+            config: Config,
+        ) -> Result<LocalPortablePipe, Error> {
+            LocalPortablePipe::client_with_config(in_path, out_path, config)
+        }
+
+        /// The receiving half of a split pipe: `read`, and a `Stream` of messages that ends when
+        /// the peer closes (after an error, the stream ends too). It follows the rules of the
+        /// whole pipe; what it learns (the peer's close, a failure) the writer learns at its
+        /// next call. [`reunite`](Self::reunite) gives the pipe back.
+        ///
+        /// ```
+        #[doc = concat!("use ", $krate, "::prelude::*;")]
+        #[doc = $crate::__doc_pair!($krate, "TcpSocketPipe")]
+        /// channel.write(b"x").await?;
+        /// channel.write(b"y").await?;
+        /// channel.close().await?;
+        /// let (reader, _writer) = client.into_split()?;
+        /// let all: Vec<_> = reader.try_collect().await?;
+        /// assert_eq!(all, ["x", "y"]);
+        #[doc = $crate::__doc_end!($krate)]
+        /// ```
+        #[derive(Debug)]
+        pub struct PipeReader($crate::PipeReader<$rt>);
+
+        /// The sending half of a split pipe: `write`, `write_bytes`, `write_batch`, `flush`,
+        /// `close`, and a `Sink` of messages (`feed` queues, `flush` writes, `close` sends the
+        /// transport's close and releases the write end while the reader keeps working). It
+        /// answers as the whole pipe does.
+        ///
+        /// ```
+        #[doc = concat!("use ", $krate, "::prelude::*;")]
+        #[doc = $crate::__doc_pair!($krate, "TcpSocketPipe")]
+        /// let (_reader, mut writer) = client.into_split()?;
+        /// writer.send("hello".into()).await?;
+        /// writer.close().await?;
+        /// assert_eq!(channel.read().await?.as_deref(), Some(&b"hello"[..]));
+        /// assert_eq!(channel.read().await?, None);
+        #[doc = $crate::__doc_end!($krate)]
+        /// ```
+        #[derive(Debug)]
+        pub struct PipeWriter($crate::PipeWriter<$rt>);
+
+        $crate::runtime_crate!(@half_getters $krate, PipeReader, "reader");
+        $crate::runtime_crate!(@half_getters $krate, PipeWriter, "writer");
+
+        impl PipeReader {
+            /// Reads the next message: `Some(payload)`, or `None` once the peer closed (and on
+            /// every later call). Cancel-safe. The same answers as the whole pipe's `read`.
+            ///
+            /// ```
+            #[doc = $crate::__doc_pair!($krate, "TcpSocketPipe")]
+            /// let (mut reader, _writer) = client.into_split()?;
+            /// channel.write(b"m").await?;
+            /// assert_eq!(reader.read().await?.as_deref(), Some(&b"m"[..]));
+            #[doc = $crate::__doc_end!($krate)]
+            /// ```
+            pub async fn read(&mut self) -> Result<Option<Bytes>, Error> {
+                self.0.read().await
+            }
+
+            /// Whether the peer's close has been read.
+            ///
+            /// ```
+            #[doc = $crate::__doc_pair!($krate, "TcpSocketPipe")]
+            /// let (mut reader, _writer) = client.into_split()?;
+            /// channel.close().await?;
+            /// assert_eq!(reader.read().await?, None);
+            /// assert!(reader.peer_closed());
+            #[doc = $crate::__doc_end!($krate)]
+            /// ```
+            pub fn peer_closed(&self) -> bool {
+                self.0.peer_closed()
+            }
+
+            /// Puts the pipe back together from this reader and the writer split off with it,
+            /// in whatever state the halves reached. Halves of different pipes are handed back
+            /// unchanged.
+            ///
+            /// ```
+            #[doc = $crate::__doc_pair!($krate, "TcpSocketPipe")]
+            /// let (reader, writer) = client.into_split()?;
+            /// let mut client = reader.reunite(writer).expect("the halves of one pipe");
+            /// client.write(b"whole again").await?;
+            /// assert_eq!(channel.read().await?.as_deref(), Some(&b"whole again"[..]));
+            #[doc = $crate::__doc_end!($krate)]
+            /// ```
+            // Handing the halves back by value is the point: the caller keeps them.
+            #[allow(clippy::result_large_err)]
+            pub fn reunite(self, writer: PipeWriter) -> Result<LocalPortablePipe, (PipeReader, PipeWriter)> {
+                self.0.reunite(writer.0).map(LocalPortablePipe).map_err(|(r, w)| (PipeReader(r), PipeWriter(w)))
+            }
+        }
+
+        impl $crate::__futures_util::Stream for PipeReader {
+            type Item = Result<Bytes, Error>;
+
+            fn poll_next(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+            ) -> ::std::task::Poll<Option<Self::Item>> {
+                ::std::pin::Pin::new(&mut self.get_mut().0).poll_next(cx)
+            }
+        }
+
+        impl PipeWriter {
+            /// Sends one message (copied once) and returns when it is with the OS; the same
+            /// answers as the whole pipe's `write`.
+            ///
+            /// ```
+            #[doc = $crate::__doc_pair!($krate, "TcpSocketPipe")]
+            /// let (_reader, mut writer) = client.into_split()?;
+            /// writer.write(b"w").await?;
+            /// assert_eq!(channel.read().await?.as_deref(), Some(&b"w"[..]));
+            #[doc = $crate::__doc_end!($krate)]
+            /// ```
+            pub async fn write(&mut self, data: &[u8]) -> Result<(), Error> {
+                self.0.write(data).await
+            }
+
+            /// Sends one message without copying it.
+            ///
+            /// ```
+            #[doc = concat!("use ", $krate, "::Bytes;")]
+            #[doc = $crate::__doc_pair!($krate, "TcpSocketPipe")]
+            /// let (_reader, mut writer) = client.into_split()?;
+            /// writer.write_bytes(Bytes::from_static(b"zero-copy")).await?;
+            /// assert_eq!(channel.read().await?.as_deref(), Some(&b"zero-copy"[..]));
+            #[doc = $crate::__doc_end!($krate)]
+            /// ```
+            pub async fn write_bytes(&mut self, data: Bytes) -> Result<(), Error> {
+                self.0.write_bytes(data).await
+            }
+
+            /// Sends many messages with as few system calls as the queue allows; stops at the
+            /// first invalid message, after sending the ones before it.
+            ///
+            /// ```
+            #[doc = concat!("use ", $krate, "::Bytes;")]
+            #[doc = $crate::__doc_pair!($krate, "TcpSocketPipe")]
+            /// let (_reader, mut writer) = client.into_split()?;
+            /// writer.write_batch((0..10u8).map(|i| Bytes::from(vec![i; 8]))).await?;
+            /// for i in 0..10u8 {
+            ///     assert_eq!(channel.read().await?.unwrap()[0], i);
+            /// }
+            #[doc = $crate::__doc_end!($krate)]
+            /// ```
+            pub async fn write_batch<I>(&mut self, frames: I) -> Result<(), Error>
+            where
+                I: IntoIterator<Item = Bytes>,
+            {
+                self.0.write_batch(frames).await
+            }
+
+            /// Writes whatever is queued and returns when it is with the OS.
+            ///
+            /// ```
+            #[doc = $crate::__doc_pair!($krate, "TcpSocketPipe")]
+            /// let (_reader, mut writer) = client.into_split()?;
+            /// writer.flush().await?; // nothing queued: at once
+            #[doc = $crate::__doc_end!($krate)]
+            /// ```
+            pub async fn flush(&mut self) -> Result<(), Error> {
+                self.0.flush().await
+            }
+
+            /// Sends the close (FIFO: the zero frame; TCP: a half-close) and releases the write
+            /// end; the reader goes on. `Ok(())` once every message queued before it was handed
+            /// to the OS, [`Error::Undelivered`] when messages were lost. Closing again gives the
+            /// same answer.
+            ///
+            /// ```
+            #[doc = $crate::__doc_pair!($krate, "TcpSocketPipe")]
+            /// let (_reader, mut writer) = client.into_split()?;
+            /// writer.close().await?;
+            /// writer.close().await?;
+            /// assert_eq!(channel.read().await?, None);
+            #[doc = $crate::__doc_end!($krate)]
+            /// ```
+            pub async fn close(&mut self) -> Result<(), Error> {
+                self.0.close().await
+            }
+        }
+
+        impl $crate::__futures_util::Sink<Bytes> for PipeWriter {
+            type Error = Error;
+
+            fn poll_ready(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+            ) -> ::std::task::Poll<Result<(), Error>> {
+                ::std::pin::Pin::new(&mut self.get_mut().0).poll_ready(cx)
+            }
+
+            fn start_send(self: ::std::pin::Pin<&mut Self>, item: Bytes) -> Result<(), Error> {
+                ::std::pin::Pin::new(&mut self.get_mut().0).start_send(item)
+            }
+
+            fn poll_flush(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+            ) -> ::std::task::Poll<Result<(), Error>> {
+                ::std::pin::Pin::new(&mut self.get_mut().0).poll_flush(cx)
+            }
+
+            fn poll_close(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+            ) -> ::std::task::Poll<Result<(), Error>> {
+                ::std::pin::Pin::new(&mut self.get_mut().0).poll_close(cx)
+            }
+        }
+    };
+
+    // ---- one pipe type: the struct, every method but the constructors, Stream and Sink ----
+    (@pipe $rt:ty, $krate:literal, $name:ident, $name_str:literal, $kind:ty, $summary:literal) => {
+        #[doc = $summary]
+        ///
+        /// The **channel** side (`new`, `with_config`) creates the rendezvous at once, so its
+        /// paths can be handed to the peer before `connect`; the **client** side (`client`,
+        /// `client_with_config`) is given those two strings swapped: client in = channel out.
+        /// What every call answers in every situation (the peer closed, died, half-closed; a
+        /// failure; a cancelled write) is the behaviour table of `pipe_io::behaviour`, the same
+        /// on every runtime and transport.
+        ///
+        /// ```
+        #[doc = $crate::__doc_pair!($krate, $name_str)]
+        /// client.write(b"ping").await?;
+        /// assert_eq!(channel.read().await?.as_deref(), Some(&b"ping"[..]));
+        /// client.close().await?;
+        /// assert_eq!(channel.read().await?, None, "the peer closed");
+        /// channel.close().await?;
+        #[doc = $crate::__doc_end!($krate)]
+        /// ```
+        #[derive(Debug)]
+        pub struct $name($crate::Pipe<$rt, $kind>);
+
+        impl $name {
+            /// Where this end reads: the path (FIFO) or port (TCP) to hand to the peer as its
+            /// `out_path`.
+            ///
+            /// ```
+            #[doc = concat!("let pipe = ", $krate, "::", $name_str, "::new()?;")]
+            /// assert!(!pipe.in_path().is_empty());
+            #[doc = concat!("# Ok::<(), ", $krate, "::Error>(())")]
+            /// ```
+            pub fn in_path(&self) -> &str {
+                self.0.in_path()
+            }
+
+            /// Where this end writes: to hand to the peer as its `in_path`.
+            ///
+            /// ```
+            #[doc = concat!("let pipe = ", $krate, "::", $name_str, "::new()?;")]
+            /// assert!(!pipe.out_path().is_empty());
+            #[doc = concat!("# Ok::<(), ", $krate, "::Error>(())")]
+            /// ```
+            pub fn out_path(&self) -> &str {
+                self.0.out_path()
+            }
+
+            /// The transport: FIFO or TCP.
+            ///
+            /// ```
+            #[doc = concat!("use ", $krate, "::{", $name_str, ", Transport};")]
+            #[doc = concat!("let transport = ", $name_str, "::new()?.transport();")]
+            /// assert!(matches!(transport, Transport::Fifo | Transport::Tcp));
+            #[doc = concat!("# Ok::<(), ", $krate, "::Error>(())")]
+            /// ```
+            pub fn transport(&self) -> Transport {
+                self.0.transport()
+            }
+
+            /// Channel (created the rendezvous) or client.
+            ///
+            /// ```
+            #[doc = concat!("use ", $krate, "::{", $name_str, ", Side};")]
+            #[doc = concat!("assert_eq!(", $name_str, "::new()?.side(), Side::Channel);")]
+            #[doc = concat!("# Ok::<(), ", $krate, "::Error>(())")]
+            /// ```
+            pub fn side(&self) -> Side {
+                self.0.side()
+            }
+
+            /// Where the pipe is in its life: `Idle`, `Connecting`, `Open` (also after the
+            /// peer closed: see [`peer_closed`](Self::peer_closed)), `Closing`, `Closed`, or
+            /// `Failed`.
+            ///
+            /// ```
+            #[doc = concat!("use ", $krate, "::{", $name_str, ", State};")]
+            #[doc = concat!("assert_eq!(", $name_str, "::new()?.state(), State::Idle);")]
+            #[doc = concat!("# Ok::<(), ", $krate, "::Error>(())")]
+            /// ```
+            pub fn state(&self) -> State {
+                self.0.state()
+            }
+
+            /// Whether the peer's close has been read: [`read`](Self::read) answers `Ok(None)`
+            /// and writes are refused with [`Error::PeerClosed`] (unless
+            /// `Config::with_half_close`).
+            ///
+            /// ```
+            #[doc = $crate::__doc_pair!($krate, $name_str)]
+            /// client.close().await?;
+            /// assert!(!channel.peer_closed(), "not read yet");
+            /// assert_eq!(channel.read().await?, None);
+            /// assert!(channel.peer_closed());
+            #[doc = $crate::__doc_end!($krate)]
+            /// ```
+            pub fn peer_closed(&self) -> bool {
+                self.0.peer_closed()
+            }
+
+            /// The configuration the pipe was made with.
+            ///
+            /// ```
+            #[doc = concat!("use ", $krate, "::{", $name_str, ", Config};")]
+            #[doc = concat!("assert_eq!(", $name_str, "::new()?.config(), &Config::default());")]
+            #[doc = concat!("# Ok::<(), ", $krate, "::Error>(())")]
+            /// ```
+            pub fn config(&self) -> &Config {
+                self.0.config()
+            }
+
+            /// Connects to the peer, retrying while it is not there yet, and fails with
+            /// [`Error::Timeout`] once `timeout` has passed. Each call gets the whole `timeout`.
+            /// Returns when the pipe is usable both ways. Cancel-safe: a dropped connect can be
+            /// called again; after a failed connect, another may follow.
+            ///
+            /// ```
+            #[doc = concat!("use ", $krate, "::{", $name_str, ", Error};")]
+            #[doc = $crate::__doc_run!($krate)]
+            #[doc = concat!("let mut lonely = ", $name_str, "::new()?;")]
+            /// let err = lonely.connect(Duration::from_millis(100)).await.unwrap_err();
+            /// assert!(matches!(err, Error::Timeout(_)));
+            #[doc = $crate::__doc_end!($krate)]
+            /// ```
+            pub async fn connect(&mut self, timeout: ::std::time::Duration) -> Result<(), Error> {
+                self.0.connect(timeout).await
+            }
+
+            /// Reads the next message: `Some(payload)`, or `None` once the peer has closed (and
+            /// on every later call). Cancel-safe: dropping the future (in `select!`, under a
+            /// timeout) loses nothing; the next call continues the same frame.
+            ///
+            /// ```
+            #[doc = $crate::__doc_pair!($krate, $name_str)]
+            /// client.write(b"one").await?;
+            /// assert_eq!(channel.read().await?.as_deref(), Some(&b"one"[..]));
+            #[doc = $crate::__doc_end!($krate)]
+            /// ```
+            pub async fn read(&mut self) -> Result<Option<Bytes>, Error> {
+                self.0.read().await
+            }
+
+            /// Sends one message (copied once into the transmit queue) and returns when all of
+            /// it is with the OS. An empty or oversized message is refused before anything is
+            /// sent. If the future is dropped early, the message is still sent with the next
+            /// write or flush. A message that could not be delivered is reported, with every
+            /// other one lost with it: [`Error::Undelivered`].
+            ///
+            /// The Python AEA's FIFO writer loses frames of 64 KiB or more (it ignores partial
+            /// writes); our writer never does, but a Python *reader* gets what a Python writer
+            /// sends. Between a Rust and a Python end over FIFOs, keep messages under 64 KiB
+            /// (`Config::with_max_frame_len(65_535)` makes our side refuse larger ones), or use
+            /// TCP.
+            ///
+            /// ```
+            #[doc = concat!("use ", $krate, "::Error;")]
+            #[doc = $crate::__doc_pair!($krate, $name_str)]
+            /// client.write(b"hello").await?;
+            /// assert!(matches!(client.write(b"").await, Err(Error::EmptyFrame)));
+            /// assert_eq!(channel.read().await?.as_deref(), Some(&b"hello"[..]));
+            #[doc = $crate::__doc_end!($krate)]
+            /// ```
+            pub async fn write(&mut self, data: &[u8]) -> Result<(), Error> {
+                self.0.write(data).await
+            }
+
+            /// [`write`](Self::write) without copying: the payload is queued by reference
+            /// (payloads under `Config::with_coalesce_limit` are copied, which is cheaper than a
+            /// separate slice).
+            ///
+            /// ```
+            #[doc = concat!("use ", $krate, "::Bytes;")]
+            #[doc = $crate::__doc_pair!($krate, $name_str)]
+            /// client.write_bytes(Bytes::from_static(b"by reference")).await?;
+            /// assert_eq!(channel.read().await?.as_deref(), Some(&b"by reference"[..]));
+            #[doc = $crate::__doc_end!($krate)]
+            /// ```
+            pub async fn write_bytes(&mut self, data: Bytes) -> Result<(), Error> {
+                self.0.write_bytes(data).await
+            }
+
+            /// Sends many messages with as few system calls as the queue allows (many small
+            /// frames go out in one write), waiting for room whenever the queue reaches its
+            /// high-water mark. Stops at the first invalid message: the ones before it are sent.
+            ///
+            /// ```
+            #[doc = concat!("use ", $krate, "::Bytes;")]
+            #[doc = $crate::__doc_pair!($krate, $name_str)]
+            /// client.write_batch((0..100u8).map(|i| Bytes::from(vec![i; 64]))).await?;
+            /// for i in 0..100u8 {
+            ///     assert_eq!(channel.read().await?.unwrap()[0], i);
+            /// }
+            #[doc = $crate::__doc_end!($krate)]
+            /// ```
+            pub async fn write_batch<I>(&mut self, frames: I) -> Result<(), Error>
+            where
+                I: IntoIterator<Item = Bytes>,
+            {
+                self.0.write_batch(frames).await
+            }
+
+            /// Writes whatever is queued (after a cancelled write, or `Sink::feed`) and returns
+            /// when it is with the OS.
+            ///
+            /// ```
+            #[doc = $crate::__doc_pair!($krate, $name_str)]
+            /// client.flush().await?; // nothing queued: returns at once
+            #[doc = $crate::__doc_end!($krate)]
+            /// ```
+            pub async fn flush(&mut self) -> Result<(), Error> {
+                self.0.flush().await
+            }
+
+            /// Closes the pipe: queued messages are sent, then the close (FIFO: the zero-length
+            /// frame, unless the peer closed first; TCP: a half-close), then every OS object is
+            /// released and the channel side removes its FIFO directory, whatever the answer.
+            /// `Ok(())` means every message queued before it was handed to the OS; if messages
+            /// were lost the answer is [`Error::Undelivered`] with how many messages and bytes,
+            /// and why. Closing again gives the same answer. Bound it with a timeout if the peer
+            /// may have stopped reading.
+            ///
+            /// ```
+            #[doc = concat!("use ", $krate, "::Error;")]
+            #[doc = $crate::__doc_pair!($krate, $name_str)]
+            /// client.close().await?;
+            /// client.close().await?;
+            /// assert!(matches!(client.write(b"late").await, Err(Error::ClosedLocally)));
+            #[doc = $crate::__doc_end!($krate)]
+            /// ```
+            pub async fn close(&mut self) -> Result<(), Error> {
+                self.0.close().await
+            }
+
+            /// Splits a connected pipe into a [`PipeReader`] and a [`PipeWriter`] that can be
+            /// used from different tasks; [`PipeReader::reunite`] gives the pipe back. The FIFO
+            /// directory stays until both are dropped.
+            ///
+            /// ```
+            #[doc = concat!("use ", $krate, "::prelude::*;")]
+            #[doc = $crate::__doc_pair!($krate, $name_str)]
+            /// let (mut reader, mut writer) = client.into_split()?;
+            /// writer.feed("a".into()).await?; // queued
+            /// writer.feed("b".into()).await?;
+            /// writer.flush().await?; // both in one write
+            /// channel.write(b"c").await?;
+            /// assert_eq!(reader.next().await.transpose()?.as_deref(), Some(&b"c"[..]));
+            /// writer.close().await?; // half-close; the reader still works
+            #[doc = $crate::__doc_end!($krate)]
+            /// ```
+            pub fn into_split(self) -> Result<(PipeReader, PipeWriter), Error> {
+                self.0.into_split().map(|(reader, writer)| (PipeReader(reader), PipeWriter(writer)))
+            }
+        }
+
+        impl $crate::__futures_util::Stream for $name {
+            type Item = Result<Bytes, Error>;
+
+            fn poll_next(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+            ) -> ::std::task::Poll<Option<Self::Item>> {
+                ::std::pin::Pin::new(&mut self.get_mut().0).poll_next(cx)
+            }
+        }
+
+        impl $crate::__futures_util::Sink<Bytes> for $name {
+            type Error = Error;
+
+            fn poll_ready(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+            ) -> ::std::task::Poll<Result<(), Error>> {
+                ::std::pin::Pin::new(&mut self.get_mut().0).poll_ready(cx)
+            }
+
+            fn start_send(self: ::std::pin::Pin<&mut Self>, item: Bytes) -> Result<(), Error> {
+                ::std::pin::Pin::new(&mut self.get_mut().0).start_send(item)
+            }
+
+            fn poll_flush(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+            ) -> ::std::task::Poll<Result<(), Error>> {
+                ::std::pin::Pin::new(&mut self.get_mut().0).poll_flush(cx)
+            }
+
+            fn poll_close(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+            ) -> ::std::task::Poll<Result<(), Error>> {
+                ::std::pin::Pin::new(&mut self.get_mut().0).poll_close(cx)
+            }
+        }
+    };
+
+    // ---- what both halves tell about their pipe ----
+    (@half_getters $krate:literal, $half:ident, $var:literal) => {
+        impl $half {
+            /// Where the pipe reads: the path (FIFO) or port (TCP) handed to the peer as its
+            /// `out_path`.
+            ///
+            /// ```
+            #[doc = concat!("use ", $krate, "::{Config, Side, Transport};")]
+            #[doc = $crate::__doc_pair!($krate, "TcpSocketPipe")]
+            #[doc = concat!("let (reader, writer) = client.into_split()?;\nlet half = &", $var, ";")]
+            /// assert_eq!(half.in_path(), channel.out_path());
+            /// assert_eq!(half.out_path(), channel.in_path());
+            /// assert_eq!((half.side(), half.transport()), (Side::Client, Transport::Tcp));
+            /// assert_eq!(half.config(), &Config::default());
+            #[doc = $crate::__doc_end!($krate)]
+            /// ```
+            pub fn in_path(&self) -> &str {
+                self.0.in_path()
+            }
+
+            /// Where the pipe writes: handed to the peer as its `in_path` (see
+            /// [`in_path`](Self::in_path) for an example).
+            pub fn out_path(&self) -> &str {
+                self.0.out_path()
+            }
+
+            /// Channel (created the rendezvous) or client (see [`in_path`](Self::in_path) for an
+            /// example).
+            pub fn side(&self) -> Side {
+                self.0.side()
+            }
+
+            /// FIFO or TCP (see [`in_path`](Self::in_path) for an example).
+            pub fn transport(&self) -> Transport {
+                self.0.transport()
+            }
+
+            /// The configuration the pipe was made with (see [`in_path`](Self::in_path) for an
+            /// example).
+            pub fn config(&self) -> &Config {
+                self.0.config()
+            }
+        }
+    };
+}
