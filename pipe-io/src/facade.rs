@@ -81,10 +81,11 @@ macro_rules! runtime_crate {
     (runtime: $rt:ty, krate: $krate:literal, stream: $stream:ty, adopt: $adopt:path $(,)?) => {
         pub use $crate::{Bytes, Config, Error, Side, State, Transport, DEFAULT_MAX_FRAME_LEN};
 
-        /// The traits whose methods a user of the pipe's `Stream` and `Sink` needs, in one
-        /// import: `use
-        #[doc = $krate]
-        /// ::prelude::*;`.
+        /// What a user of the pipe's `Stream` and `Sink` needs, in one import: the traits and
+        /// their extension methods (`next`, `try_collect`, `send`, `feed`, `send_all`,
+        /// `forward`...), `stream` to make streams of messages (`stream::iter`) and `future` to
+        /// run futures together (`future::join`, `future::select`). From `futures-util`, so that
+        /// a program needs no dependency of its own for them.
         ///
         /// ```
         #[doc = concat!("use ", $krate, "::prelude::*;")]
@@ -94,7 +95,7 @@ macro_rules! runtime_crate {
         #[doc = $crate::__doc_end!($krate)]
         /// ```
         pub mod prelude {
-            pub use $crate::__futures_util::{SinkExt, StreamExt, TryStreamExt};
+            pub use $crate::__futures_util::{future, stream, Sink, SinkExt, Stream, StreamExt, TryStream, TryStreamExt};
         }
 
         #[cfg(unix)]
