@@ -245,6 +245,19 @@ mod tests {
     }
 
     #[test]
+    fn decoding_in_place_takes_each_frame_and_close_marker_off_the_filled_bytes() {
+        let mut decoder = FrameDecoder::new(16);
+        let mut buf = BytesMut::from(&[0u8, 0, 0, 1, 7, 0, 0, 0, 0, 9, 9][..]);
+        buf.extend_from_slice(&[0xee; 5]); // scratch space after the bytes received
+        let mut filled = 11;
+        assert_eq!(decoder.decode_filled(&mut buf, &mut filled), Ok(Some(Received::Frame(Bytes::from_static(&[7])))));
+        assert_eq!(filled, 6);
+        assert_eq!(decoder.decode_filled(&mut buf, &mut filled), Ok(Some(Received::PeerClosed)));
+        assert_eq!(filled, 2, "the close marker's 4 bytes are taken off too");
+        assert_eq!(&buf[..filled], &[9, 9]);
+    }
+
+    #[test]
     fn the_decoder_tells_its_maximum() {
         assert_eq!(FrameDecoder::new(10).max_frame_len(), 10);
         assert_eq!(FrameDecoder::new(usize::MAX).max_frame_len(), usize::MAX);

@@ -197,6 +197,12 @@ mod tests {
     }
 
     #[test]
+    fn a_header_tells_the_length_it_announces() {
+        assert_eq!(FrameHeader::new(70_000, usize::MAX).unwrap().payload_len(), 70_000);
+        assert_eq!(FrameHeader::new(1, 1).unwrap().payload_len(), 1);
+    }
+
+    #[test]
     fn header_is_big_endian_length() {
         assert_eq!(FrameHeader::new(0x0102_0304, usize::MAX).unwrap().as_bytes(), &[1, 2, 3, 4]);
     }
