@@ -194,7 +194,7 @@ impl From<RecvError> for Error {
 impl From<ConnectError> for Error {
     fn from(err: ConnectError) -> Self {
         match err {
-            ConnectError::Timeout { timeout } => Error::Timeout(timeout),
+            ConnectError::Timeout { timeout, .. } => Error::Timeout(timeout),
             ConnectError::InvalidState { state } => Error::InvalidState { state },
             ConnectError::Failed(failure) => failure.into(),
         }
