@@ -34,33 +34,55 @@
 
 pub use pipe_smol::{
     make_pipe, make_pipe_client, AsyncIo, Config, Error, LocalPortablePipe, PipeReader, PipeWriter, Received, Side,
-    State, TcpSocketPipe, Transport, DEFAULT_MAX_FRAME_LEN,
+    State, TcpSocketPipe, Transport, WaitingFor, DEFAULT_MAX_FRAME_LEN,
 };
 
 #[cfg(unix)]
 pub use pipe_smol::PosixNamedPipe;
 
-/// A connected pipe over a TCP connection made with async-std's own sockets (accepted from an
-/// `async_std::net::TcpListener`, or dialled), playing `side`. It is open at once: no
-/// `connect` needed. The stream must not have been cloned (async-std cannot give up a shared
-/// socket); a clone still alive is an `Error::Io` of kind `Other`.
+/// A connected pipe over a TCP connection the application made itself with async-std's own
+/// sockets (accepted from an `async_std::net::TcpListener`, or dialled), playing `side`. It is
+/// open at once: no `connect` needed, and both paths name the peer's address. The same
+/// function, with the same arguments, exists in `pipe-tokio` and `pipe-smol` for their
+/// runtime's `TcpStream`. (`TcpSocketPipe::from_stream` here is `pipe-smol`'s, which takes an
+/// `async_net::TcpStream`.)
+///
+/// The stream must not have been cloned (async-std cannot give up a shared socket); a clone
+/// still alive is an `Error::Io` of kind `Other`.
 ///
 /// ```
 /// # async_std::task::block_on(async {
-/// use pipe_async_std::{from_async_std, Side};
+/// use pipe_async_std::{from_stream, Side};
 ///
 /// let listener = async_std::net::TcpListener::bind("127.0.0.1:0").await?;
 /// let dialled = async_std::net::TcpStream::connect(listener.local_addr()?).await?;
 /// let (accepted, _) = listener.accept().await?;
-/// let mut client = from_async_std(dialled, Side::Client, Default::default())?;
-/// let mut channel = from_async_std(accepted, Side::Channel, Default::default())?;
-/// client.write(b"from async-std").await?;
-/// assert_eq!(channel.read().await?.as_deref(), Some(&b"from async-std"[..]));
+/// let mut client = from_stream(dialled, Side::Client, Default::default())?;
+/// let mut channel = from_stream(accepted, Side::Channel, Default::default())?;
+/// client.write(b"adopted").await?;
+/// assert_eq!(channel.read().await?.as_deref(), Some(&b"adopted"[..]));
 /// # Ok::<(), pipe_async_std::Error>(())
 /// # }).unwrap();
 /// ```
-pub fn from_async_std(stream: async_std::net::TcpStream, side: Side, config: Config) -> Result<TcpSocketPipe, Error> {
+pub fn from_stream(stream: async_std::net::TcpStream, side: Side, config: Config) -> Result<TcpSocketPipe, Error> {
     let std_stream = std::net::TcpStream::try_from(stream)?;
     let stream = async_net::TcpStream::try_from(std_stream)?;
     TcpSocketPipe::from_stream(stream, side, config)
+}
+
+/// The old name of [`from_stream`], kept so that existing code builds.
+///
+/// ```
+/// # async_std::task::block_on(async {
+/// # let listener = async_std::net::TcpListener::bind("127.0.0.1:0").await?;
+/// # let dialled = async_std::net::TcpStream::connect(listener.local_addr()?).await?;
+/// #[allow(deprecated)]
+/// let client = pipe_async_std::from_async_std(dialled, pipe_async_std::Side::Client, Default::default())?;
+/// assert_eq!(client.state(), pipe_async_std::State::Open);
+/// # Ok::<(), pipe_async_std::Error>(())
+/// # }).unwrap();
+/// ```
+#[deprecated(note = "renamed `from_stream`, the name every runtime crate uses")]
+pub fn from_async_std(stream: async_std::net::TcpStream, side: Side, config: Config) -> Result<TcpSocketPipe, Error> {
+    from_stream(stream, side, config)
 }

@@ -36,9 +36,11 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations)]
 
+mod adopt;
 mod runtime;
 
-pub use pipe_io::{Config, Error, Received, Side, State, Transport, DEFAULT_MAX_FRAME_LEN};
+pub use adopt::from_stream;
+pub use pipe_io::{Config, Error, Received, Side, State, Transport, WaitingFor, DEFAULT_MAX_FRAME_LEN};
 pub use runtime::AsyncIo;
 
 /// A pipe over two POSIX named pipes (FIFOs), on async-io. Unix only.

@@ -45,11 +45,13 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations)]
 
+mod adopt;
 mod codec;
 mod runtime;
 
+pub use adopt::from_stream;
 pub use codec::PipeCodec;
-pub use pipe_io::{Config, Error, Received, Side, State, Transport, DEFAULT_MAX_FRAME_LEN};
+pub use pipe_io::{Config, Error, Received, Side, State, Transport, WaitingFor, DEFAULT_MAX_FRAME_LEN};
 pub use runtime::Tokio;
 
 /// A pipe over two POSIX named pipes (FIFOs), on tokio. Unix only.
