@@ -8,7 +8,7 @@ use std::pin::pin;
 use std::time::{Duration, Instant};
 
 use futures_util::future::{select, Either};
-use pipe_proto::{ConnectAction, Event};
+use pipe_proto::{ConnectAction, ConnectError, Event};
 
 #[cfg(unix)]
 use crate::ends::FifoReadEnd;
@@ -19,6 +19,7 @@ use crate::fifo;
 use crate::pipe::Pipe;
 use crate::rendezvous::{Kind, Listener};
 use crate::runtime::Runtime;
+use crate::tcp;
 
 /// What carrying out one action gave.
 enum Outcome {
@@ -69,7 +70,13 @@ impl<R: Runtime, K> Pipe<R, K> {
                 }
                 Some(Err(err)) => {
                     log::debug!("connect gave up: {err}");
-                    return Err(err.into());
+                    return Err(match err {
+                        ConnectError::Timeout { timeout, waiting_for } => Error::Timeout {
+                            timeout,
+                            waiting_for: waiting_for.and_then(|step| self.rendezvous.waiting_for(step)),
+                        },
+                        other => other.into(),
+                    });
                 }
                 None => {}
             }
@@ -127,18 +134,17 @@ impl<R: Runtime, K> Pipe<R, K> {
                 }
             }
             ConnectAction::Dial => {
-                let Kind::TcpDial(addr) = self.rendezvous.kind else {
+                let Kind::TcpDial(target) = &self.rendezvous.kind else {
                     return Err(Error::NotConnected);
                 };
-                match until::<R, _>(self.conn.poll_timeout(), R::dial(addr)).await {
-                    Some(Ok(stream)) => {
+                // Resolving a host name is part of the dial, bounded by the same deadline.
+                match until::<R, _>(self.conn.poll_timeout(), tcp::dial::<R>(target)).await {
+                    Some(Ok(Some(stream))) => {
                         self.tcp = Some(stream);
                         Ok(Outcome::Event(Event::Done))
                     }
-                    Some(Err(err)) if err.kind() == io::ErrorKind::ConnectionRefused => {
-                        Ok(Outcome::Event(Event::NotReady))
-                    }
-                    Some(Err(err)) => Err(err.into()),
+                    Some(Ok(None)) => Ok(Outcome::Event(Event::NotReady)),
+                    Some(Err(err)) => Err(err),
                     None => Ok(Outcome::DeadlinePassed),
                 }
             }

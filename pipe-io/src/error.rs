@@ -1,6 +1,7 @@
 //! The one error type of every pipe, whatever the runtime, and its two-way mapping with the
 //! core's [`Failure`].
 
+use std::fmt;
 use std::io;
 use std::time::Duration;
 
@@ -19,19 +20,34 @@ use pipe_proto::{ConnectError, DecodeError, EncodeError, Failure, RecvError, Sen
 /// for an OS error the same kind, code and message.
 ///
 /// ```
-/// use pipe_io::Error;
+/// use pipe_io::{Error, WaitingFor};
 /// use std::time::Duration;
 ///
-/// let err = Error::Timeout(Duration::from_secs(10));
-/// assert_eq!(err.to_string(), "no peer connected within 10s");
+/// let err = Error::Timeout {
+///     timeout: Duration::from_secs(10),
+///     waiting_for: Some(WaitingFor::Reader("/tmp/x/aea_to_process".into())),
+/// };
+/// assert_eq!(
+///     err.to_string(),
+///     "no peer connected within 10s: nobody opened /tmp/x/aea_to_process for reading \
+///      (were in_path and out_path swapped?)"
+/// );
+/// assert!(matches!(err, Error::Timeout { .. }));
 /// assert_eq!(std::io::Error::from(err).kind(), std::io::ErrorKind::TimedOut);
 /// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// No peer completed the rendezvous within the connect timeout.
-    #[error("no peer connected within {0:?}")]
-    Timeout(Duration),
+    /// No peer completed the rendezvous within the connect timeout. Match it with
+    /// `Error::Timeout { .. }`, or `Error::Timeout { timeout, .. }` for the duration.
+    #[error("no peer connected within {timeout:?}{}", waiting_suffix(.waiting_for))]
+    Timeout {
+        /// The timeout the connect was given.
+        timeout: Duration,
+        /// What the connect was still waiting for at the deadline, naming the path or address:
+        /// what the peer never did. `None` if no step was under way.
+        waiting_for: Option<WaitingFor>,
+    },
     /// A message we were asked to send is longer than the maximum frame length; nothing was sent.
     #[error("a message of {len} bytes exceeds the maximum frame length of {max} bytes")]
     FrameTooLarge {
@@ -90,9 +106,16 @@ pub enum Error {
         /// The offending path.
         path: String,
     },
-    /// A TCP rendezvous address is neither `<port>` nor `<host>:<port>`.
-    #[error("invalid TCP address {0:?}: expected \"<port>\" or \"<host>:<port>\"")]
-    InvalidAddress(String),
+    /// A TCP address that cannot be used: not `"<port>"`, `"<ip>:<port>"` or
+    /// `"<host>:<port>"` (refused when the pipe is made), or a host name that does not resolve
+    /// to any address (refused by `connect`, with the resolver's error as `source`).
+    #[error("invalid TCP address {address:?}: {}", address_problem(.source))]
+    InvalidAddress {
+        /// The address as given.
+        address: String,
+        /// The resolver's error, when the syntax was right but the name did not resolve.
+        source: Option<io::Error>,
+    },
     /// An error from the operating system.
     #[error(transparent)]
     Io(#[from] io::Error),
@@ -108,18 +131,64 @@ impl Error {
     pub fn kind(&self) -> io::ErrorKind {
         match self {
             Error::Io(err) => err.kind(),
-            Error::Timeout(_) => io::ErrorKind::TimedOut,
+            Error::Timeout { .. } => io::ErrorKind::TimedOut,
             Error::FrameTooLarge { .. }
             | Error::EmptyFrame
             | Error::InvalidState { .. }
             | Error::NotAFifo { .. }
-            | Error::InvalidAddress(_) => io::ErrorKind::InvalidInput,
+            | Error::InvalidAddress { .. } => io::ErrorKind::InvalidInput,
             Error::PeerFrameTooLarge { .. } => io::ErrorKind::InvalidData,
             Error::TruncatedFrame { .. } => io::ErrorKind::UnexpectedEof,
             Error::NotConnected => io::ErrorKind::NotConnected,
             Error::ClosedLocally | Error::PeerClosed => io::ErrorKind::BrokenPipe,
             Error::Undelivered { source, .. } => source.kind(),
         }
+    }
+}
+
+/// What a connect was still waiting for when its timeout passed: the thing the peer never did,
+/// with the path or address it should have done it on.
+///
+/// ```
+/// use pipe_io::WaitingFor;
+///
+/// let waiting = WaitingFor::Listener("127.0.0.1:9000".into());
+/// assert_eq!(waiting.to_string(), "nobody accepted a connection at 127.0.0.1:9000");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WaitingFor {
+    /// FIFO: nobody opened this path, our `out_path`, for reading, so our write end could not
+    /// open (`ENXIO`). The peer is not there, or it was given the paths unswapped.
+    Reader(String),
+    /// FIFO: nobody opened this path, our `in_path`, for writing (our write end did open).
+    Writer(String),
+    /// TCP client: nobody accepted a connection at this address (refused, or unanswered).
+    Listener(String),
+    /// TCP channel: no client connected to this port.
+    Client(String),
+}
+
+impl fmt::Display for WaitingFor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const SWAPPED: &str = "(were in_path and out_path swapped?)";
+        match self {
+            WaitingFor::Reader(path) => write!(f, "nobody opened {path} for reading {SWAPPED}"),
+            WaitingFor::Writer(path) => write!(f, "nobody opened {path} for writing {SWAPPED}"),
+            WaitingFor::Listener(address) => write!(f, "nobody accepted a connection at {address}"),
+            WaitingFor::Client(port) => write!(f, "no client connected to port {port}"),
+        }
+    }
+}
+
+fn waiting_suffix(waiting_for: &Option<WaitingFor>) -> String {
+    waiting_for.as_ref().map(|waiting| format!(": {waiting}")).unwrap_or_default()
+}
+
+fn address_problem(source: &Option<io::Error>) -> String {
+    match source {
+        None => r#"expected "<port>", "<ip>:<port>" or "<host>:<port>""#.to_owned(),
+        Some(err) => format!("the host name does not resolve ({err})"),
     }
 }
 
@@ -139,7 +208,7 @@ pub(crate) fn failure_of_io(err: &io::Error) -> Failure {
 impl From<Failure> for Error {
     fn from(failure: Failure) -> Self {
         match failure {
-            Failure::Timeout(timeout) => Error::Timeout(timeout),
+            Failure::Timeout(timeout) => Error::Timeout { timeout, waiting_for: None },
             Failure::Decode(err) => err.into(),
             io => Error::Io(io.into()),
         }
@@ -194,7 +263,8 @@ impl From<RecvError> for Error {
 impl From<ConnectError> for Error {
     fn from(err: ConnectError) -> Self {
         match err {
-            ConnectError::Timeout { timeout } => Error::Timeout(timeout),
+            // The paths are not the core's: `connect` names them (see `WaitingFor`).
+            ConnectError::Timeout { timeout, .. } => Error::Timeout { timeout, waiting_for: None },
             ConnectError::InvalidState { state } => Error::InvalidState { state },
             ConnectError::Failed(failure) => failure.into(),
         }

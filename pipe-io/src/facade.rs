@@ -79,7 +79,7 @@ macro_rules! __doc_end {
 #[macro_export]
 macro_rules! runtime_crate {
     (runtime: $rt:ty, krate: $krate:literal, stream: $stream:ty, adopt: $adopt:path $(,)?) => {
-        pub use $crate::{Bytes, Config, Error, Side, State, Transport, DEFAULT_MAX_FRAME_LEN};
+        pub use $crate::{Bytes, Config, Error, Side, State, Transport, WaitingFor, DEFAULT_MAX_FRAME_LEN};
 
         /// What a user of the pipe's `Stream` and `Sink` needs, in one import: the traits and
         /// their extension methods (`next`, `try_collect`, `send`, `feed`, `send_all`,
@@ -193,13 +193,15 @@ macro_rules! runtime_crate {
                 $crate::Pipe::<$rt, $crate::Tcp>::with_config(config).map(Self)
             }
 
-            /// The client side: `in_path` is `"<port>"` (on `127.0.0.1`, as the AEA gives it) or
-            /// `"<host>:<port>"`; `out_path` is kept for symmetry (the AEA passes the same string).
+            /// The client side: `in_path` is `"<port>"` (on `127.0.0.1`, as the AEA gives it),
+            /// `"<ip>:<port>"` or `"<host>:<port>"`; `out_path` is kept for symmetry (the AEA passes
+            /// the same string). Nothing is looked up here: a host name is resolved inside
+            /// [`connect`](Self::connect).
             ///
             /// ```
             #[doc = concat!("use ", $krate, "::{Error, TcpSocketPipe};")]
             /// assert!(TcpSocketPipe::client("8000", "8000").is_ok());
-            /// assert!(matches!(TcpSocketPipe::client("not a port", ""), Err(Error::InvalidAddress(_))));
+            /// assert!(matches!(TcpSocketPipe::client("not a port", ""), Err(Error::InvalidAddress { .. })));
             /// ```
             pub fn client(in_path: &str, out_path: &str) -> Result<Self, Error> {
                 $crate::Pipe::<$rt, $crate::Tcp>::client(in_path, out_path).map(Self)
@@ -688,7 +690,7 @@ macro_rules! runtime_crate {
             #[doc = $crate::__doc_run!($krate)]
             #[doc = concat!("let mut lonely = ", $name_str, "::new()?;")]
             /// let err = lonely.connect(Duration::from_millis(100)).await.unwrap_err();
-            /// assert!(matches!(err, Error::Timeout(_)));
+            /// assert!(matches!(err, Error::Timeout { .. }));
             #[doc = $crate::__doc_end!($krate)]
             /// ```
             pub async fn connect(&mut self, timeout: ::std::time::Duration) -> Result<(), Error> {

@@ -13,7 +13,8 @@
 //!   writes of its queue, the transport's close;
 //! - [`Pipe`], [`PipeReader`] (a `Stream`), [`PipeWriter`] (a `Sink`), [`Error`].
 //!
-//! A runtime crate implements [`Runtime`]: its FIFO and TCP types, accept, dial, sleep, a timer.
+//! A runtime crate implements [`Runtime`]: its FIFO and TCP types, accept, resolve, dial, sleep,
+//! a timer.
 //!
 //! # One answer for each situation
 //!
@@ -72,7 +73,7 @@ mod tcp;
 pub mod behaviour {}
 
 pub use bytes::Bytes;
-pub use error::Error;
+pub use error::{Error, WaitingFor};
 #[cfg(unix)]
 pub use kind::Fifo;
 pub use kind::{Portable, Tcp};

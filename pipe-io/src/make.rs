@@ -1,5 +1,7 @@
 //! The platform-default constructors, as in the AEA's `make_ipc_channel`.
 
+#[cfg(unix)]
+use pipe_proto::Transport;
 use pipe_proto::Config;
 
 use crate::error::Error;
@@ -34,8 +36,24 @@ pub fn make_pipe_with_config<R: Runtime>(config: Config) -> Result<Pipe<R, Porta
 }
 
 /// The client side for a rendezvous created elsewhere, paths given swapped (client in = channel
-/// out). On Unix the paths are FIFOs, unless `in_path` is a TCP address (`"<port>"` or
-/// `"<host>:<port>"`) and no file of that name exists; on Windows they are a TCP address.
+/// out). Nothing is opened, dialled or looked up before `connect`.
+///
+/// # Which transport
+///
+/// Decided by the text of `in_path` alone (never by the file system), on Unix:
+///
+/// | `in_path` | transport |
+/// |---|---|
+/// | a decimal port: `"9000"` (the AEA's form; means `127.0.0.1`) | TCP |
+/// | an IP address and a decimal port: `"127.0.0.1:9000"`, `"[::1]:9000"` | TCP |
+/// | a host name and a decimal port: `"localhost:9000"`, `"a:1"` (resolved by `connect`) | TCP |
+/// | anything else: `"/tmp/x/aea_to_process"`, `"/tmp/x:1"`, `"./a:1"`, `"fifo"` | FIFO path |
+///
+/// A host name is letters, digits, `-`, `_` and dots, so a path with a `/` is never TCP: an
+/// absolute path always names a FIFO, and a relative FIFO path that looks like
+/// `"<host>:<port>"` (or a bare number) is written with `./` in front (`"./a:1"`, `"./9000"`).
+/// The port is 1 to 65535, in digits only. On Windows every `in_path` is TCP, and one that is
+/// none of the TCP forms above is [`Error::InvalidAddress`].
 ///
 /// ```
 /// use pipe_tokio::{make_pipe, make_pipe_client, Transport};
@@ -44,6 +62,9 @@ pub fn make_pipe_with_config<R: Runtime>(config: Config) -> Result<Pipe<R, Porta
 /// let client = make_pipe_client(channel.out_path(), channel.in_path())?;
 /// assert_eq!(client.transport(), channel.transport());
 /// assert_eq!(make_pipe_client("40000", "40000")?.transport(), Transport::Tcp);
+/// assert_eq!(make_pipe_client("localhost:40000", "localhost:40000")?.transport(), Transport::Tcp);
+/// # #[cfg(unix)]
+/// assert_eq!(make_pipe_client("/tmp/x:1", "/tmp/y:1")?.transport(), Transport::Fifo);
 /// # Ok::<(), pipe_tokio::Error>(())
 /// ```
 pub fn make_pipe_client<R: Runtime>(in_path: &str, out_path: &str) -> Result<Pipe<R, Portable>, Error> {
@@ -64,11 +85,57 @@ pub fn make_pipe_client_with_config<R: Runtime>(
     config: Config,
 ) -> Result<Pipe<R, Portable>, Error> {
     #[cfg(unix)]
-    {
-        let looks_like_tcp = crate::tcp::parse_address(in_path).is_ok() && !std::path::Path::new(in_path).exists();
-        if !looks_like_tcp {
-            return Ok(Pipe::<R, crate::kind::Fifo>::client_with_config(in_path, out_path, config)?.into());
-        }
+    if transport_of(in_path) == Transport::Fifo {
+        return Ok(Pipe::<R, crate::kind::Fifo>::client_with_config(in_path, out_path, config)?.into());
     }
     Ok(Pipe::<R, Tcp>::client_with_config(in_path, out_path, config)?.into())
+}
+
+/// The rule of [`make_pipe_client`] on Unix: TCP when `in_path` parses as a TCP address (with
+/// no lookup), else a FIFO path.
+#[cfg(unix)]
+fn transport_of(in_path: &str) -> Transport {
+    if crate::tcp::parse_address(in_path).is_ok() {
+        Transport::Tcp
+    } else {
+        Transport::Fifo
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ports_and_socket_addresses_are_tcp() {
+        for in_path in ["9000", "1", "65535", "127.0.0.1:9000", "[::1]:9000", "localhost:9000", "example.com:80"] {
+            assert_eq!(transport_of(in_path), Transport::Tcp, "{in_path}");
+        }
+    }
+
+    #[test]
+    fn a_relative_name_that_looks_like_host_and_port_is_tcp_and_dot_slash_makes_it_a_path() {
+        assert_eq!(transport_of("a:1"), Transport::Tcp);
+        assert_eq!(transport_of("./a:1"), Transport::Fifo);
+        assert_eq!(transport_of("./9000"), Transport::Fifo);
+    }
+
+    #[test]
+    fn paths_and_anything_that_is_not_an_address_are_fifos() {
+        for in_path in [
+            "/tmp/x/aea_to_process",
+            "/tmp/x:1",
+            "/9000",
+            "dir/a:1",
+            "fifo",
+            "a:0",
+            "a:70000",
+            "a:b",
+            "::1:9000",
+            "0",
+            "",
+        ] {
+            assert_eq!(transport_of(in_path), Transport::Fifo, "{in_path}");
+        }
+    }
 }

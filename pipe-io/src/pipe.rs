@@ -165,13 +165,18 @@ impl<R: Runtime> Pipe<R, Tcp> {
         Ok(Self::from_rendezvous(Rendezvous::tcp_channel()?, config))
     }
 
-    /// The client side over TCP: `in_path` is `"<port>"` (on `127.0.0.1`, as the AEA gives it)
-    /// or `"<host>:<port>"`; `out_path` is kept for symmetry (the AEA passes the same string).
+    /// The client side over TCP: `in_path` is `"<port>"` (on `127.0.0.1`, as the AEA gives it),
+    /// an IP address and port (`"127.0.0.1:9000"`, `"[::1]:9000"`) or `"<host>:<port>"`;
+    /// `out_path` is kept for symmetry (the AEA passes the same string). Nothing blocks here:
+    /// the text is only parsed (a bad one is [`Error::InvalidAddress`]); a host name is
+    /// resolved by [`connect`](Pipe::connect), which fails with [`Error::InvalidAddress`] if it
+    /// resolves to nothing, and tries each address it resolves to.
     ///
     /// ```
     /// use pipe_tokio::{Error, TcpSocketPipe};
     /// assert!(TcpSocketPipe::client("8000", "8000").is_ok());
-    /// assert!(matches!(TcpSocketPipe::client("not a port", ""), Err(Error::InvalidAddress(_))));
+    /// assert!(TcpSocketPipe::client("localhost:8000", "localhost:8000").is_ok()); // no lookup yet
+    /// assert!(matches!(TcpSocketPipe::client("not a port", ""), Err(Error::InvalidAddress { .. })));
     /// ```
     pub fn client(in_path: &str, out_path: &str) -> Result<Self, Error> {
         Self::client_with_config(in_path, out_path, Config::default())
@@ -358,8 +363,10 @@ impl<R: Runtime, K> Pipe<R, K> {
     }
 
     /// Connects to the peer, retrying while it is not there yet, and fails with
-    /// [`Error::Timeout`] once `timeout` has passed. Each call gets the whole `timeout`. Returns
-    /// when the pipe is usable both ways. Cancel-safe: a dropped connect can be called again.
+    /// [`Error::Timeout`] once `timeout` has passed, saying what it was still waiting for (a
+    /// reader on our FIFO `out_path`, a writer on our `in_path`, a listener, a client). Each
+    /// call gets the whole `timeout`. Returns when the pipe is usable both ways. Cancel-safe: a
+    /// dropped connect can be called again.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -369,7 +376,7 @@ impl<R: Runtime, K> Pipe<R, K> {
     /// let mut lonely = pipe_tokio::make_pipe()?;
     /// let start = Instant::now();
     /// let err = lonely.connect(Duration::from_millis(100)).await.unwrap_err();
-    /// assert!(matches!(err, pipe_tokio::Error::Timeout(_)));
+    /// assert!(matches!(err, pipe_tokio::Error::Timeout { .. }));
     /// assert!(start.elapsed() >= Duration::from_millis(100));
     /// # Ok(())
     /// # }

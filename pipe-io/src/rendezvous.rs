@@ -3,13 +3,13 @@
 
 use std::net::SocketAddr;
 
-use pipe_proto::{Side, Transport};
+use pipe_proto::{ConnectAction, Side, Transport};
 
-use crate::error::Error;
+use crate::error::{Error, WaitingFor};
 #[cfg(unix)]
 use crate::fifo::FifoDir;
 use crate::runtime::Runtime;
-use crate::tcp;
+use crate::tcp::{self, Target};
 
 /// The meeting place of one pipe end.
 #[derive(Debug)]
@@ -37,8 +37,8 @@ pub(crate) enum Kind<R: Runtime> {
     /// The channel's listener, bound at creation, registered with the runtime at connect, and
     /// closed after the one peer is accepted.
     TcpListen(Listener<R>),
-    /// The client's target.
-    TcpDial(SocketAddr),
+    /// The client's target: an address, or a host name resolved by each dial.
+    TcpDial(Target),
 }
 
 #[derive(Debug)]
@@ -84,20 +84,21 @@ impl<R: Runtime> Rendezvous<R> {
         })
     }
 
-    /// The client side of a TCP pipe: `in_path` is `"<port>"` or `"<host>:<port>"`.
+    /// The client side of a TCP pipe: `in_path` is `"<port>"`, `"<ip>:<port>"` or
+    /// `"<host>:<port>"`, parsed now; a host name is resolved only when dialling.
     pub(crate) fn tcp_client(in_path: &str, out_path: &str) -> Result<Self, Error> {
-        let addr = tcp::parse_address(in_path)?;
+        let target = tcp::parse_address(in_path)?;
         Ok(Self {
             in_path: in_path.to_owned(),
             out_path: out_path.to_owned(),
             side: Side::Client,
-            kind: Kind::TcpDial(addr),
+            kind: Kind::TcpDial(target),
         })
     }
 
     /// A TCP connection made by the application: nothing to meet at, the paths name the peer.
     pub(crate) fn tcp_established(peer: SocketAddr, side: Side) -> Self {
-        Self { in_path: peer.to_string(), out_path: peer.to_string(), side, kind: Kind::TcpDial(peer) }
+        Self { in_path: peer.to_string(), out_path: peer.to_string(), side, kind: Kind::TcpDial(Target::Addr(peer)) }
     }
 
     pub(crate) fn transport(&self) -> Transport {
@@ -105,6 +106,21 @@ impl<R: Runtime> Rendezvous<R> {
             #[cfg(unix)]
             Kind::Fifo { .. } => Transport::Fifo,
             Kind::TcpListen(_) | Kind::TcpDial(_) => Transport::Tcp,
+        }
+    }
+
+    /// What a connect that timed out on `step` was waiting for, named with this rendezvous's
+    /// path or address.
+    pub(crate) fn waiting_for(&self, step: ConnectAction) -> Option<WaitingFor> {
+        match step {
+            ConnectAction::OpenWrite => Some(WaitingFor::Reader(self.out_path.clone())),
+            ConnectAction::ProbeRead => Some(WaitingFor::Writer(self.in_path.clone())),
+            ConnectAction::Dial => Some(WaitingFor::Listener(match &self.kind {
+                Kind::TcpDial(Target::Addr(addr)) => addr.to_string(),
+                _ => self.in_path.clone(),
+            })),
+            ConnectAction::Accept => Some(WaitingFor::Client(self.in_path.clone())),
+            ConnectAction::OpenRead | ConnectAction::StopListening => None,
         }
     }
 

@@ -1,4 +1,5 @@
-//! What a runtime adapter provides: its OS object types, and how to accept, dial and sleep.
+//! What a runtime adapter provides: its OS object types, and how to accept, resolve, dial and
+//! sleep.
 //!
 //! Everything else (the rendezvous, the connect loop, frame IO, close) is written once in this
 //! crate on top of the `futures-io` traits; `pipe-tokio` and `pipe-smol` each implement this
@@ -46,6 +47,10 @@ pub trait Runtime: Debug + Send + Sync + Sized + 'static {
     fn accept(listener: &Self::Listener) -> impl Future<Output = io::Result<Self::TcpStream>> + Send;
     /// Connects to `addr` (with `TCP_NODELAY` set).
     fn dial(addr: SocketAddr) -> impl Future<Output = io::Result<Self::TcpStream>> + Send;
+    /// Resolves `"<host>:<port>"` to socket addresses without blocking the executor (tokio's
+    /// `lookup_host`, async-net's `resolve`): how a TCP client named by a host name finds its
+    /// channel, inside `connect`, never when the pipe is made.
+    fn resolve(host_port: &str) -> impl Future<Output = io::Result<Vec<SocketAddr>>> + Send;
     /// The address of the peer of a connected socket.
     fn peer_addr(stream: &Self::TcpStream) -> io::Result<SocketAddr>;
     /// Splits a connected socket into halves that can be used from different tasks.

@@ -56,6 +56,9 @@ impl Runtime for MacOsLike {
     async fn dial(addr: SocketAddr) -> io::Result<Self::TcpStream> {
         Tokio::dial(addr).await
     }
+    async fn resolve(host_port: &str) -> io::Result<Vec<SocketAddr>> {
+        Tokio::resolve(host_port).await
+    }
     type Timer = <Tokio as Runtime>::Timer;
     fn timer_at(deadline: Instant) -> Self::Timer {
         Tokio::timer_at(deadline)

@@ -125,6 +125,9 @@ struct ConnectProgress {
     write_open: bool,
     /// The action handed out and not answered yet.
     awaiting: Option<ConnectAction>,
+    /// The step being worked on: handed out, answered "not yet" and due again, until it is
+    /// done. What a timeout reports the connect was waiting for.
+    current: Option<ConnectAction>,
     /// The next attempt of the current step is due then.
     retry_at: Option<Instant>,
     deadline: Option<Instant>,
@@ -427,6 +430,7 @@ impl Connection {
         self.backoff.reset();
         let progress = &mut self.progress;
         progress.awaiting = None;
+        progress.current = None;
         progress.retry_at = None;
         progress.deadline = now.checked_add(timeout);
         progress.timeout = timeout;
@@ -554,6 +558,9 @@ impl Connection {
             _ => return,
         };
         progress.awaiting = None;
+        if !matches!(outcome, StepOutcome::Retry) {
+            progress.current = None;
+        }
         match outcome {
             StepOutcome::Retry => {
                 progress.attempts += 1;
@@ -718,6 +725,7 @@ impl Connection {
                 }
                 let step = self.next_connect_step();
                 self.progress.awaiting = Some(step);
+                self.progress.current = Some(step);
                 Some(step)
             }
             Phase::Established if std::mem::take(&mut self.stop_listening) => Some(ConnectAction::StopListening),
@@ -729,19 +737,34 @@ impl Connection {
     /// `Some(Ok(()))` once connected (whatever happened since), `Some(Err(..))` after the connect
     /// failed (its timeout or its OS error) or once the pipe was closed without connecting.
     ///
+    /// A timeout says which step the connect was waiting for at the deadline
+    /// ([`ConnectError::Timeout::waiting_for`](ConnectError::Timeout)): the step that was being
+    /// retried or was still outstanding. It tells the IO owner what the peer never did.
+    ///
     /// ```
-    /// use pipe_proto::{Config, Connection, Side, Transport};
+    /// use pipe_proto::{Config, ConnectAction, ConnectError, Connection, Event, Side, Transport};
     /// use std::time::{Duration, Instant};
     ///
+    /// let start = Instant::now();
+    /// let timeout = Duration::from_secs(1);
     /// let mut conn = Connection::new(Transport::Tcp, Side::Client, Config::default());
-    /// conn.connect(Instant::now(), Duration::from_secs(1))?;
+    /// conn.connect(start, timeout)?;
     /// assert_eq!(conn.poll_connect(), None);
+    /// assert_eq!(conn.poll_connect_action(), Some(ConnectAction::Dial));
+    /// conn.handle_event(start, Event::NotReady); // refused: nobody listens
+    /// conn.handle_timeout(start + timeout);
+    /// assert_eq!(
+    ///     conn.poll_connect(),
+    ///     Some(Err(ConnectError::Timeout { timeout, waiting_for: Some(ConnectAction::Dial) }))
+    /// );
     /// # Ok::<(), pipe_proto::ConnectError>(())
     /// ```
     pub fn poll_connect(&self) -> Option<Result<(), ConnectError>> {
         match &self.phase {
             Phase::Idle | Phase::Connecting => None,
-            Phase::ConnectFailed(Failure::Timeout(timeout)) => Some(Err(ConnectError::Timeout { timeout: *timeout })),
+            Phase::ConnectFailed(Failure::Timeout(timeout)) => {
+                Some(Err(ConnectError::Timeout { timeout: *timeout, waiting_for: self.progress.current }))
+            }
             Phase::ConnectFailed(failure) => Some(Err(ConnectError::Failed(failure.clone()))),
             Phase::Established => Some(Ok(())),
             Phase::Closed => Some(Err(ConnectError::InvalidState { state: State::Closed })),

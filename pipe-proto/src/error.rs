@@ -12,6 +12,7 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::connection::ConnectAction;
 use crate::state::State;
 
 /// A frame we were asked to send could not be encoded; nothing was produced.
@@ -245,20 +246,27 @@ pub enum RecvError {
 /// [`Connection::connect`](crate::Connection::connect) could not start, or the connect gave up.
 ///
 /// ```
-/// use pipe_proto::ConnectError;
+/// use pipe_proto::{ConnectAction, ConnectError};
 /// use std::time::Duration;
 ///
-/// let err = ConnectError::Timeout { timeout: Duration::from_secs(2) };
-/// assert_eq!(err.to_string(), "no peer connected within 2s");
+/// let err = ConnectError::Timeout { timeout: Duration::from_secs(2), waiting_for: Some(ConnectAction::OpenWrite) };
+/// assert_eq!(err.to_string(), "no peer connected within 2s: nobody opened our out_path for reading");
 /// assert_eq!(std::io::Error::from(err).kind(), std::io::ErrorKind::TimedOut);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConnectError {
     /// No peer completed the rendezvous before the deadline.
-    #[error("no peer connected within {timeout:?}")]
+    #[error("no peer connected within {timeout:?}{}", WaitingFor(*.waiting_for))]
     Timeout {
         /// The timeout the connect was given.
         timeout: Duration,
+        /// The step the connect was waiting for at the deadline, which says what the peer never
+        /// did: [`ConnectAction::OpenWrite`] retried, nobody opened our `out_path` for reading
+        /// (`ENXIO`); [`ConnectAction::ProbeRead`] retried, nobody opened our `in_path` for
+        /// writing; [`ConnectAction::Dial`], nobody accepted the connection (refused, or never
+        /// answered); [`ConnectAction::Accept`], no client came. `None` if no step was under way
+        /// (a deadline that passed before the first one).
+        waiting_for: Option<ConnectAction>,
     },
     /// The pipe is open, closing or closed: there is nothing to connect.
     #[error("connect called on a pipe that is {state}")]
@@ -269,6 +277,22 @@ pub enum ConnectError {
     /// A connect step failed, or the connected pipe failed since.
     #[error(transparent)]
     Failed(Failure),
+}
+
+/// How a timeout's message names the step it waited for.
+struct WaitingFor(Option<ConnectAction>);
+
+impl fmt::Display for WaitingFor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.0 {
+            Some(ConnectAction::OpenWrite) => "nobody opened our out_path for reading",
+            Some(ConnectAction::ProbeRead) => "nobody opened our in_path for writing",
+            Some(ConnectAction::Dial) => "nobody accepted the connection",
+            Some(ConnectAction::Accept) => "no client connected",
+            Some(ConnectAction::OpenRead | ConnectAction::StopListening) | None => return Ok(()),
+        };
+        write!(f, ": {what}")
+    }
 }
 
 pub(crate) fn decode_kind(err: &DecodeError) -> io::ErrorKind {

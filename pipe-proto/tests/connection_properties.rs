@@ -134,7 +134,13 @@ proptest! {
             conn.handle_timeout(now);
         }
         prop_assert_eq!(now, start + timeout);
-        prop_assert_eq!(conn.poll_connect(), Some(Err(ConnectError::Timeout { timeout })));
+        // The timeout names the step the absent peer kept from completing.
+        let waiting_for = match (transport, side) {
+            (Transport::Fifo, _) => ConnectAction::OpenWrite,
+            (Transport::Tcp, Side::Client) => ConnectAction::Dial,
+            (Transport::Tcp, Side::Channel) => ConnectAction::Accept,
+        };
+        prop_assert_eq!(conn.poll_connect(), Some(Err(ConnectError::Timeout { timeout, waiting_for: Some(waiting_for) })));
     }
 }
 

@@ -59,6 +59,10 @@ impl Runtime for AsyncIo {
         Ok(stream)
     }
 
+    async fn resolve(host_port: &str) -> io::Result<Vec<SocketAddr>> {
+        async_net::resolve(host_port).await
+    }
+
     fn peer_addr(stream: &Self::TcpStream) -> io::Result<SocketAddr> {
         stream.peer_addr()
     }

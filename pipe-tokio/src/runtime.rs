@@ -61,6 +61,10 @@ impl Runtime for Tokio {
         Ok(stream)
     }
 
+    async fn resolve(host_port: &str) -> io::Result<Vec<SocketAddr>> {
+        Ok(tokio::net::lookup_host(host_port).await?.collect())
+    }
+
     fn peer_addr(stream: &Self::TcpStream) -> io::Result<SocketAddr> {
         stream.peer_addr()
     }

@@ -421,7 +421,7 @@ fn bad_rendezvous<E: Exec>(make_pipe_client: MakeClient<E>) {
                 .expect("hung")
                 .expect_err("nobody listens");
             let took = start.elapsed();
-            assert!(matches!(err, Error::Timeout(t) if t == limit), "{err:?}");
+            assert!(matches!(err, Error::Timeout { timeout, .. } if timeout == limit), "{err:?}");
             assert!(took >= limit && took < limit * 3, "took {took:?}");
         })
     })

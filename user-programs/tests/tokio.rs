@@ -96,7 +96,7 @@ async fn a_configured_default_pipe_and_matching_errors() {
 
     let mut lonely = TcpSocketPipe::new().expect("channel");
     match lonely.connect(Duration::from_millis(50)).await {
-        Err(Error::Timeout(after)) => assert_eq!(after, Duration::from_millis(50)),
+        Err(Error::Timeout { timeout, .. }) => assert_eq!(timeout, Duration::from_millis(50)),
         other => panic!("a connect with no peer: {other:?}"),
     }
 }

@@ -141,7 +141,10 @@ fn tcp_connect_gives_up_exactly_at_the_deadline() {
     pair.advance(Duration::from_nanos(1));
     assert_eq!(pair.now, deadline);
     assert_eq!(pair.client.conn.state(), State::Failed);
-    assert_eq!(pair.client.conn.poll_connect(), Some(Err(ConnectError::Timeout { timeout })));
+    assert_eq!(
+        pair.client.conn.poll_connect(),
+        Some(Err(ConnectError::Timeout { timeout, waiting_for: Some(ConnectAction::Dial) }))
+    );
     assert_eq!(pair.client.conn.failure(), Some(&Failure::Timeout(timeout)));
     assert_eq!(pair.client.conn.poll_timeout(), None);
     assert_eq!(pair.client.conn.poll_action(), None);
@@ -155,7 +158,10 @@ fn fifo_connect_gives_up_exactly_at_the_deadline_when_no_peer_comes() {
     pair.client.conn.connect(start, timeout).unwrap();
     pair.run_until(|p| p.client.conn.state() != State::Connecting);
     assert_eq!(pair.now, start + timeout, "not a nanosecond later");
-    assert_eq!(pair.client.conn.poll_connect(), Some(Err(ConnectError::Timeout { timeout })));
+    assert_eq!(
+        pair.client.conn.poll_connect(),
+        Some(Err(ConnectError::Timeout { timeout, waiting_for: Some(ConnectAction::OpenWrite) }))
+    );
     assert!(pair.client.conn.attempts() > 5, "it kept retrying until then");
 }
 
@@ -169,7 +175,10 @@ fn tcp_channel_accept_waits_until_the_deadline() {
     assert_eq!(pair.channel.actions, [Action::Connect(ConnectAction::Accept)]);
     assert_eq!(pair.channel.conn.poll_timeout(), Some(start + timeout), "no retries while accepting");
     assert!(pair.step_time());
-    assert_eq!(pair.channel.conn.poll_connect(), Some(Err(ConnectError::Timeout { timeout })));
+    assert_eq!(
+        pair.channel.conn.poll_connect(),
+        Some(Err(ConnectError::Timeout { timeout, waiting_for: Some(ConnectAction::Accept) }))
+    );
 }
 
 #[test]
@@ -207,7 +216,10 @@ fn a_second_connect_after_a_timeout_gets_a_fresh_budget() {
 
     pair.run_until(|p| p.client.conn.state() == State::Failed);
     assert_eq!(pair.now, second + ms(70));
-    assert_eq!(pair.client.conn.poll_connect(), Some(Err(ConnectError::Timeout { timeout: ms(70) })));
+    assert_eq!(
+        pair.client.conn.poll_connect(),
+        Some(Err(ConnectError::Timeout { timeout: ms(70), waiting_for: Some(ConnectAction::Dial) }))
+    );
 
     // A third one may succeed.
     pair.channel.listening = true;
@@ -382,4 +394,123 @@ fn an_established_connection_skips_the_rendezvous() {
     assert_eq!(pair.channel.frames(), [b"ping"]);
     assert_eq!(pair.client.conn.state(), State::Closed);
     assert_eq!(pair.channel.received.last(), Some(&crate::Received::PeerClosed));
+}
+
+/// What a timeout of `peer`'s connect says it was waiting for (panics if it did not time out).
+fn waited_for(peer: &Peer) -> Option<ConnectAction> {
+    match peer.conn.poll_connect() {
+        Some(Err(ConnectError::Timeout { waiting_for, .. })) => waiting_for,
+        other => panic!("not a timeout: {other:?}"),
+    }
+}
+
+#[test]
+fn fifo_timeouts_of_a_pair_given_unswapped_paths_say_both_waited_for_a_reader() {
+    // Paths passed unswapped: each end opens its read end on the path the other writes to...
+    // not at all, so from each end's side nobody reads its out path, and its write end is
+    // refused (ENXIO) until the deadline.
+    let timeout = ms(300);
+    let mut pair = Pair::new(Transport::Fifo);
+    pair.connect_both(timeout);
+    for peer in [&mut pair.channel, &mut pair.client] {
+        // Opened, but on a path the other end does not write to: the fake OS is not told.
+        assert_eq!(peer.conn.poll_action(), Some(Action::Connect(ConnectAction::OpenRead)));
+        peer.conn.handle_event(pair.now, Event::Done);
+    }
+    pair.run_until(|p| p.both_in(State::Failed));
+    assert_eq!(waited_for(&pair.client), Some(ConnectAction::OpenWrite));
+    assert_eq!(waited_for(&pair.channel), Some(ConnectAction::OpenWrite));
+    assert!(pair.client.conn.attempts() > 1, "the write end was retried");
+}
+
+#[test]
+fn fifo_timeout_while_the_peer_never_opens_its_write_end_says_it_waited_for_a_writer() {
+    let timeout = ms(300);
+    let mut pair = Pair::new(Transport::Fifo);
+    pair.client.conn.connect(pair.now, timeout).unwrap();
+    pair.channel.read_end_open = true; // a reader on our out path, but never a writer on our in path
+    pair.run_until(|p| p.client.conn.state() == State::Failed);
+    assert_eq!(waited_for(&pair.client), Some(ConnectAction::ProbeRead));
+    assert!(pair.client.actions.contains(&Action::Connect(ConnectAction::OpenWrite)), "the write end opened");
+}
+
+#[test]
+fn fifo_timeout_with_no_peer_at_all_says_it_waited_for_a_reader() {
+    let mut pair = Pair::new(Transport::Fifo);
+    pair.channel.conn.connect(pair.now, ms(100)).unwrap();
+    pair.run_until(|p| p.channel.conn.state() == State::Failed);
+    assert_eq!(waited_for(&pair.channel), Some(ConnectAction::OpenWrite));
+}
+
+#[test]
+fn tcp_timeouts_say_the_client_waited_for_a_listener_and_the_channel_for_a_client() {
+    let mut pair = Pair::new(Transport::Tcp);
+    pair.channel.listening = false;
+    pair.client.conn.connect(pair.now, ms(100)).unwrap();
+    pair.run_until(|p| p.client.conn.state() == State::Failed);
+    assert_eq!(waited_for(&pair.client), Some(ConnectAction::Dial));
+
+    let mut pair = Pair::new(Transport::Tcp);
+    pair.channel.conn.connect(pair.now, ms(100)).unwrap();
+    pair.run_until(|p| p.channel.conn.state() == State::Failed);
+    assert_eq!(waited_for(&pair.channel), Some(ConnectAction::Accept));
+}
+
+#[test]
+fn a_dial_still_outstanding_at_the_deadline_is_what_the_timeout_waited_for() {
+    // The dial was handed out and never answered (a SYN into the void): not a retry, but still
+    // the step the connect was on.
+    let mut pair = Pair::new(Transport::Tcp);
+    let start = pair.now;
+    pair.client.conn.connect(start, ms(100)).unwrap();
+    assert_eq!(pair.client.conn.poll_action(), Some(Action::Connect(ConnectAction::Dial)));
+    pair.advance(ms(100));
+    assert_eq!(waited_for(&pair.client), Some(ConnectAction::Dial));
+}
+
+#[test]
+fn a_timeout_names_the_step_it_was_on_not_a_step_done_before() {
+    // The write end opened after two refusals; then the probe read EOF until the deadline.
+    let mut pair = Pair::new(Transport::Fifo);
+    pair.client.conn.connect(pair.now, ms(200)).unwrap();
+    pair.drive();
+    pair.step_time();
+    pair.drive();
+    assert_eq!(pair.client.conn.attempts(), 2);
+    pair.channel.read_end_open = true;
+    pair.run_until(|p| p.client.conn.state() == State::Failed);
+    assert_eq!(waited_for(&pair.client), Some(ConnectAction::ProbeRead));
+}
+
+#[test]
+fn a_deadline_before_any_step_waited_for_nothing_and_a_new_connect_forgets_the_old_step() {
+    let mut pair = Pair::new(Transport::Tcp);
+    pair.client.conn.connect(pair.now, Duration::ZERO).unwrap();
+    pair.client.conn.handle_timeout(pair.now);
+    assert_eq!(waited_for(&pair.client), None);
+
+    pair.channel.listening = false;
+    pair.client.conn.connect(pair.now, ms(50)).unwrap();
+    pair.run_until(|p| p.client.conn.state() == State::Failed);
+    assert_eq!(waited_for(&pair.client), Some(ConnectAction::Dial));
+    pair.client.conn.connect(pair.now, Duration::ZERO).unwrap();
+    pair.client.conn.handle_timeout(pair.now);
+    assert_eq!(waited_for(&pair.client), None, "the step of the last connect is not reported again");
+}
+
+#[test]
+fn a_timeout_message_says_what_the_peer_never_did() {
+    let timeout = ms(500);
+    let message = |waiting_for| ConnectError::Timeout { timeout, waiting_for }.to_string();
+    assert_eq!(
+        message(Some(ConnectAction::OpenWrite)),
+        "no peer connected within 500ms: nobody opened our out_path for reading"
+    );
+    assert_eq!(
+        message(Some(ConnectAction::ProbeRead)),
+        "no peer connected within 500ms: nobody opened our in_path for writing"
+    );
+    assert_eq!(message(Some(ConnectAction::Dial)), "no peer connected within 500ms: nobody accepted the connection");
+    assert_eq!(message(Some(ConnectAction::Accept)), "no peer connected within 500ms: no client connected");
+    assert_eq!(message(None), "no peer connected within 500ms");
 }

@@ -72,7 +72,7 @@ async fn connect<R: Runtime>(args: &Args) -> Result<Pipe<R, Portable>, Failure> 
     }
     match within::<R, _>(args.timeout * 2, "connect", pipe.connect(args.timeout)).await? {
         Ok(()) => {}
-        Err(Error::Timeout(t)) => return Err(Failure::Timeout(format!("no peer connected within {t:?}"))),
+        Err(err @ Error::Timeout { .. }) => return Err(Failure::Timeout(err.to_string())),
         Err(e) => {
             emit(&format!("CONNECT_ERROR {}", describe(&e)));
             return Err(Failure::Error(format!("connect failed: {e}")));

@@ -21,13 +21,13 @@ pub fn describe(err: &Error) -> String {
         Error::PeerFrameTooLarge { declared, max } => format!("PeerFrameTooLarge {declared} {max}"),
         Error::Undelivered { frames, bytes, source } => format!("Undelivered {frames} {bytes} {}", describe(source)),
         Error::Io(e) => format!("Io {:?}", e.kind()),
-        Error::Timeout(_) => "Timeout".into(),
+        Error::Timeout { .. } => "Timeout".into(),
         Error::EmptyFrame => "EmptyFrame".into(),
         Error::NotConnected => "NotConnected".into(),
         Error::ClosedLocally => "ClosedLocally".into(),
         Error::PeerClosed => "PeerClosed".into(),
         Error::NotAFifo { .. } => "NotAFifo".into(),
-        Error::InvalidAddress(_) => "InvalidAddress".into(),
+        Error::InvalidAddress { .. } => "InvalidAddress".into(),
         other => format!("{other:?}"),
     }
 }

@@ -78,7 +78,7 @@ pub fn describe(err: &Error) -> String {
         Error::Io(io) => format!("{:?}", io.kind()),
         Error::Undelivered { frames, source, .. } => format!("Undelivered({frames}, {})", describe(source)),
         Error::InvalidState { state } => format!("InvalidState({state})"),
-        Error::Timeout(_) => "Timeout".into(),
+        Error::Timeout { .. } => "Timeout".into(),
         Error::TruncatedFrame { .. } => "TruncatedFrame".into(),
         Error::FrameTooLarge { .. } => "FrameTooLarge".into(),
         Error::PeerFrameTooLarge { .. } => "PeerFrameTooLarge".into(),
@@ -87,7 +87,7 @@ pub fn describe(err: &Error) -> String {
         Error::ClosedLocally => "ClosedLocally".into(),
         Error::PeerClosed => "PeerClosed".into(),
         Error::NotAFifo { .. } => "NotAFifo".into(),
-        Error::InvalidAddress(_) => "InvalidAddress".into(),
+        Error::InvalidAddress { .. } => "InvalidAddress".into(),
         other => format!("{other:?}"),
     }
 }

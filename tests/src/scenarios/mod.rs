@@ -20,7 +20,7 @@
 //! | [`echo`] | every boundary size arrives intact, both ways at once; oversized and empty messages are refused before sending |
 //! | [`contract`] | the behaviour table (`pipe-io/BEHAVIOUR.md`): every situation × every call, unsplit and split |
 //! | [`close`] | what each side sees and may do after a close; the FIFO directory is removed by close and by drop |
-//! | [`connect`] | connect timeouts within bounds and without leaks; impossible rendezvous fail at once |
+//! | [`connect`] | connect timeouts within bounds, without leaks, saying what they waited for; impossible rendezvous fail at once; host names resolved inside `connect` only |
 //! | [`security`] | owner-only FIFOs; a loopback-only, single-peer TCP listener |
 //! | [`flow`] | a slow reader under a fast writer loses nothing |
 //! | [`cancel`] | reads and writes cancelled by timeouts lose, duplicate or reorder nothing |
@@ -148,6 +148,15 @@ macro_rules! behaviour_tests {
             #[cfg(unix)]
             fifo_client_on_a_regular_file_is_refused_as_not_a_fifo:
                 shared connect::fifo_client_on_a_regular_file_is_refused;
+            #[cfg(unix)]
+            fifo_pair_given_unswapped_paths_times_out_naming_the_path_and_suggesting_the_swap:
+                shared connect::fifo_pair_given_unswapped_paths_times_out_naming_the_path;
+            tcp_client_named_localhost_and_a_port_resolves_the_name_inside_connect_and_connects:
+                shared connect::tcp_client_named_by_localhost_resolves_inside_connect;
+            tcp_client_named_by_an_unresolvable_host_fails_from_connect_quickly_with_invalid_address:
+                shared connect::tcp_client_named_by_an_unresolvable_host_fails_from_connect_quickly;
+            tcp_client_made_with_a_host_name_does_no_lookup_and_garbage_is_refused_at_once:
+                shared connect::tcp_client_made_with_a_host_name_does_no_lookup;
             // security
             #[cfg(unix)]
             fifo_rendezvous_directory_is_0700_and_its_fifos_0600_all_ours:
@@ -218,7 +227,10 @@ macro_rules! behaviour_tests {
             default_transport_pair_exchanges_frames_and_closes:
                 shared portable::default_transport_pair_exchanges_and_closes;
             tcp_pair_exchanges_frames_and_closes_on_every_platform: shared portable::tcp_pair_exchanges_and_closes;
-            a_port_names_a_tcp_client_on_every_platform: shared portable::a_port_names_a_tcp_client;
+            a_port_or_a_socket_address_names_a_tcp_client_on_every_platform: shared portable::a_port_names_a_tcp_client;
+            #[cfg(unix)]
+            anything_but_a_tcp_address_names_a_fifo_client_absolute_paths_always:
+                shared portable::anything_else_names_a_fifo_client;
         }
     };
     (@tests $runtime:ty, $block_on:expr;

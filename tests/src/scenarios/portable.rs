@@ -67,8 +67,18 @@ pub async fn tcp_pair_exchanges_and_closes<R: Runtime>() {
     exchange_and_close(channel, client).await;
 }
 
-/// `"<port>"` and `"<host>:<port>"` name a TCP client on every platform.
+/// `"<port>"` and `"<host>:<port>"` name a TCP client on every platform, by the text alone.
 pub async fn a_port_names_a_tcp_client<R: Runtime>() {
-    assert_eq!(make_pipe_client::<R>("40000", "40000").unwrap().transport(), Transport::Tcp);
-    assert_eq!(make_pipe_client::<R>("127.0.0.1:40000", "").unwrap().transport(), Transport::Tcp);
+    for in_path in ["40000", "127.0.0.1:40000", "[::1]:40000", "localhost:40000", "a:1"] {
+        assert_eq!(make_pipe_client::<R>(in_path, in_path).unwrap().transport(), Transport::Tcp, "{in_path}");
+    }
+}
+
+/// On Unix, whatever is not a TCP address is a FIFO path, absolute paths that end in `:<port>`
+/// included, and `./` turns a name that looks like an address into a path.
+#[cfg(unix)]
+pub async fn anything_else_names_a_fifo_client<R: Runtime>() {
+    for in_path in ["/tmp/x/aea_to_process", "/tmp/x:1", "./a:1", "./40000", "fifo", "a:0", "::1:40000"] {
+        assert_eq!(make_pipe_client::<R>(in_path, "/tmp/out").unwrap().transport(), Transport::Fifo, "{in_path}");
+    }
 }
