@@ -197,6 +197,7 @@ fn io_slices_fills_only_the_slices_it_is_given_and_the_rest_follows() {
         for slice in &slices[..n] {
             wire.extend_from_slice(slice);
         }
+        assert!(wire.len() > before, "bytes are queued, yet the slices hold none");
         pair.client.conn.handle_written(wire.len() - before);
     }
     assert_eq!(wire, expected);

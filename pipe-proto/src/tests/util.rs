@@ -225,9 +225,13 @@ impl Peer {
             budget -= take;
         }
         let written = self.wire.len() - before;
+        let slice_bytes: usize = slices[..count].iter().map(|slice| slice.len()).sum();
+        assert!(slice_bytes > 0, "Transmit handed out with no bytes in the slices");
         if written > 0 {
             self.writes.push(written);
+            let queued = self.conn.send_half().buffered_len();
             self.conn.handle_written(written);
+            assert_eq!(self.conn.send_half().buffered_len(), queued - written, "the written bytes leave the queue");
         }
         written
     }
