@@ -93,12 +93,11 @@ impl<R: AsyncRead + Unpin> FrameInput<R> {
 
     fn bad_line(&self, why: &str) -> Failure {
         let format = match self.format {
-            Format::Lines => "line",
-            Format::Hex => "--hex",
-            Format::Json => "--json",
-            Format::Wire => "--wire",
+            Format::Lines | Format::Wire => "",
+            Format::Hex => " --hex",
+            Format::Json => " --json",
         };
-        Failure::bad_input(format!("bad {format} input on line {}: {why}", self.count))
+        Failure::bad_input(format!("bad{format} input on line {}: {why}", self.count))
     }
 
     /// One line without its `\n`, `None` at the end of the input; an error past `limit` bytes.
@@ -118,10 +117,11 @@ impl<R: AsyncRead + Unpin> FrameInput<R> {
             self.reader.consume(used);
             if line.len() > limit {
                 self.count += 1;
-                return Err(self.bad_line(&format!(
-                    "the line is longer than any frame of at most {} bytes can be",
-                    self.max_frame_len
-                )));
+                let why = match self.format {
+                    Format::Lines => "the line is over",
+                    _ => "the line is too long to hold a frame within",
+                };
+                return Err(self.bad_line(&format!("{why} the maximum frame length of {} bytes", self.max_frame_len)));
             }
             if found.is_some() {
                 return Ok(Some(line));

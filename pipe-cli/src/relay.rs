@@ -55,25 +55,41 @@ async fn send(mut input: FrameInput<tokio::io::Stdin>, mut writer: PipeWriter, s
         std::future::pending::<()>().await;
     };
     let write = async {
-        while let Some(item) = rx.recv().await {
-            let mut frame = item?;
+        let mut bad_input = None;
+        while let Some(mut item) = rx.recv().await {
             loop {
-                let len = frame.len();
-                writer.feed(frame).await.map_err(|e| Failure::pipe("sending", e))?;
-                stats.count(SENT, len);
+                match item {
+                    Ok(frame) => {
+                        let len = frame.len();
+                        writer.feed(frame).await.map_err(|e| Failure::pipe("sending", e))?;
+                        stats.count(SENT, len);
+                    }
+                    Err(failure) => {
+                        bad_input = Some(failure);
+                        break;
+                    }
+                }
                 match rx.try_recv() {
-                    Ok(next) => frame = next?,
+                    Ok(next) => item = next,
                     Err(_) => break,
                 }
             }
+            // The frames read before bad input still go out, then the close.
             SinkExt::flush(&mut writer).await.map_err(|e| Failure::pipe("sending", e))?;
+            if bad_input.is_some() {
+                break;
+            }
         }
-        match writer.close().await {
+        let closed = match writer.close().await {
             // Messages were lost: the peer went away before taking them.
             Err(err @ Error::Undelivered { .. }) => Err(Failure::pipe("closing", err)),
             // Only the close marker could not go out (the peer has gone already): nothing of
             // ours was lost, and the receiving side says how the peer ended.
             Ok(()) | Err(_) => Ok(()),
+        };
+        match bad_input {
+            Some(failure) => Err(failure),
+            None => closed,
         }
     };
     // When the writer fails, the read is dropped: no waiting for stdin to end.
