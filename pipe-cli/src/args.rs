@@ -19,7 +19,8 @@ Exit codes:
   3    timeout: no peer connected within --timeout
   4    the peer died (stream cut inside a frame, connection reset, messages undeliverable)
   5    bad input: a frame over --max-frame-len, malformed --wire/--hex/--json input
-  130  interrupted (Ctrl-C)"
+  130  interrupted (Ctrl-C)
+  143  terminated (SIGTERM)"
     };
 }
 

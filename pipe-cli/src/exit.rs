@@ -8,7 +8,8 @@
 //! | 3 | timeout: no peer connected within `--timeout` |
 //! | 4 | the peer died: its stream was cut inside a frame, the connection was reset, or messages could not be delivered because it had gone |
 //! | 5 | bad input: a frame over `--max-frame-len` (ours or the peer's), malformed `--wire`, `--hex` or `--json` input |
-//! | 130 | interrupted (Ctrl-C); the pipe was released first |
+//! | 130 | interrupted (Ctrl-C, SIGINT); the pipe was released first |
+//! | 143 | terminated (SIGTERM); the pipe was released first |
 
 use std::fmt;
 use std::io;
@@ -25,8 +26,10 @@ pub const TIMEOUT: u8 = 3;
 pub const PEER_DIED: u8 = 4;
 /// A frame over the limit, or input that does not parse in the chosen format.
 pub const BAD_INPUT: u8 = 5;
-/// Interrupted by Ctrl-C.
+/// Interrupted by Ctrl-C (SIGINT).
 pub const INTERRUPTED: u8 = 130;
+/// Terminated by SIGTERM.
+pub const TERMINATED: u8 = 143;
 
 /// Why pipecat stops early: an exit code and a one-line message.
 #[derive(Debug)]

@@ -7,6 +7,7 @@ mod exit;
 mod format;
 mod relay;
 mod rendezvous;
+mod signal;
 mod stats;
 mod tap;
 
@@ -28,22 +29,13 @@ fn main() {
             std::process::exit(exit::OTHER.into());
         }
     };
-    let code = runtime.block_on(async {
-        // Ctrl-C drops the work, and with it the pipe: its FIFO directory is removed.
-        tokio::select! {
-            result = run(cli) => match result {
-                Ok(()) => exit::OK,
-                Err(failure) => {
-                    eprint_line(&format!("pipecat: {failure}"));
-                    failure.code
-                }
-            },
-            _ = tokio::signal::ctrl_c() => {
-                eprint_line("pipecat: interrupted");
-                exit::INTERRUPTED
-            }
+    let code = match runtime.block_on(run(cli)) {
+        Ok(()) => exit::OK,
+        Err(failure) => {
+            eprint_line(&format!("pipecat: {failure}"));
+            failure.code
         }
-    });
+    };
     // A read of stdin may still be blocked in the runtime's thread pool: do not wait for it.
     runtime.shutdown_background();
     std::process::exit(code.into());
@@ -71,10 +63,10 @@ async fn connect_and_relay(
 ) -> Result<(), Failure> {
     let stats = Stats::new(["sent", "received"]);
     let display = args.common.stats.then(|| tokio::spawn(Arc::clone(&stats).show(Duration::from_secs(1))));
-    let result = async {
+    let result = signal::interruptible(async {
         rendezvous::connect(&mut pipe, args.common.timeout, what).await?;
         relay::relay(pipe, args.format.format(), args.common.max_frame_len, Arc::clone(&stats)).await
-    }
+    })
     .await;
     if let Some(display) = display {
         display.abort();

@@ -3,7 +3,9 @@
 use std::path::Path;
 use std::time::Duration;
 
-use pipe_tokio::{Config, LocalPortablePipe, PosixNamedPipe, TcpSocketPipe};
+#[cfg(unix)]
+use pipe_tokio::PosixNamedPipe;
+use pipe_tokio::{Config, LocalPortablePipe, TcpSocketPipe};
 
 use crate::exit::Failure;
 
@@ -17,7 +19,12 @@ pub fn channel(tcp: bool, config: Config) -> Result<LocalPortablePipe, Failure> 
     let made = if tcp {
         TcpSocketPipe::with_config(config).map(Into::into)
     } else {
-        PosixNamedPipe::with_config(config).map(Into::into)
+        #[cfg(unix)]
+        {
+            PosixNamedPipe::with_config(config).map(Into::into)
+        }
+        #[cfg(not(unix))]
+        return Err(Failure::new(crate::exit::OTHER, "FIFOs need a Unix system: use --tcp"));
     };
     made.map_err(|e| Failure::pipe("creating the rendezvous", e))
 }
@@ -31,9 +38,11 @@ pub fn client(in_path: &str, out_path: &str, config: Config) -> Result<LocalPort
             return Ok(tcp.into());
         }
     }
-    PosixNamedPipe::client_with_config(in_path, out_path, config)
-        .map(Into::into)
-        .map_err(|e| Failure::pipe(&format!("joining {in_path} {out_path}"), e))
+    #[cfg(unix)]
+    let joined = PosixNamedPipe::client_with_config(in_path, out_path, config).map(Into::into);
+    #[cfg(not(unix))]
+    let joined = TcpSocketPipe::client_with_config(in_path, out_path, config).map(Into::into);
+    joined.map_err(|e| Failure::pipe(&format!("joining {in_path} {out_path}"), e))
 }
 
 /// Connects, retrying until `timeout`.

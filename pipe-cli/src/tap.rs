@@ -19,6 +19,7 @@ use crate::clock;
 use crate::exit::{Failure, PEER_DIED};
 use crate::format::encode_hex;
 use crate::rendezvous;
+use crate::signal;
 use crate::stats::{eprint_line, Stats};
 
 /// Frames from the party that joined the tap, to the party given with `--to`.
@@ -101,7 +102,7 @@ pub async fn tap(tcp: bool, to: &[String], log: Option<&Path>, common: &CommonAr
     let mut log = Log::open(log)?;
     let stats = Stats::new(DIRECTIONS);
     let display = common.stats.then(|| tokio::spawn(Arc::clone(&stats).show(Duration::from_secs(1))));
-    let result = run(tcp, to, &mut log, common, &stats).await;
+    let result = signal::interruptible(run(tcp, to, &mut log, common, &stats)).await;
     if let Some(display) = display {
         display.abort();
         stats.finish();

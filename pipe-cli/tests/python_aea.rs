@@ -214,3 +214,31 @@ fn tap_between_our_channel_and_the_python_fifo_client_forwards_and_logs_every_fr
 fn tap_between_our_channel_and_the_python_tcp_client_forwards_and_logs_every_frame() {
     tap_forwards_every_frame_unchanged_and_logs_each(true);
 }
+
+/// The party given with `--to` dies in the middle of a frame: the tap logs it, closes the
+/// other party (which exits cleanly) and exits 4.
+#[test]
+fn tap_closes_the_other_side_and_exits_4_when_a_party_dies() {
+    let (python, in_path, out_path) =
+        python_channel(&["--transport", "fifo", "--mode", "partial", "--sizes", "100000,1000"]);
+    let mut tap = common::pipecat();
+    tap.args(["tap", "--listen", "--to", &out_path, &in_path]);
+    let mut tap = start("pipecat tap", tap, Input::Null, false);
+    let (tap_in, tap_out) = tap.client_paths();
+    let mut client = common::client(&tap_in, &tap_out, &[], Input::Piped);
+    let client_stdin = client.stdin();
+    let tap = tap.finish(WAIT);
+    assert_exit(&tap, 4, "pipecat tap");
+    let last = tap.stderr_lines().last().copied().unwrap_or_default().to_owned();
+    assert!(
+        last.starts_with("pipecat: reading from the channel: the peer's stream ended in the middle of a frame"),
+        "{}",
+        tap.stderr
+    );
+    assert!(tap.stderr.contains("closing both sides and exiting"), "{}", tap.stderr);
+    // The client saw the tap's close; it exits once its own input ends too.
+    drop(client_stdin);
+    let client = client.finish(WAIT);
+    assert_exit(&client, 0, "pipecat client behind the tap");
+    drop(python.finish(WAIT));
+}

@@ -289,3 +289,20 @@ fn stats_print_a_summary_at_exit() {
     let summary = client.stderr_lines().last().copied().unwrap_or_default().to_owned();
     assert!(summary.contains("sent 0 frames") && summary.contains("received 100 frames"), "{summary}");
 }
+
+#[test]
+fn sigterm_and_ctrl_c_release_the_rendezvous_and_give_their_codes() {
+    for (signal, code, message) in [("-TERM", 143, "pipecat: terminated"), ("-INT", 130, "pipecat: interrupted")] {
+        let (channel, in_path, _) = channel(&["--stats"], Input::Null, false);
+        let dir = std::path::Path::new(&in_path).parent().unwrap().to_owned();
+        assert!(dir.exists());
+        let status = std::process::Command::new("kill").arg(signal).arg(channel.id().to_string()).status().unwrap();
+        assert!(status.success());
+        let finished = channel.finish(WAIT);
+        assert_exit(&finished, code, "channel");
+        let lines = finished.stderr_lines();
+        assert!(lines[1].starts_with("pipecat: sent 0 frames"), "the --stats summary:\n{}", finished.stderr);
+        assert_eq!(lines[2..], [message]);
+        assert!(!dir.exists(), "{} is left behind", dir.display());
+    }
+}
