@@ -19,7 +19,7 @@ use crate::clock;
 use crate::exit::{Failure, PEER_DIED};
 use crate::format::encode_hex;
 use crate::rendezvous;
-use crate::signal;
+use crate::signal::Signals;
 use crate::stats::{eprint_line, Stats};
 
 /// Frames from the party that joined the tap, to the party given with `--to`.
@@ -98,11 +98,17 @@ enum End {
 }
 
 /// Runs the tap until one party closes or dies.
-pub async fn tap(tcp: bool, to: &[String], log: Option<&Path>, common: &CommonArgs) -> Result<(), Failure> {
+pub async fn tap(
+    tcp: bool,
+    to: &[String],
+    log: Option<&Path>,
+    common: &CommonArgs,
+    signals: &mut Signals,
+) -> Result<(), Failure> {
     let mut log = Log::open(log)?;
     let stats = Stats::new(DIRECTIONS);
     let display = common.stats.then(|| tokio::spawn(Arc::clone(&stats).show(Duration::from_secs(1))));
-    let result = signal::interruptible(run(tcp, to, &mut log, common, &stats)).await;
+    let result = signals.interruptible(run(tcp, to, &mut log, common, &stats)).await;
     if let Some(display) = display {
         display.abort();
         stats.finish();
