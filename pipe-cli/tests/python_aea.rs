@@ -60,8 +60,9 @@ fn client_of_a_python_channel_prints_everything_it_sends(tcp: bool) {
         "1,100,1000",
         "--count",
         "30",
+        // The Python FIFO channel retries its connect every timeout/10 seconds.
         "--timeout",
-        "30",
+        "10",
     ]);
     let client = common::client(&out_path, &in_path, &["--hex"], Input::Null).finish(WAIT);
     let python = python.finish(WAIT);
