@@ -1,8 +1,8 @@
 //! The platform-default constructors, as in the AEA's `make_ipc_channel`.
 
+use pipe_proto::Config;
 #[cfg(unix)]
 use pipe_proto::Transport;
-use pipe_proto::Config;
 
 use crate::error::Error;
 use crate::kind::{Portable, Tcp};
