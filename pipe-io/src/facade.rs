@@ -450,16 +450,7 @@ macro_rules! runtime_crate {
             }
         }
 
-        impl $crate::__futures_util::Stream for PipeReader {
-            type Item = Result<Bytes, Error>;
-
-            fn poll_next(
-                self: ::std::pin::Pin<&mut Self>,
-                cx: &mut ::std::task::Context<'_>,
-            ) -> ::std::task::Poll<Option<Self::Item>> {
-                ::std::pin::Pin::new(&mut self.get_mut().0).poll_next(cx)
-            }
-        }
+        $crate::runtime_crate!(@stream PipeReader);
 
         impl PipeWriter {
             /// Sends one message (copied once) and returns when it is with the OS; the same
@@ -540,34 +531,7 @@ macro_rules! runtime_crate {
             }
         }
 
-        impl $crate::__futures_util::Sink<Bytes> for PipeWriter {
-            type Error = Error;
-
-            fn poll_ready(
-                self: ::std::pin::Pin<&mut Self>,
-                cx: &mut ::std::task::Context<'_>,
-            ) -> ::std::task::Poll<Result<(), Error>> {
-                ::std::pin::Pin::new(&mut self.get_mut().0).poll_ready(cx)
-            }
-
-            fn start_send(self: ::std::pin::Pin<&mut Self>, item: Bytes) -> Result<(), Error> {
-                ::std::pin::Pin::new(&mut self.get_mut().0).start_send(item)
-            }
-
-            fn poll_flush(
-                self: ::std::pin::Pin<&mut Self>,
-                cx: &mut ::std::task::Context<'_>,
-            ) -> ::std::task::Poll<Result<(), Error>> {
-                ::std::pin::Pin::new(&mut self.get_mut().0).poll_flush(cx)
-            }
-
-            fn poll_close(
-                self: ::std::pin::Pin<&mut Self>,
-                cx: &mut ::std::task::Context<'_>,
-            ) -> ::std::task::Poll<Result<(), Error>> {
-                ::std::pin::Pin::new(&mut self.get_mut().0).poll_close(cx)
-            }
-        }
+        $crate::runtime_crate!(@sink PipeWriter);
     };
 
     // ---- one pipe type: the struct, every method but the constructors, Stream and Sink ----
@@ -823,45 +787,8 @@ macro_rules! runtime_crate {
             }
         }
 
-        impl $crate::__futures_util::Stream for $name {
-            type Item = Result<Bytes, Error>;
-
-            fn poll_next(
-                self: ::std::pin::Pin<&mut Self>,
-                cx: &mut ::std::task::Context<'_>,
-            ) -> ::std::task::Poll<Option<Self::Item>> {
-                ::std::pin::Pin::new(&mut self.get_mut().0).poll_next(cx)
-            }
-        }
-
-        impl $crate::__futures_util::Sink<Bytes> for $name {
-            type Error = Error;
-
-            fn poll_ready(
-                self: ::std::pin::Pin<&mut Self>,
-                cx: &mut ::std::task::Context<'_>,
-            ) -> ::std::task::Poll<Result<(), Error>> {
-                ::std::pin::Pin::new(&mut self.get_mut().0).poll_ready(cx)
-            }
-
-            fn start_send(self: ::std::pin::Pin<&mut Self>, item: Bytes) -> Result<(), Error> {
-                ::std::pin::Pin::new(&mut self.get_mut().0).start_send(item)
-            }
-
-            fn poll_flush(
-                self: ::std::pin::Pin<&mut Self>,
-                cx: &mut ::std::task::Context<'_>,
-            ) -> ::std::task::Poll<Result<(), Error>> {
-                ::std::pin::Pin::new(&mut self.get_mut().0).poll_flush(cx)
-            }
-
-            fn poll_close(
-                self: ::std::pin::Pin<&mut Self>,
-                cx: &mut ::std::task::Context<'_>,
-            ) -> ::std::task::Poll<Result<(), Error>> {
-                ::std::pin::Pin::new(&mut self.get_mut().0).poll_close(cx)
-            }
-        }
+        $crate::runtime_crate!(@stream $name);
+        $crate::runtime_crate!(@sink $name);
     };
 
     // ---- what both halves tell about their pipe ----
@@ -905,6 +832,50 @@ macro_rules! runtime_crate {
             /// example).
             pub fn config(&self) -> &Config {
                 self.0.config()
+            }
+        }
+    };
+
+    // ---- a wrapper's Stream and Sink: the wrapped pipe's or half's ----
+    (@stream $ty:ident) => {
+        impl $crate::__futures_util::Stream for $ty {
+            type Item = Result<Bytes, Error>;
+
+            fn poll_next(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+            ) -> ::std::task::Poll<Option<Self::Item>> {
+                ::std::pin::Pin::new(&mut self.get_mut().0).poll_next(cx)
+            }
+        }
+    };
+    (@sink $ty:ident) => {
+        impl $crate::__futures_util::Sink<Bytes> for $ty {
+            type Error = Error;
+
+            fn poll_ready(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+            ) -> ::std::task::Poll<Result<(), Error>> {
+                ::std::pin::Pin::new(&mut self.get_mut().0).poll_ready(cx)
+            }
+
+            fn start_send(self: ::std::pin::Pin<&mut Self>, item: Bytes) -> Result<(), Error> {
+                ::std::pin::Pin::new(&mut self.get_mut().0).start_send(item)
+            }
+
+            fn poll_flush(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+            ) -> ::std::task::Poll<Result<(), Error>> {
+                ::std::pin::Pin::new(&mut self.get_mut().0).poll_flush(cx)
+            }
+
+            fn poll_close(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+            ) -> ::std::task::Poll<Result<(), Error>> {
+                ::std::pin::Pin::new(&mut self.get_mut().0).poll_close(cx)
             }
         }
     };

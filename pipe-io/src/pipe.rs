@@ -241,19 +241,8 @@ impl<R: Runtime> From<Pipe<R, Tcp>> for Pipe<R, Portable> {
 
 impl<R: Runtime, K> Pipe<R, K> {
     fn from_rendezvous(rendezvous: Rendezvous<R>, config: Config) -> Self {
-        Self {
-            conn: Connection::new(rendezvous.transport(), rendezvous.side, config.clone()),
-            config,
-            read_end: None,
-            write_end: None,
-            #[cfg(unix)]
-            fifo_read: None,
-            #[cfg(unix)]
-            fifo_write: None,
-            tcp: None,
-            rendezvous,
-            kind: PhantomData,
-        }
+        let conn = Connection::new(rendezvous.transport(), rendezvous.side, config.clone());
+        Self::from_halves(conn, None, None, rendezvous, config)
     }
 
     fn retype<K2>(self) -> Pipe<R, K2> {
@@ -586,7 +575,8 @@ impl<R: Runtime, K> Pipe<R, K> {
         ))
     }
 
-    /// A pipe from the two halves of a split one (see [`PipeReader::reunite`]).
+    /// A pipe of `conn` and the ends it has (none before the connect; both for the halves of a
+    /// split pipe put back together, see [`PipeReader::reunite`]).
     pub(crate) fn from_halves(
         conn: Connection,
         read_end: Option<ReadEnd<R>>,
