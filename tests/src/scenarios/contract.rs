@@ -31,7 +31,9 @@ pub async fn check_row<R: Runtime, K: Kind>(row: &str) {
     let mut wrong = Vec::new();
     for (column, cell) in COLUMNS.iter().zip(&expected) {
         let allowed = cell_for(cell, K::TRANSPORT);
-        let got = run_cell::<R, K>(row, column).await;
+        // Boxed: a cell's future holds two pipes and the situation's; on the heap, not the stack
+        // of the test thread (debug builds keep every await point's locals).
+        let got = Box::pin(run_cell::<R, K>(row, column)).await;
         if !allowed.contains(&got) {
             wrong.push(format!("  {column}: expected {}, got {got}", allowed.join(" or ")));
         }
@@ -115,7 +117,7 @@ type PeerLeft = Option<Box<dyn std::any::Any>>;
 
 /// Sets up `row` and runs `column` in it; the answer as the table writes it.
 async fn run_cell<R: Runtime, K: Kind>(row: &str, column: &str) -> String {
-    let (mut ours, _peer) = situation::<R, K>(row).await;
+    let (mut ours, _peer) = Box::pin(situation::<R, K>(row)).await;
     match column {
         "read" => read_answer(timeout::<R, _>(PENDING_AFTER, ours.read()).await),
         "write" => answer_of(timeout::<R, _>(PENDING_AFTER, ours.write(b"contract")).await),
