@@ -8,8 +8,8 @@ use bytes::Bytes;
 
 use super::util::{broken_pipe, ms, Pair};
 use crate::{
-    ConnectError, DecodeError, Failure, Received, RecvError, RecvHalf, SendError, SendHalf, State, Transport,
-    Undelivered,
+    ConnectError, Connection, DecodeError, Failure, Received, RecvError, RecvHalf, SendError, SendHalf, Side, State,
+    Transport, Undelivered,
 };
 
 const BOTH: [Transport; 2] = [Transport::Fifo, Transport::Tcp];
@@ -171,6 +171,19 @@ fn a_write_failure_of_the_send_half_does_not_end_the_receive_half() {
     recv.read_buf()[..5].copy_from_slice(&[0, 0, 0, 1, 9]);
     recv.handle_read(5);
     assert_eq!(recv.poll_recv(), Some(Ok(Received::Frame(Bytes::from_static(&[9])))));
+}
+
+#[test]
+fn only_the_halves_of_one_connection_are_put_back_together() {
+    let (recv, send) = split(Pair::connected(Transport::Tcp));
+    let (other_recv, other_send) = split(Pair::connected(Transport::Tcp));
+    let (recv, other_send) = match Connection::reunite(recv, other_send, Side::Channel) {
+        Err(halves) => halves,
+        Ok(_) => panic!("halves of two connections were put together"),
+    };
+    let whole = Connection::reunite(recv, send, Side::Channel).expect("the halves of one connection");
+    assert_eq!((whole.state(), whole.side(), whole.transport()), (State::Open, Side::Channel, Transport::Tcp));
+    assert!(Connection::reunite(other_recv, other_send, Side::Client).is_ok());
 }
 
 // ---- the hang-up probe, with fake time ----

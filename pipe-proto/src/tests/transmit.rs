@@ -198,7 +198,9 @@ fn io_slices_fills_only_the_slices_it_is_given_and_the_rest_follows() {
             wire.extend_from_slice(slice);
         }
         assert!(wire.len() > before, "bytes are queued, yet the slices hold none");
+        let queued = pair.client.conn.send_half().buffered_len();
         pair.client.conn.handle_written(wire.len() - before);
+        assert_eq!(pair.client.conn.send_half().buffered_len(), queued - (wire.len() - before), "written bytes leave");
     }
     assert_eq!(wire, expected);
 }
