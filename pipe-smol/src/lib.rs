@@ -36,8 +36,10 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations)]
 
+mod codec;
 mod runtime;
 
+pub use codec::PipeCodec;
 pub use pipe_io::{Config, Error, Received, Side, State, Transport, DEFAULT_MAX_FRAME_LEN};
 pub use runtime::AsyncIo;
 
