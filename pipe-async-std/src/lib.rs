@@ -37,6 +37,9 @@ pub use pipe_smol::{
     State, TcpSocketPipe, Transport, DEFAULT_MAX_FRAME_LEN,
 };
 
+/// The frame codec for `asynchronous_codec::Framed` over async-std's sockets: `pipe_smol`'s.
+pub use pipe_smol::PipeCodec;
+
 #[cfg(unix)]
 pub use pipe_smol::PosixNamedPipe;
 
