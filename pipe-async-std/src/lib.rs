@@ -104,6 +104,11 @@ mod doc_support;
 
 pub use pipe_io::Received;
 pub use pipe_smol::AsyncIo;
+/// asynchronous-codec's `Framed`, to put [`PipeCodec`] on async-std's sockets without a dependency
+/// of your own on asynchronous-codec.
+pub use pipe_smol::Framed;
+/// The frame codec for `asynchronous_codec::Framed` over async-std's sockets: `pipe_smol`'s.
+pub use pipe_smol::PipeCodec;
 
 #[doc(hidden)]
 pub use doc_support::{doc_block_on, doc_iter_ok, doc_join, doc_tcp_pair};

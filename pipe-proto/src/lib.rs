@@ -29,6 +29,8 @@
 //!
 //! - [`FrameHeader`], [`encode_into`], [`FrameDecoder`]: the codec on its own. The frame rules on
 //!   receipt (zero = close, over the maximum = error) live in one function, [`FrameHeader::parse`].
+//! - [`CodecCore`]: what the runtime crates' `PipeCodec` does for a `Framed` stream (decode up to
+//!   the close frame and nothing after it; encode [`Received`], the close included).
 //! - [`Connection`]: one pipe end from creation to closed. It runs the connect steps and owns a
 //!   [`RecvHalf`] (read buffer, decoder, hang-up probe timer) and a [`SendHalf`] (transmit queue,
 //!   close), which hold every rule after the connect; [`Connection::into_split`] hands them out
@@ -141,6 +143,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations)]
 
+mod codec;
 mod config;
 mod connection;
 mod decoder;
@@ -155,6 +158,7 @@ mod send;
 mod state;
 mod transport;
 
+pub use codec::CodecCore;
 pub use config::{Config, DEFAULT_FIFO_HANGUP_PROBE, DEFAULT_MAX_FRAME_LEN};
 pub use connection::{Action, ConnectAction, Connection, Event};
 pub use decoder::{FrameDecoder, Received};

@@ -97,9 +97,14 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations)]
 
+mod codec;
 mod doc_support;
 mod runtime;
 
+/// asynchronous-codec's `Framed`, to put [`PipeCodec`] on any futures-io `AsyncRead + AsyncWrite`
+/// without a dependency of your own on asynchronous-codec.
+pub use asynchronous_codec::Framed;
+pub use codec::PipeCodec;
 pub use pipe_io::Received;
 pub use runtime::AsyncIo;
 

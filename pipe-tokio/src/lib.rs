@@ -102,6 +102,9 @@ mod runtime;
 pub use codec::PipeCodec;
 pub use pipe_io::Received;
 pub use runtime::Tokio;
+/// tokio-util's `Framed`, to put [`PipeCodec`] on any `AsyncRead + AsyncWrite` without a
+/// dependency of your own on tokio-util.
+pub use tokio_util::codec::Framed;
 
 #[doc(hidden)]
 pub use doc_support::{doc_block_on, doc_iter_ok, doc_join, doc_tcp_pair};

@@ -3,7 +3,10 @@
 use std::time::Duration;
 
 use pipe_tokio::prelude::*;
-use pipe_tokio::{make_pipe_client_with_config, make_pipe_with_config, Bytes, Config, Error, TcpSocketPipe};
+use pipe_tokio::{
+    make_pipe_client_with_config, make_pipe_with_config, Bytes, Config, Error, Framed, PipeCodec, Received,
+    TcpSocketPipe,
+};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -104,4 +107,17 @@ async fn a_configured_default_pipe_and_matching_errors() {
 /// A stream of `Ok` messages, for `send_all`.
 fn futures_iter<const N: usize>(items: [&'static str; N]) -> impl Stream<Item = Result<Bytes, Error>> + Unpin {
     stream::iter(items.map(|item| Ok(Bytes::from(item))))
+}
+
+#[tokio::test]
+async fn the_codec_over_a_duplex_sends_the_close_and_its_stream_ends_there() {
+    let (a, b) = tokio::io::duplex(64);
+    let mut a = Framed::new(a, PipeCodec::new());
+    let mut b = Framed::new(b, PipeCodec::new());
+    a.send(Bytes::from_static(b"hi")).await.expect("send");
+    a.send(Received::PeerClosed).await.expect("send the close");
+    drop(a); // the transport ends, as a peer's does after its close
+    assert_eq!(b.next().await.transpose().expect("decode"), Some(Received::Frame("hi".into())));
+    assert_eq!(b.next().await.transpose().expect("decode"), Some(Received::PeerClosed));
+    assert!(b.next().await.is_none(), "the stream ends after the close");
 }
