@@ -28,7 +28,8 @@ pub const PEER_DIED: u8 = 4;
 pub const BAD_INPUT: u8 = 5;
 /// Interrupted by Ctrl-C (SIGINT).
 pub const INTERRUPTED: u8 = 130;
-/// Terminated by SIGTERM.
+/// Terminated by SIGTERM (Unix).
+#[cfg(unix)]
 pub const TERMINATED: u8 = 143;
 
 /// Why pipecat stops early: an exit code and a one-line message.

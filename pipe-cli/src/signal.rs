@@ -6,7 +6,9 @@
 
 use std::future::Future;
 
-use crate::exit::{Failure, INTERRUPTED, OTHER, TERMINATED};
+use crate::exit::{Failure, INTERRUPTED};
+#[cfg(unix)]
+use crate::exit::{OTHER, TERMINATED};
 
 /// The installed handlers.
 #[derive(Debug)]

@@ -42,6 +42,8 @@ impl<R: Runtime> ReadEnd<R> {
     /// The core's hang-up probe ([`pipe_proto::RecvAction::ProbeHangup`]): one non-blocking read,
     /// now, whatever the runtime says about readiness. `WouldBlock` when there is nothing to read
     /// (and always on TCP, where the core never asks for a probe).
+    // Without FIFOs (Windows) only the TCP arm is left, which needs neither argument.
+    #[cfg_attr(not(unix), allow(unused_variables))]
     pub(crate) fn probe(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
             #[cfg(unix)]
@@ -53,6 +55,7 @@ impl<R: Runtime> ReadEnd<R> {
     /// Waits until `deadline`, the core's next timer (the hang-up probe), on the runtime's timer,
     /// re-armed to each new deadline. TCP has no such timer: ready at once, so the core's answer
     /// (no probe) comes without waiting.
+    #[cfg_attr(not(unix), allow(unused_variables))]
     pub(crate) fn poll_timer(&mut self, deadline: Instant, cx: &mut Context<'_>) -> Poll<()> {
         match self {
             #[cfg(unix)]

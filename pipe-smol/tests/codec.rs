@@ -109,6 +109,14 @@ fn tcp_an_end_inside_a_frame_is_a_truncated_frame() {
 }
 
 #[test]
+fn tcp_an_end_right_after_a_header_is_a_truncated_frame() {
+    smol::block_on(async {
+        let (a, b) = tcp_pair().await;
+        an_end_right_after_a_header_is_a_truncated_frame(a, b).await;
+    });
+}
+
+#[test]
 fn tcp_both_sides_send_and_close() {
     smol::block_on(async {
         let (a, b) = tcp_pair().await;
