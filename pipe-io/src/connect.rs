@@ -115,9 +115,10 @@ impl<R: Runtime, K> Pipe<R, K> {
             }
             ConnectAction::Accept => {
                 let deadline = self.conn.poll_timeout();
-                let Kind::TcpListen(listener) = &mut self.rendezvous.kind else {
+                let Kind::TcpListen { listener, addr: local } = &mut self.rendezvous.kind else {
                     return Err(Error::NotConnected);
                 };
+                let local = *local;
                 if let Listener::Std(_) = listener {
                     let Listener::Std(std) = std::mem::replace(listener, Listener::Closed) else { unreachable!() };
                     *listener = Listener::Runtime(R::listener(std)?);
@@ -127,8 +128,16 @@ impl<R: Runtime, K> Pipe<R, K> {
                 };
                 match until::<R, _>(deadline, R::accept(listener)).await {
                     Some(stream) => {
-                        self.tcp = Some(stream?);
-                        Ok(Outcome::Event(Event::Done))
+                        let stream = stream?;
+                        let peer = R::peer_addr(&stream)?;
+                        if tcp::admit(local, peer, &self.config)? {
+                            self.tcp = Some(stream);
+                            Ok(Outcome::Event(Event::Done))
+                        } else {
+                            // Closed now; the listener stays open for our peer.
+                            drop(stream);
+                            Ok(Outcome::Event(Event::NotReady))
+                        }
                     }
                     None => Ok(Outcome::DeadlinePassed),
                 }

@@ -34,9 +34,9 @@ pub(crate) enum Kind<R: Runtime> {
     /// FIFOs; the channel side owns the directory (`None` on the client side, or once removed).
     #[cfg(unix)]
     Fifo { dir: Option<FifoDir> },
-    /// The channel's listener, bound at creation, registered with the runtime at connect, and
-    /// closed after the one peer is accepted.
-    TcpListen(Listener<R>),
+    /// The channel's listener, bound at creation (on `addr`), registered with the runtime at
+    /// connect, and closed after the one peer is accepted.
+    TcpListen { listener: Listener<R>, addr: SocketAddr },
     /// The client's target: an address, or a host name resolved by each dial.
     TcpDial(Target),
 }
@@ -75,12 +75,13 @@ impl<R: Runtime> Rendezvous<R> {
     /// The channel side of a TCP pipe: binds the loopback listener now.
     pub(crate) fn tcp_channel() -> Result<Self, Error> {
         let listener = tcp::bind_loopback()?;
-        let port = listener.local_addr()?.port().to_string();
+        let addr = listener.local_addr()?;
+        let port = addr.port().to_string();
         Ok(Self {
             in_path: port.clone(),
             out_path: port,
             side: Side::Channel,
-            kind: Kind::TcpListen(Listener::Std(listener)),
+            kind: Kind::TcpListen { listener: Listener::Std(listener), addr },
         })
     }
 
@@ -105,7 +106,7 @@ impl<R: Runtime> Rendezvous<R> {
         match self.kind {
             #[cfg(unix)]
             Kind::Fifo { .. } => Transport::Fifo,
-            Kind::TcpListen(_) | Kind::TcpDial(_) => Transport::Tcp,
+            Kind::TcpListen { .. } | Kind::TcpDial(_) => Transport::Tcp,
         }
     }
 
@@ -138,7 +139,7 @@ impl<R: Runtime> Rendezvous<R> {
                     }
                 }
             }
-            Kind::TcpListen(listener) => *listener = Listener::Closed,
+            Kind::TcpListen { listener, .. } => *listener = Listener::Closed,
             Kind::TcpDial(_) => {}
         }
     }
