@@ -92,17 +92,25 @@ impl<R: Runtime, K> Pipe<R, K> {
         match action {
             #[cfg(unix)]
             ConnectAction::OpenRead => {
-                self.fifo_read = Some(fifo::open_read(self.rendezvous.in_path.as_ref())?);
+                let expect = self.rendezvous.fifo_expect();
+                if expect == fifo::Expect::OurFifo {
+                    // Both paths, before anything is opened: a refusal comes at once.
+                    fifo::check_ours(self.rendezvous.in_path.as_ref())?;
+                    fifo::check_ours(self.rendezvous.out_path.as_ref())?;
+                }
+                self.fifo_read = Some(fifo::open_read(self.rendezvous.in_path.as_ref(), expect)?);
                 Ok(Outcome::Event(Event::Done))
             }
             #[cfg(unix)]
-            ConnectAction::OpenWrite => match fifo::open_write(self.rendezvous.out_path.as_ref())? {
-                Some(file) => {
-                    self.fifo_write = Some(file);
-                    Ok(Outcome::Event(Event::Done))
+            ConnectAction::OpenWrite => {
+                match fifo::open_write(self.rendezvous.out_path.as_ref(), self.rendezvous.fifo_expect())? {
+                    Some(file) => {
+                        self.fifo_write = Some(file);
+                        Ok(Outcome::Event(Event::Done))
+                    }
+                    None => Ok(Outcome::Event(Event::NotReady)),
                 }
-                None => Ok(Outcome::Event(Event::NotReady)),
-            },
+            }
             #[cfg(unix)]
             ConnectAction::ProbeRead => {
                 let file = self.fifo_read.as_ref().ok_or(Error::NotConnected)?;

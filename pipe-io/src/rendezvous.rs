@@ -7,7 +7,7 @@ use pipe_proto::{ConnectAction, Side, Transport};
 
 use crate::error::{Error, WaitingFor};
 #[cfg(unix)]
-use crate::fifo::FifoDir;
+use crate::fifo::{self, FifoDir};
 use crate::runtime::Runtime;
 use crate::tcp::{self, Target};
 
@@ -100,6 +100,16 @@ impl<R: Runtime> Rendezvous<R> {
     /// A TCP connection made by the application: nothing to meet at, the paths name the peer.
     pub(crate) fn tcp_established(peer: SocketAddr, side: Side) -> Self {
         Self { in_path: peer.to_string(), out_path: peer.to_string(), side, kind: Kind::TcpDial(Target::Addr(peer)) }
+    }
+
+    /// What the FIFO paths must be: the channel opens the FIFOs it created; the client, which
+    /// was given its paths, opens only FIFOs that are ours alone.
+    #[cfg(unix)]
+    pub(crate) fn fifo_expect(&self) -> fifo::Expect {
+        match self.side {
+            Side::Channel => fifo::Expect::Fifo,
+            Side::Client => fifo::Expect::OurFifo,
+        }
     }
 
     pub(crate) fn transport(&self) -> Transport {
