@@ -13,6 +13,7 @@ mod common;
 
 use std::os::unix::process::CommandExt;
 use std::process::Command;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use common::{after, ours, position};
@@ -21,6 +22,39 @@ use pipe_tests::peer::{hard_timeout, timeout, AsyncStdExec, Exec, Payloads, Peer
 
 /// The other user: nobody.
 const OTHER_UID: u32 = 65534;
+
+/// Every warning logged in this process, as `target: message` lines.
+fn warnings() -> &'static Mutex<Vec<String>> {
+    static WARNINGS: OnceLock<Mutex<Vec<String>>> = OnceLock::new();
+    WARNINGS.get_or_init(|| {
+        static LOGGER: Warnings = Warnings;
+        log::set_logger(&LOGGER).expect("no other logger in this test binary");
+        log::set_max_level(log::LevelFilter::Warn);
+        Mutex::new(Vec::new())
+    })
+}
+
+/// Keeps the warnings, so that a test can check what the channel said about a connection.
+struct Warnings;
+
+impl log::Log for Warnings {
+    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+        metadata.level() <= log::Level::Warn
+    }
+    fn log(&self, record: &log::Record<'_>) {
+        if self.enabled(record.metadata()) {
+            let line = format!("{}: {}", record.target(), record.args());
+            warnings().lock().unwrap_or_else(|e| e.into_inner()).push(line);
+        }
+    }
+    fn flush(&self) {}
+}
+
+/// The warnings that mention `port`.
+fn warnings_about(port: &str) -> Vec<String> {
+    let needle = format!("127.0.0.1:{port}");
+    warnings().lock().unwrap_or_else(|e| e.into_inner()).iter().filter(|w| w.contains(&needle)).cloned().collect()
+}
 
 /// Fails the test, saying why, unless this process may start processes as another user.
 fn require_root() {
@@ -63,6 +97,7 @@ fn intruder<E: Exec>(port: &str) -> Peer {
 fn another_users_connection_is_refused_and_our_client_taken<E: Exec>() {
     require_root();
     hard_timeout(Duration::from_secs(90), || {
+        warnings();
         E::block_on(async {
             let mut channel = Pipe::<E::R, Tcp>::new().expect("TCP channel");
             let port = channel.in_path().to_owned();
@@ -101,6 +136,12 @@ fn another_users_connection_is_refused_and_our_client_taken<E: Exec>() {
             assert_eq!(other_exit.code(), Some(0), "the other user's connection was not closed\n{}", other.report());
             assert!(other_exit.has("CLOSED_BY_PEER"), "{}", other.report());
             assert!(!other_exit.has("RECEIVED_RAW"), "the other user received bytes\n{}", other.report());
+            // The channel said whose connection it closed, and where from.
+            let said = warnings_about(&port);
+            assert!(
+                said.len() == 1 && said[0].starts_with("pipe_io") && said[0].contains("uid 65534"),
+                "one warning naming uid {OTHER_UID} and the port: {said:?}"
+            );
 
             let mut payloads = Payloads::new(1000);
             for (k, len) in [1, 100, 1000].into_iter().enumerate() {
@@ -128,6 +169,7 @@ fn another_users_connection_is_refused_and_our_client_taken<E: Exec>() {
 fn another_user_allowed_by_the_configuration_is_taken<E: Exec>() {
     require_root();
     hard_timeout(Duration::from_secs(60), || {
+        warnings();
         E::block_on(async {
             let config = Config::default().with_allowed_peer_uids([OTHER_UID]);
             let mut channel = Pipe::<E::R, Tcp>::with_config(config).expect("TCP channel");
@@ -138,6 +180,7 @@ fn another_user_allowed_by_the_configuration_is_taken<E: Exec>() {
                 .expect("connect hung")
                 .unwrap_or_else(|err| panic!("the allowed user was not taken: {err}\n{}", other.report()));
             assert!(other.try_wait().is_none(), "the allowed connection was closed\n{}", other.report());
+            assert_eq!(warnings_about(&port), Vec::<String>::new(), "nothing refused");
             channel.close().await.expect("close");
             let exit = other.finish(after(10));
             assert_eq!(exit.code(), Some(0), "{}", other.report());
