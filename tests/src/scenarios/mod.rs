@@ -165,6 +165,9 @@ macro_rules! behaviour_tests {
                 shared security::tcp_channel_is_loopback_only_and_single_peer;
             tcp_stray_connection_of_our_own_user_is_taken_as_the_peer_and_reads_as_closed:
                 shared security::tcp_stray_peer_of_our_own_user_is_taken_and_reads_as_closed;
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            tcp_stray_of_our_own_user_gone_before_the_accept_is_refused_and_our_client_taken:
+                shared security::tcp_stray_that_left_before_the_accept_is_refused_and_our_client_taken;
             #[cfg(unix)]
             fifo_client_refuses_fifos_of_another_user_and_directories_others_may_write_at_once:
                 shared security::fifo_client_refuses_a_rendezvous_that_is_not_ours_alone;

@@ -81,6 +81,32 @@ pub async fn tcp_stray_peer_of_our_own_user_is_taken_and_reads_as_closed<R: Runt
     channel.close().await.expect("close");
 }
 
+/// A stray connection of our own user that is already closed by its process when the channel
+/// accepts it cannot be told from another user's (the kernel no longer says whose it was): on
+/// Linux it is refused like one, and the channel takes the next connection, our client's. (A
+/// client that connects, sends and leaves before the channel accepts it is refused the same
+/// way: a client must stay connected until the channel's `connect` has returned.)
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub async fn tcp_stray_that_left_before_the_accept_is_refused_and_our_client_taken<R: Runtime>() {
+    use std::io::Write;
+
+    use futures_util::future::join;
+
+    let mut channel = Pipe::<R, Tcp>::new().expect("create the channel");
+    let port: u16 = channel.in_path().parse().expect("the channel's path is its port");
+    let mut stray = TcpStream::connect(("127.0.0.1", port)).expect("a stray of ours connects");
+    stray.write_all(&[0, 0, 0, 5, b's', b't', b'r', b'a', b'y']).expect("the stray sends a frame");
+    drop(stray);
+    // Let the kernel finish the stray's side of the close (it becomes a socket of nobody's).
+    R::sleep_until(Instant::now() + Duration::from_millis(200)).await;
+    let mut client = Pipe::<R, Tcp>::client(channel.out_path(), channel.in_path()).expect("create the client");
+    let (a, b) = join(channel.connect(CONNECT_TIMEOUT), client.connect(CONNECT_TIMEOUT)).await;
+    a.expect("the channel waits past the stray and takes our client");
+    b.expect("our client connects");
+    round_trip(&mut channel, &mut client).await;
+    channel.close().await.expect("close");
+}
+
 /// How long a refusal may take: far less than the connect timeout, so it was not retried.
 const AT_ONCE: Duration = Duration::from_secs(2);
 
