@@ -5,9 +5,12 @@
 
 use std::io;
 use std::net::TcpStream;
+#[cfg(unix)]
 use std::time::{Duration, Instant};
 
-use pipe_io::{Error, Pipe, Runtime, Tcp};
+#[cfg(unix)]
+use pipe_io::Error;
+use pipe_io::{Pipe, Runtime, Tcp};
 
 use super::support::{connected, round_trip, CONNECT_TIMEOUT};
 
@@ -108,6 +111,7 @@ pub async fn tcp_stray_that_left_before_the_accept_is_refused_and_our_client_tak
 }
 
 /// How long a refusal may take: far less than the connect timeout, so it was not retried.
+#[cfg(unix)]
 const AT_ONCE: Duration = Duration::from_secs(2);
 
 /// Connects a FIFO client to `in_path`/`out_path` and expects [`Error::NotOurs`] naming
