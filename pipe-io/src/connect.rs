@@ -92,17 +92,25 @@ impl<R: Runtime, K> Pipe<R, K> {
         match action {
             #[cfg(unix)]
             ConnectAction::OpenRead => {
-                self.fifo_read = Some(fifo::open_read(self.rendezvous.in_path.as_ref())?);
+                let expect = self.rendezvous.fifo_expect();
+                if expect == fifo::Expect::OurFifo {
+                    // Both paths, before anything is opened: a refusal comes at once.
+                    fifo::check_ours(self.rendezvous.in_path.as_ref())?;
+                    fifo::check_ours(self.rendezvous.out_path.as_ref())?;
+                }
+                self.fifo_read = Some(fifo::open_read(self.rendezvous.in_path.as_ref(), expect)?);
                 Ok(Outcome::Event(Event::Done))
             }
             #[cfg(unix)]
-            ConnectAction::OpenWrite => match fifo::open_write(self.rendezvous.out_path.as_ref())? {
-                Some(file) => {
-                    self.fifo_write = Some(file);
-                    Ok(Outcome::Event(Event::Done))
+            ConnectAction::OpenWrite => {
+                match fifo::open_write(self.rendezvous.out_path.as_ref(), self.rendezvous.fifo_expect())? {
+                    Some(file) => {
+                        self.fifo_write = Some(file);
+                        Ok(Outcome::Event(Event::Done))
+                    }
+                    None => Ok(Outcome::Event(Event::NotReady)),
                 }
-                None => Ok(Outcome::Event(Event::NotReady)),
-            },
+            }
             #[cfg(unix)]
             ConnectAction::ProbeRead => {
                 let file = self.fifo_read.as_ref().ok_or(Error::NotConnected)?;
@@ -115,9 +123,10 @@ impl<R: Runtime, K> Pipe<R, K> {
             }
             ConnectAction::Accept => {
                 let deadline = self.conn.poll_timeout();
-                let Kind::TcpListen(listener) = &mut self.rendezvous.kind else {
+                let Kind::TcpListen { listener, addr: local } = &mut self.rendezvous.kind else {
                     return Err(Error::NotConnected);
                 };
+                let local = *local;
                 if let Listener::Std(_) = listener {
                     let Listener::Std(std) = std::mem::replace(listener, Listener::Closed) else { unreachable!() };
                     *listener = Listener::Runtime(R::listener(std)?);
@@ -127,8 +136,16 @@ impl<R: Runtime, K> Pipe<R, K> {
                 };
                 match until::<R, _>(deadline, R::accept(listener)).await {
                     Some(stream) => {
-                        self.tcp = Some(stream?);
-                        Ok(Outcome::Event(Event::Done))
+                        let stream = stream?;
+                        let peer = R::peer_addr(&stream)?;
+                        if tcp::admit(local, peer, &self.config)? {
+                            self.tcp = Some(stream);
+                            Ok(Outcome::Event(Event::Done))
+                        } else {
+                            // Closed now; the listener stays open for our peer.
+                            drop(stream);
+                            Ok(Outcome::Event(Event::NotReady))
+                        }
                     }
                     None => Ok(Outcome::DeadlinePassed),
                 }

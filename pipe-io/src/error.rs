@@ -14,7 +14,8 @@ use pipe_proto::{ConnectError, DecodeError, EncodeError, Failure, RecvError, Sen
 /// `FrameTooLarge`, `InvalidState`, `NotAFifo`, `InvalidAddress`), the peer's bad data
 /// [`io::ErrorKind::InvalidData`] (`PeerFrameTooLarge`), a stream cut inside a frame
 /// [`io::ErrorKind::UnexpectedEof`], a disconnect the OS's own `BrokenPipe` or `ConnectionReset`,
-/// a close [`io::ErrorKind::BrokenPipe`].
+/// a close [`io::ErrorKind::BrokenPipe`], a rendezvous that is not ours alone (`NotOurs`)
+/// [`io::ErrorKind::PermissionDenied`].
 ///
 /// Once a pipe has failed, every later call answers with the same error: the same variant, and
 /// for an OS error the same kind, code and message.
@@ -106,6 +107,32 @@ pub enum Error {
         /// The offending path.
         path: String,
     },
+    /// A FIFO client refused a rendezvous path that is not ours alone: a FIFO, or the directory
+    /// holding it, that belongs to another user or that group or others may write (so another
+    /// user could have made it, or could swap it). Checked before anything is opened, and
+    /// again on each descriptor opened; never retried. The channel side creates its own
+    /// directory (mode 0700) and FIFOs (mode 0600), as Python's AEA channel does (`mkdtemp`,
+    /// then `mkfifo` with the umask's mode, usually 0644: writable by the owner only, so
+    /// accepted).
+    ///
+    /// ```
+    /// let err = pipe_io::Error::NotOurs {
+    ///     path: "/tmp/x/aea_to_process".into(),
+    ///     reason: "it belongs to uid 65534, not to our user (uid 1000)".into(),
+    /// };
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "refusing the FIFO rendezvous at /tmp/x/aea_to_process: it belongs to uid 65534, not to our user (uid 1000)"
+    /// );
+    /// assert_eq!(err.kind(), std::io::ErrorKind::PermissionDenied);
+    /// ```
+    #[error("refusing the FIFO rendezvous at {path}: {reason}")]
+    NotOurs {
+        /// The FIFO or directory refused.
+        path: String,
+        /// Why: whose it is, or who else may write it.
+        reason: String,
+    },
     /// A TCP address that cannot be used: not `"<port>"`, `"<ip>:<port>"` or
     /// `"<host>:<port>"` (refused when the pipe is made), or a host name that does not resolve
     /// to any address (refused by `connect`, with the resolver's error as `source`).
@@ -138,6 +165,7 @@ impl Error {
             | Error::NotAFifo { .. }
             | Error::InvalidAddress { .. } => io::ErrorKind::InvalidInput,
             Error::PeerFrameTooLarge { .. } => io::ErrorKind::InvalidData,
+            Error::NotOurs { .. } => io::ErrorKind::PermissionDenied,
             Error::TruncatedFrame { .. } => io::ErrorKind::UnexpectedEof,
             Error::NotConnected => io::ErrorKind::NotConnected,
             Error::ClosedLocally | Error::PeerClosed => io::ErrorKind::BrokenPipe,

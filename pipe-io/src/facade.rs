@@ -171,6 +171,14 @@ macro_rules! runtime_crate {
             /// [`in_path`](Self::in_path) and [`out_path`](Self::out_path) are both that port, as
             /// the AEA gives it. The listener accepts one peer, then closes.
             ///
+            /// The peer must be of our own user: on Linux and Android, a connection made by a
+            /// process of another user is closed (and logged at warn level with its uid) without
+            /// using up the one accept, and [`connect`](Self::connect) keeps waiting for the
+            /// right peer until its deadline; [`Config::with_allowed_peer_uids`] and
+            /// [`Config::with_any_peer_user`] let others in. macOS, Windows and the other
+            /// platforms cannot tell who made a TCP connection: there the first connection is
+            /// the peer, whoever made it.
+            ///
             /// ```
             #[doc = concat!("let channel = ", $krate, "::TcpSocketPipe::new()?;")]
             /// assert!(channel.in_path().parse::<u16>().is_ok());

@@ -4,10 +4,14 @@
 //! `tempfile`, which removes it when dropped, with no runtime needed), holding two FIFOs of mode
 //! 0600: `process_to_aea` (the channel reads it) and `aea_to_process` (the channel writes it),
 //! the names the AEA uses.
+//!
+//! The client side takes paths it was given, so it checks them first: each FIFO and the
+//! directory holding it must belong to our effective user and be writable by nobody else
+//! ([`check_ours`]), or it is refused with [`Error::NotOurs`].
 
 use std::fs::File;
 use std::io::{self, Read};
-use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use rustix::fs::{FileType, Mode, OFlags};
@@ -64,16 +68,27 @@ fn make_fifo(path: &Path) -> io::Result<()> {
     }
 }
 
+/// What a FIFO path must be before it is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Expect {
+    /// A FIFO: the channel's own, which it created in its own directory.
+    Fifo,
+    /// A FIFO that is ours alone, in a directory that is ours alone ([`check_ours`]): the
+    /// client's, given by someone else.
+    OurFifo,
+}
+
 /// Opens the read end of the FIFO at `path`, non-blocking; this succeeds with or without a
-/// writer. Anything but a FIFO is refused with [`Error::NotAFifo`].
-pub(crate) fn open_read(path: &Path) -> Result<File, Error> {
-    open_checked(path, OFlags::RDONLY)
+/// writer. Anything but a FIFO is refused with [`Error::NotAFifo`], and with
+/// [`Expect::OurFifo`] anything not ours alone with [`Error::NotOurs`].
+pub(crate) fn open_read(path: &Path, expect: Expect) -> Result<File, Error> {
+    open_checked(path, OFlags::RDONLY, expect)
 }
 
 /// Opens the write end of the FIFO at `path`, non-blocking. `Ok(None)` means no reader has the
 /// FIFO open yet (`ENXIO`): retry later.
-pub(crate) fn open_write(path: &Path) -> Result<Option<File>, Error> {
-    match open_checked(path, OFlags::WRONLY) {
+pub(crate) fn open_write(path: &Path, expect: Expect) -> Result<Option<File>, Error> {
+    match open_checked(path, OFlags::WRONLY, expect) {
         Ok(file) => Ok(Some(file)),
         Err(Error::Io(err)) if err.raw_os_error() == Some(rustix::io::Errno::NXIO.raw_os_error()) => Ok(None),
         Err(err) => Err(err),
@@ -87,13 +102,16 @@ pub(crate) fn probe(file: &File, buf: &mut [u8]) -> io::Result<usize> {
     file.read(buf)
 }
 
-fn open_checked(path: &Path, access: OFlags) -> Result<File, Error> {
+fn open_checked(path: &Path, access: OFlags, expect: Expect) -> Result<File, Error> {
     let not_a_fifo = || Error::NotAFifo { path: path.display().to_string() };
     // Checked before opening, so that no other kind of file (a device, say) is ever opened...
-    let metadata =
-        std::fs::metadata(path).map_err(|err| io::Error::new(err.kind(), format!("{}: {err}", path.display())))?;
-    if !metadata.file_type().is_fifo() {
-        return Err(not_a_fifo());
+    match expect {
+        Expect::Fifo => {
+            if !metadata(path)?.file_type().is_fifo() {
+                return Err(not_a_fifo());
+            }
+        }
+        Expect::OurFifo => check_ours(path)?,
     }
     let fd =
         rustix::fs::open(path, access | OFlags::NONBLOCK | OFlags::CLOEXEC, Mode::empty()).map_err(io::Error::from)?;
@@ -101,7 +119,67 @@ fn open_checked(path: &Path, access: OFlags) -> Result<File, Error> {
     if FileType::from_raw_mode(rustix::fs::fstat(&fd).map_err(io::Error::from)?.st_mode) != FileType::Fifo {
         return Err(not_a_fifo());
     }
-    Ok(File::from(fd))
+    let file = File::from(fd);
+    if expect == Expect::OurFifo {
+        let opened = file.metadata()?;
+        if let Some(reason) = not_ours_alone(opened.uid(), opened.mode(), our_uid()) {
+            return Err(Error::NotOurs { path: path.display().to_string(), reason });
+        }
+    }
+    Ok(file)
+}
+
+/// Checks, without opening it, that `path` is a FIFO ([`Error::NotAFifo`] otherwise) and that
+/// it and the directory holding it are ours alone ([`Error::NotOurs`] otherwise): they belong
+/// to our effective user, and neither group nor others may write them. A FIFO that others could
+/// write could carry their frames to us; a directory that others could write could have the
+/// FIFO swapped for theirs. A missing path is the OS's `NotFound`, naming it.
+pub(crate) fn check_ours(path: &Path) -> Result<(), Error> {
+    let ours = our_uid();
+    let fifo = metadata(path)?;
+    if !fifo.file_type().is_fifo() {
+        return Err(Error::NotAFifo { path: path.display().to_string() });
+    }
+    if let Some(reason) = not_ours_alone(fifo.uid(), fifo.mode(), ours) {
+        return Err(Error::NotOurs { path: path.display().to_string(), reason });
+    }
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let holder = metadata(dir)?;
+    if let Some(reason) = not_ours_alone(holder.uid(), holder.mode(), ours) {
+        return Err(Error::NotOurs {
+            path: dir.display().to_string(),
+            reason: format!("the directory holding {}: {reason}", path.display()),
+        });
+    }
+    Ok(())
+}
+
+/// The rule for a rendezvous file or directory owned by `uid`, with permission bits `mode`,
+/// when we run as `ours`: `None` if it is ours alone, else why not.
+pub(crate) fn not_ours_alone(uid: u32, mode: u32, ours: u32) -> Option<String> {
+    let mode = mode & 0o7777;
+    if uid != ours {
+        return Some(format!("it belongs to uid {uid}, not to our user (uid {ours})"));
+    }
+    let others = match (mode & 0o020 != 0, mode & 0o002 != 0) {
+        (true, true) => "group and others",
+        (true, false) => "its group",
+        (false, true) => "others",
+        (false, false) => return None,
+    };
+    Some(format!("{others} may write it (mode {mode:04o})"))
+}
+
+fn our_uid() -> u32 {
+    rustix::process::geteuid().as_raw()
+}
+
+/// The metadata of `path` (symbolic links followed), with the path in the error's message.
+fn metadata(path: &Path) -> io::Result<std::fs::Metadata> {
+    std::fs::metadata(path).map_err(|err| io::Error::new(err.kind(), format!("{}: {err}", path.display())))
 }
 
 #[cfg(test)]
@@ -126,9 +204,9 @@ mod tests {
     #[test]
     fn write_end_is_not_ready_until_a_reader_opens() {
         let dir = FifoDir::create().unwrap();
-        assert!(open_write(&dir.in_path).unwrap().is_none());
-        let reader = open_read(&dir.in_path).unwrap();
-        let writer = open_write(&dir.in_path).unwrap();
+        assert!(open_write(&dir.in_path, Expect::Fifo).unwrap().is_none());
+        let reader = open_read(&dir.in_path, Expect::Fifo).unwrap();
+        let writer = open_write(&dir.in_path, Expect::Fifo).unwrap();
         assert!(writer.is_some());
         let mut buf = [0u8; 8];
         assert_eq!(probe(&reader, &mut buf).unwrap_err().kind(), io::ErrorKind::WouldBlock);
@@ -137,21 +215,80 @@ mod tests {
     #[test]
     fn read_end_without_writer_reads_as_eof() {
         let dir = FifoDir::create().unwrap();
-        let reader = open_read(&dir.out_path).unwrap();
+        let reader = open_read(&dir.out_path, Expect::Fifo).unwrap();
         assert_eq!(probe(&reader, &mut [0u8; 8]).unwrap(), 0);
     }
 
     #[test]
     fn regular_file_is_not_a_fifo() {
         let file = tempfile::NamedTempFile::new().unwrap();
-        assert!(matches!(open_read(file.path()), Err(Error::NotAFifo { .. })));
-        assert!(matches!(open_write(file.path()), Err(Error::NotAFifo { .. })));
+        for expect in [Expect::Fifo, Expect::OurFifo] {
+            assert!(matches!(open_read(file.path(), expect), Err(Error::NotAFifo { .. })));
+            assert!(matches!(open_write(file.path(), expect), Err(Error::NotAFifo { .. })));
+        }
     }
 
     #[test]
     fn missing_path_is_an_io_error() {
-        let err = open_read(Path::new("/nonexistent/aea/pipe")).unwrap_err();
-        assert!(matches!(err, Error::Io(ref e) if e.kind() == io::ErrorKind::NotFound), "{err:?}");
-        assert!(err.to_string().contains("/nonexistent/aea/pipe"), "the message names the path: {err}");
+        for expect in [Expect::Fifo, Expect::OurFifo] {
+            let err = open_read(Path::new("/nonexistent/aea/pipe"), expect).unwrap_err();
+            assert!(matches!(err, Error::Io(ref e) if e.kind() == io::ErrorKind::NotFound), "{err:?}");
+            assert!(err.to_string().contains("/nonexistent/aea/pipe"), "the message names the path: {err}");
+        }
+    }
+
+    #[test]
+    fn ours_alone_means_our_owner_and_no_write_bit_for_group_or_others() {
+        assert_eq!(not_ours_alone(1000, 0o600, 1000), None, "our own FIFO");
+        assert_eq!(not_ours_alone(1000, 0o644, 1000), None, "Python's mkfifo under umask 022");
+        assert_eq!(not_ours_alone(1000, 0o700, 1000), None, "mkdtemp's directory");
+        assert_eq!(not_ours_alone(1000, 0o755, 1000), None, "readable by others is fine");
+        assert_eq!(not_ours_alone(1000, 0o010_644, 1000), None, "the file type bits are ignored");
+        assert_eq!(not_ours_alone(0, 0o600, 0), None, "root's own");
+        assert_eq!(
+            not_ours_alone(65534, 0o600, 1000).as_deref(),
+            Some("it belongs to uid 65534, not to our user (uid 1000)")
+        );
+        assert_eq!(
+            not_ours_alone(1000, 0o600, 0).as_deref(),
+            Some("it belongs to uid 1000, not to our user (uid 0)"),
+            "root refuses a user's FIFO"
+        );
+        assert_eq!(not_ours_alone(1000, 0o666, 1000).as_deref(), Some("group and others may write it (mode 0666)"));
+        assert_eq!(not_ours_alone(1000, 0o620, 1000).as_deref(), Some("its group may write it (mode 0620)"));
+        assert_eq!(not_ours_alone(1000, 0o1777, 1000).as_deref(), Some("group and others may write it (mode 1777)"));
+        assert_eq!(not_ours_alone(1000, 0o702, 1000).as_deref(), Some("others may write it (mode 0702)"));
+    }
+
+    #[test]
+    fn our_own_rendezvous_is_ours_alone_and_a_python_style_0644_fifo_too() {
+        let dir = FifoDir::create().unwrap();
+        check_ours(&dir.in_path).unwrap();
+        check_ours(&dir.out_path).unwrap();
+        std::fs::set_permissions(&dir.in_path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        check_ours(&dir.in_path).unwrap();
+        open_read(&dir.in_path, Expect::OurFifo).unwrap();
+    }
+
+    #[test]
+    fn a_fifo_or_directory_others_may_write_is_refused_naming_it() {
+        let dir = FifoDir::create().unwrap();
+        std::fs::set_permissions(&dir.in_path, std::fs::Permissions::from_mode(0o622)).unwrap();
+        let err = open_read(&dir.in_path, Expect::OurFifo).unwrap_err();
+        assert!(
+            matches!(&err, Error::NotOurs { path, reason } if *path == dir.in_path.display().to_string() && reason.contains("0622")),
+            "{err:?}"
+        );
+        assert_eq!(err.kind(), io::ErrorKind::PermissionDenied);
+        assert!(open_read(&dir.in_path, Expect::Fifo).is_ok(), "the channel's own open does not check");
+
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+        let err = check_ours(&dir.out_path).unwrap_err();
+        assert!(
+            matches!(&err, Error::NotOurs { path, reason }
+                if *path == dir.path().display().to_string() && reason.contains("directory holding") && reason.contains("0777")),
+            "{err:?}"
+        );
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
     }
 }

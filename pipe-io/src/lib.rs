@@ -63,6 +63,8 @@ pub mod facade;
 mod fifo;
 mod kind;
 mod make;
+#[cfg(any(target_os = "linux", target_os = "android"))]
+mod peer_user;
 mod pipe;
 mod rendezvous;
 mod runtime;

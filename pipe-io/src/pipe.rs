@@ -141,7 +141,9 @@ impl<R: Runtime> Pipe<R, Fifo> {
 
 impl<R: Runtime> Pipe<R, Tcp> {
     /// The channel side over TCP, with the default [`Config`]: binds a listener on
-    /// `127.0.0.1` on a free port, now; both paths are that port in decimal.
+    /// `127.0.0.1` on a free port, now; both paths are that port in decimal. Only a peer of
+    /// our own user is taken where the OS can tell (Linux, Android); see
+    /// [`Config::with_allowed_peer_uids`] for the rule and the platforms that cannot tell.
     ///
     /// ```
     /// let channel = pipe_tokio::TcpSocketPipe::new()?;

@@ -7,7 +7,7 @@ use pipe_proto::{ConnectAction, Side, Transport};
 
 use crate::error::{Error, WaitingFor};
 #[cfg(unix)]
-use crate::fifo::FifoDir;
+use crate::fifo::{self, FifoDir};
 use crate::runtime::Runtime;
 use crate::tcp::{self, Target};
 
@@ -34,9 +34,9 @@ pub(crate) enum Kind<R: Runtime> {
     /// FIFOs; the channel side owns the directory (`None` on the client side, or once removed).
     #[cfg(unix)]
     Fifo { dir: Option<FifoDir> },
-    /// The channel's listener, bound at creation, registered with the runtime at connect, and
-    /// closed after the one peer is accepted.
-    TcpListen(Listener<R>),
+    /// The channel's listener, bound at creation (on `addr`), registered with the runtime at
+    /// connect, and closed after the one peer is accepted.
+    TcpListen { listener: Listener<R>, addr: SocketAddr },
     /// The client's target: an address, or a host name resolved by each dial.
     TcpDial(Target),
 }
@@ -75,12 +75,13 @@ impl<R: Runtime> Rendezvous<R> {
     /// The channel side of a TCP pipe: binds the loopback listener now.
     pub(crate) fn tcp_channel() -> Result<Self, Error> {
         let listener = tcp::bind_loopback()?;
-        let port = listener.local_addr()?.port().to_string();
+        let addr = listener.local_addr()?;
+        let port = addr.port().to_string();
         Ok(Self {
             in_path: port.clone(),
             out_path: port,
             side: Side::Channel,
-            kind: Kind::TcpListen(Listener::Std(listener)),
+            kind: Kind::TcpListen { listener: Listener::Std(listener), addr },
         })
     }
 
@@ -101,11 +102,21 @@ impl<R: Runtime> Rendezvous<R> {
         Self { in_path: peer.to_string(), out_path: peer.to_string(), side, kind: Kind::TcpDial(Target::Addr(peer)) }
     }
 
+    /// What the FIFO paths must be: the channel opens the FIFOs it created; the client, which
+    /// was given its paths, opens only FIFOs that are ours alone.
+    #[cfg(unix)]
+    pub(crate) fn fifo_expect(&self) -> fifo::Expect {
+        match self.side {
+            Side::Channel => fifo::Expect::Fifo,
+            Side::Client => fifo::Expect::OurFifo,
+        }
+    }
+
     pub(crate) fn transport(&self) -> Transport {
         match self.kind {
             #[cfg(unix)]
             Kind::Fifo { .. } => Transport::Fifo,
-            Kind::TcpListen(_) | Kind::TcpDial(_) => Transport::Tcp,
+            Kind::TcpListen { .. } | Kind::TcpDial(_) => Transport::Tcp,
         }
     }
 
@@ -138,7 +149,7 @@ impl<R: Runtime> Rendezvous<R> {
                     }
                 }
             }
-            Kind::TcpListen(listener) => *listener = Listener::Closed,
+            Kind::TcpListen { listener, .. } => *listener = Listener::Closed,
             Kind::TcpDial(_) => {}
         }
     }

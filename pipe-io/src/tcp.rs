@@ -4,6 +4,8 @@
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 
+use pipe_proto::Config;
+
 use crate::error::Error;
 use crate::runtime::Runtime;
 
@@ -13,6 +15,47 @@ pub(crate) fn bind_loopback() -> io::Result<TcpListener> {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
     listener.set_nonblocking(true)?;
     Ok(listener)
+}
+
+/// Whether the channel takes the connection it accepted from `peer` (on our listener's
+/// `local` address) as its peer, by the core's rule ([`Config::admits_peer`]): on Linux and
+/// Android, with the uid that owns the other end of the connection as the kernel's socket
+/// tables give it, and our effective uid. A refused connection is logged at warn level with
+/// that uid and the address; the caller closes it. An error if the tables cannot be read (the
+/// connect fails rather than take a peer it cannot vouch for).
+///
+/// Elsewhere the OS does not say who owns the other end of a TCP connection, and every
+/// connection is taken, as before.
+pub(crate) fn admit(local: SocketAddr, peer: SocketAddr, config: &Config) -> Result<bool, Error> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        if config.any_peer_user() {
+            return Ok(true);
+        }
+        let owner = crate::peer_user::owner_of_peer(local, peer).map_err(|err| {
+            io::Error::new(err.kind(), format!("cannot tell who made the TCP connection from {peer}: {err}"))
+        })?;
+        let ours = rustix::process::geteuid().as_raw();
+        if config.admits_peer(ours, owner) {
+            return Ok(true);
+        }
+        match owner {
+            Some(uid) => log::warn!(
+                "refused the TCP connection from {peer} to {local}: it belongs to uid {uid}, not to our user \
+                 (uid {ours}) or an allowed one; still waiting for our peer"
+            ),
+            None => log::warn!(
+                "refused the TCP connection from {peer} to {local}: its owner cannot be told (uid unknown: its \
+                 process has already closed it); still waiting for our peer"
+            ),
+        }
+        Ok(false)
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    {
+        let _ = (local, peer, config);
+        Ok(true)
+    }
 }
 
 /// Where a TCP client dials.

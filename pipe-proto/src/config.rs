@@ -1,5 +1,5 @@
-//! Per-connection settings: limits, buffer sizes, the connect retry schedule and the FIFO
-//! hangup probe.
+//! Per-connection settings: limits, buffer sizes, the connect retry schedule, the FIFO
+//! hangup probe and which users a TCP channel takes as its peer.
 
 use std::time::Duration;
 
@@ -39,6 +39,8 @@ pub struct Config {
     pub(crate) max_retry_delay: Duration,
     pub(crate) fifo_hangup_probe: Option<Duration>,
     pub(crate) half_close: bool,
+    pub(crate) allowed_peer_uids: Vec<u32>,
+    pub(crate) any_peer_user: bool,
 }
 
 /// Interval of the FIFO hangup probe on Apple platforms, where it is on by default: 1 s. See
@@ -52,7 +54,8 @@ pub const DEFAULT_FIFO_HANGUP_PROBE: Duration = Duration::from_secs(1);
 impl Default for Config {
     /// 16 MiB frames, a 128 KiB transmit high-water mark, 64 KiB reads, payloads up to 1 KiB
     /// coalesced, connect retries from 1 ms doubling up to 50 ms, and on Apple platforms a FIFO
-    /// hangup probe every second (none elsewhere, where the OS reports the hangup itself).
+    /// hangup probe every second (none elsewhere, where the OS reports the hangup itself), and
+    /// a TCP channel that takes only a peer of its own user (where the OS can tell).
     ///
     /// ```
     /// let config = pipe_proto::Config::default();
@@ -69,6 +72,8 @@ impl Default for Config {
             // Only where the OS hides the hangup: elsewhere the probe would only cost wake-ups.
             fifo_hangup_probe: if cfg!(target_vendor = "apple") { Some(DEFAULT_FIFO_HANGUP_PROBE) } else { None },
             half_close: false,
+            allowed_peer_uids: Vec::new(),
+            any_peer_user: false,
         }
     }
 }
@@ -185,6 +190,87 @@ impl Config {
         self
     }
 
+    /// Which other users a TCP channel takes as its peer, by uid, besides its own effective
+    /// user, who is always taken. Empty by default: only our own user. Replaces any list set
+    /// before.
+    ///
+    /// A TCP channel listens on a loopback port that every local user can connect to. On Linux
+    /// (and Android) the channel looks up who owns the socket at the other end of each
+    /// connection it accepts (in `/proc/net/tcp` and `/proc/net/tcp6`), asks
+    /// [`Config::admits_peer`], and closes a connection of any other user, logging its uid and
+    /// address at warn level, without using up its one accept: it keeps waiting for the right
+    /// peer until the connect deadline. A connection whose owner cannot be found (its socket
+    /// was already closed by its process) is refused the same way.
+    ///
+    /// **macOS, Windows and the other platforms cannot tell** who owns the other end of a TCP
+    /// connection: there the channel takes the first connection, whoever made it, and this
+    /// setting has no effect. Use FIFOs there (the default on Unix) when other users share the
+    /// machine.
+    ///
+    /// ```
+    /// let config = pipe_proto::Config::default().with_allowed_peer_uids([1001, 1002]);
+    /// assert_eq!(config.allowed_peer_uids(), &[1001, 1002]);
+    /// assert!(config.admits_peer(1000, Some(1002)));
+    /// assert!(!config.admits_peer(1000, Some(1003)));
+    /// ```
+    pub fn with_allowed_peer_uids(mut self, uids: impl IntoIterator<Item = u32>) -> Self {
+        self.allowed_peer_uids = uids.into_iter().collect();
+        self
+    }
+
+    /// Whether a TCP channel takes a peer of any user: off by default. On, the channel takes
+    /// the first connection, whoever made it, without looking up its owner, as it does on
+    /// platforms that cannot tell (see [`Config::with_allowed_peer_uids`]).
+    ///
+    /// ```
+    /// let config = pipe_proto::Config::default().with_any_peer_user(true);
+    /// assert!(config.any_peer_user());
+    /// assert!(config.admits_peer(1000, Some(0)));
+    /// assert!(config.admits_peer(1000, None));
+    /// ```
+    pub fn with_any_peer_user(mut self, any: bool) -> Self {
+        self.any_peer_user = any;
+        self
+    }
+
+    /// See [`Config::with_allowed_peer_uids`].
+    ///
+    /// ```
+    /// assert!(pipe_proto::Config::default().allowed_peer_uids().is_empty());
+    /// ```
+    pub fn allowed_peer_uids(&self) -> &[u32] {
+        &self.allowed_peer_uids
+    }
+
+    /// See [`Config::with_any_peer_user`].
+    ///
+    /// ```
+    /// assert!(!pipe_proto::Config::default().any_peer_user());
+    /// ```
+    pub fn any_peer_user(&self) -> bool {
+        self.any_peer_user
+    }
+
+    /// The rule a TCP channel applies to each connection it accepts: does it take, as its
+    /// peer, a connection whose socket belongs to `peer_uid` (`None`: the OS could not say
+    /// whose it is), when the channel runs as `our_uid` (its effective uid)? Yes for our own
+    /// user and the [allowed](Config::with_allowed_peer_uids) ones, and for anyone with
+    /// [`Config::with_any_peer_user`]; no for an unknown owner otherwise. No IO: the IO layer
+    /// finds the uids and carries out the answer (closing a refused connection, and answering
+    /// [`ConnectAction::Accept`](crate::ConnectAction::Accept) with
+    /// [`Event::NotReady`](crate::Event::NotReady) so that the accept is retried).
+    ///
+    /// ```
+    /// let config = pipe_proto::Config::default();
+    /// assert!(config.admits_peer(1000, Some(1000)), "our own user");
+    /// assert!(!config.admits_peer(1000, Some(1001)), "another user");
+    /// assert!(!config.admits_peer(1000, Some(0)), "even root");
+    /// assert!(!config.admits_peer(1000, None), "an owner nobody can name");
+    /// ```
+    pub fn admits_peer(&self, our_uid: u32, peer_uid: Option<u32>) -> bool {
+        self.any_peer_user || peer_uid.is_some_and(|uid| uid == our_uid || self.allowed_peer_uids.contains(&uid))
+    }
+
     /// See [`Config::with_half_close`].
     ///
     /// ```
@@ -270,6 +356,8 @@ mod tests {
         assert_eq!(config.fifo_hangup_probe(), probe);
         assert_eq!(DEFAULT_FIFO_HANGUP_PROBE, Duration::from_secs(1));
         assert!(!config.half_close());
+        assert!(config.allowed_peer_uids().is_empty());
+        assert!(!config.any_peer_user());
     }
 
     #[test]
@@ -281,7 +369,9 @@ mod tests {
             .with_coalesce_limit(40)
             .with_retry_delays(Duration::from_millis(5), Duration::from_millis(70))
             .with_fifo_hangup_probe(Some(Duration::from_millis(250)))
-            .with_half_close(true);
+            .with_half_close(true)
+            .with_allowed_peer_uids([7, 8])
+            .with_any_peer_user(true);
         assert_eq!(config.max_frame_len(), 1000);
         assert_eq!(config.high_water_mark(), 2000);
         assert_eq!(config.read_chunk(), 3000);
@@ -289,6 +379,8 @@ mod tests {
         assert_eq!(config.retry_delays(), (Duration::from_millis(5), Duration::from_millis(70)));
         assert_eq!(config.fifo_hangup_probe(), Some(Duration::from_millis(250)));
         assert!(config.half_close());
+        assert_eq!(config.allowed_peer_uids(), &[7, 8]);
+        assert!(config.any_peer_user());
         assert_eq!(config.with_fifo_hangup_probe(None).fifo_hangup_probe(), None);
     }
 
@@ -307,5 +399,32 @@ mod tests {
         assert_eq!(config.fifo_hangup_probe(), Some(Duration::from_millis(1)));
         #[cfg(target_pointer_width = "64")]
         assert_eq!(Config::default().with_max_frame_len(usize::MAX).max_frame_len(), u32::MAX as usize);
+    }
+
+    #[test]
+    fn a_tcp_peer_is_taken_if_it_is_ours_or_allowed_and_never_if_nobody_can_say_whose_it_is() {
+        let only_ours = Config::default();
+        assert!(only_ours.admits_peer(1000, Some(1000)));
+        assert!(!only_ours.admits_peer(1000, Some(1001)));
+        assert!(!only_ours.admits_peer(1000, Some(0)), "root is another user too");
+        assert!(!only_ours.admits_peer(1000, Some(65534)));
+        assert!(!only_ours.admits_peer(1000, None));
+        assert!(only_ours.admits_peer(0, Some(0)), "root's channel takes root's peer");
+        assert!(!only_ours.admits_peer(0, None), "an unknown owner is not root");
+
+        let also_two = Config::default().with_allowed_peer_uids([1001, 1002]);
+        assert!(also_two.admits_peer(1000, Some(1000)), "our own user stays allowed");
+        assert!(also_two.admits_peer(1000, Some(1001)));
+        assert!(also_two.admits_peer(1000, Some(1002)));
+        assert!(!also_two.admits_peer(1000, Some(1003)));
+        assert!(!also_two.admits_peer(1000, None));
+        let replaced = also_two.with_allowed_peer_uids([1003]);
+        assert!(!replaced.admits_peer(1000, Some(1001)), "a new list replaces the old one");
+        assert!(replaced.admits_peer(1000, Some(1003)));
+
+        let anyone = Config::default().with_any_peer_user(true);
+        for peer in [Some(1000), Some(1001), Some(0), None] {
+            assert!(anyone.admits_peer(1000, peer), "{peer:?}");
+        }
     }
 }

@@ -20,7 +20,7 @@
 //! | transport, side | steps |
 //! |---|---|
 //! | FIFO, both | [`ConnectAction::OpenRead`], then [`ConnectAction::OpenWrite`] (retried while [`Event::NotReady`]: the peer's read end is not open), then [`ConnectAction::ProbeRead`] (retried while it reads EOF: the peer's write end is not open yet) |
-//! | TCP, channel | [`ConnectAction::Accept`] (one peer), then [`ConnectAction::StopListening`] |
+//! | TCP, channel | [`ConnectAction::Accept`] (retried while [`Event::NotReady`]: the IO owner refused the connection it accepted, a peer of another user), then [`ConnectAction::StopListening`] once one peer is taken |
 //! | TCP, client | [`ConnectAction::Dial`] (retried while [`Event::NotReady`]: refused) |
 //!
 //! The probe is what makes "connected" mean usable both ways: a FIFO read end with no writer
@@ -69,7 +69,29 @@ pub enum ConnectAction {
     /// [`Event::WouldBlock`] (a writer, no data yet) or [`Event::Failed`].
     ProbeRead,
     /// TCP channel: accept one connection on the listener (this may take until the deadline).
-    /// Answer: [`Event::Done`] or [`Event::Failed`].
+    /// Answer: [`Event::Done`] when the connection is taken as the peer, [`Event::NotReady`]
+    /// when the IO owner closed it instead because [`Config::admits_peer`] refused its owner
+    /// (the listener stays open and the accept is retried, so a refused connection never uses
+    /// up the single accept), or [`Event::Failed`].
+    ///
+    /// ```
+    /// use pipe_proto::{Config, ConnectAction, Connection, Event, Side, State, Transport};
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let start = Instant::now();
+    /// let mut conn = Connection::new(Transport::Tcp, Side::Channel, Config::default());
+    /// conn.connect(start, Duration::from_secs(1))?;
+    /// assert_eq!(conn.poll_connect_action(), Some(ConnectAction::Accept));
+    /// conn.handle_event(start, Event::NotReady); // another user's connection: closed
+    /// assert_eq!(conn.state(), State::Connecting);
+    /// let retry = conn.poll_timeout().expect("a retry is due");
+    /// conn.handle_timeout(retry);
+    /// assert_eq!(conn.poll_connect_action(), Some(ConnectAction::Accept), "the listener is still open");
+    /// conn.handle_event(retry, Event::Done); // our peer
+    /// assert_eq!(conn.poll_connect_action(), Some(ConnectAction::StopListening));
+    /// assert_eq!(conn.state(), State::Open);
+    /// # Ok::<(), pipe_proto::ConnectError>(())
+    /// ```
     Accept,
     /// TCP client: connect to the channel. Answer: [`Event::Done`], [`Event::NotReady`] if
     /// refused, or [`Event::Failed`].
@@ -108,7 +130,8 @@ pub enum Action {
 pub enum Event {
     /// The open, accept or dial succeeded.
     Done,
-    /// The peer is not there yet (FIFO `ENXIO`, TCP connection refused): retry later.
+    /// The peer is not there yet (FIFO `ENXIO`, TCP connection refused), or the connection
+    /// accepted was not the peer's and was closed (a TCP channel's refused peer): retry later.
     NotReady,
     /// A read put this many bytes into [`Connection::read_buf`]; 0 means end of stream.
     Read(usize),
@@ -542,7 +565,10 @@ impl Connection {
                 progress.write_open = true;
                 StepOutcome::Advanced
             }
-            (ConnectAction::OpenWrite | ConnectAction::Dial | ConnectAction::ProbeRead, Event::NotReady)
+            (
+                ConnectAction::OpenWrite | ConnectAction::Dial | ConnectAction::ProbeRead | ConnectAction::Accept,
+                Event::NotReady,
+            )
             | (ConnectAction::ProbeRead, Event::Read(0)) => StepOutcome::Retry,
             (ConnectAction::ProbeRead, Event::Read(n)) => {
                 self.recv.inbox_mut().handle_read(n);

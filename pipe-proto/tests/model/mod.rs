@@ -120,8 +120,11 @@ impl Model {
     fn answers(action: ConnectAction, event: &Event) -> bool {
         matches!(
             (action, event),
-            (ConnectAction::OpenRead | ConnectAction::Accept, Event::Done)
-                | (ConnectAction::OpenWrite | ConnectAction::Dial, Event::Done | Event::NotReady)
+            (ConnectAction::OpenRead, Event::Done)
+                | (
+                    ConnectAction::OpenWrite | ConnectAction::Dial | ConnectAction::Accept,
+                    Event::Done | Event::NotReady
+                )
                 | (ConnectAction::ProbeRead, Event::Read(_) | Event::WouldBlock | Event::NotReady)
         )
     }

@@ -100,10 +100,12 @@ pub enum Mode {
     /// Run `--count` create-connect-close cycles of a channel and a client in this process and
     /// report leaked descriptors, threads and FIFO directories.
     Cycles,
+    /// Hold a bare TCP connection to the channel, sending nothing, until the channel closes it.
+    RawHold,
 }
 
 impl Mode {
-    const NAMES: [(&'static str, Mode); 13] = [
+    const NAMES: [(&'static str, Mode); 14] = [
         ("echo", Mode::Echo),
         ("send", Mode::Send),
         ("recv-then-close", Mode::RecvThenClose),
@@ -117,6 +119,7 @@ impl Mode {
         ("drain", Mode::Drain),
         ("random", Mode::Random),
         ("cycles", Mode::Cycles),
+        ("raw-hold", Mode::RawHold),
     ];
 
     fn parse(text: &str) -> Option<Mode> {
@@ -167,7 +170,7 @@ pub const USAGE: &str = "usage: pipe-peer --runtime tokio|smol|async-std --role 
                  [--in-path P --out-path P] --mode MODE [--timeout S] [--sizes a,b,c] [--count N]
                  [--max-frame-len N] [--delay-ms N] [--linger S] [--seed N] [--report-mem]
 modes: echo send recv-then-close send-then-wait partial exchange-then-close exchange-then-wait
-       send-forever hold stream drain random cycles";
+       send-forever hold stream drain random cycles raw-hold";
 
 impl Args {
     /// Parses the arguments after the program name.

@@ -26,6 +26,7 @@
 //! | `stream` | `--count` freshly allocated frames through the `Sink` API, `SENT <n> <bytes>`, close |
 //! | `drain` | reads and checks frames until the peer closes, sleeping `--delay-ms` after each: `RECEIVED <n> <bytes>` |
 //! | `random` | `sizes[0]` (default 1 MiB) pseudo-random bytes from `--seed`, written raw (`RANDOM_SENDING <n> <first header as u32>` before, `RANDOM_SENT <n>` after); then `--linger` |
+//! | `raw-hold` | TCP client only: a bare TCP connection to the channel (no pipe, nothing sent), `CONNECTED`, held until the channel closes it: `CLOSED_BY_PEER eof` or `CLOSED_BY_PEER reset` (`RECEIVED_RAW <n>` for any bytes that come first) |
 //! | `cycles` | `--count` create-connect-close cycles of a channel and a client in this process: `CYCLES <n> FDS <before> <after> THREADS <before> <after> DIRS_LEFT <k>` |
 //!
 //! Lines beyond the Python peer's: `CLOSE_REASON clean` (the pipe does not say whether a close

@@ -26,6 +26,10 @@ const PARTIAL_LINGER: Duration = Duration::from_millis(500);
 pub async fn run<R: Runtime>(args: &Args) -> Result<(), Failure> {
     match args.mode {
         Mode::Cycles => return cycles::<R>(args).await,
+        Mode::RawHold if args.transport == TransportName::Tcp && args.role == Role::Client => {
+            return super::raw::hold_until_closed(args);
+        }
+        Mode::RawHold => return Err(Failure::Error("raw-hold is a TCP client mode".into())),
         Mode::Partial | Mode::Random if args.transport == TransportName::Tcp => {
             return raw_mode(args, RawWriter::tcp(args)?);
         }
@@ -49,7 +53,7 @@ pub async fn run<R: Runtime>(args: &Args) -> Result<(), Failure> {
             drop(pipe); // no close: removes a channel's directory, then the descriptors just close
             result
         }
-        Mode::Cycles => unreachable!(),
+        Mode::Cycles | Mode::RawHold => unreachable!(),
     }
 }
 

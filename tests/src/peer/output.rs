@@ -27,6 +27,7 @@ pub fn describe(err: &Error) -> String {
         Error::ClosedLocally => "ClosedLocally".into(),
         Error::PeerClosed => "PeerClosed".into(),
         Error::NotAFifo { .. } => "NotAFifo".into(),
+        Error::NotOurs { .. } => "NotOurs".into(),
         Error::InvalidAddress { .. } => "InvalidAddress".into(),
         other => format!("{other:?}"),
     }

@@ -89,6 +89,35 @@ impl RawWriter {
     }
 }
 
+/// `raw-hold`: a bare TCP connection to the channel (no pipe, nothing sent), held until the
+/// channel closes it: `CLOSED_BY_PEER eof` (it closed the connection) or `CLOSED_BY_PEER reset`;
+/// a timeout after `--timeout` if it never does.
+pub fn hold_until_closed(args: &Args) -> Result<(), Failure> {
+    let RawWriter::Tcp(mut stream) = RawWriter::tcp(args)? else {
+        return Err(Failure::Error("raw-hold is a TCP mode".into()));
+    };
+    stream.set_read_timeout(Some(args.timeout)).map_err(io_failure("set_read_timeout"))?;
+    let mut buf = [0u8; 4096];
+    loop {
+        match io::Read::read(&mut stream, &mut buf) {
+            Ok(0) => {
+                emit("CLOSED_BY_PEER eof");
+                return Ok(());
+            }
+            Ok(n) => emit(&format!("RECEIVED_RAW {n}")),
+            Err(e) if e.kind() == io::ErrorKind::ConnectionReset => {
+                emit("CLOSED_BY_PEER reset");
+                return Ok(());
+            }
+            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+                return Err(Failure::Timeout(format!("the channel kept the connection for {:?}", args.timeout)));
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(io_failure("read")(e)),
+        }
+    }
+}
+
 fn io_failure(what: &'static str) -> impl Fn(io::Error) -> Failure {
     move |e| Failure::Error(format!("{what}: {e}"))
 }

@@ -21,7 +21,7 @@
 //! | [`contract`] | the behaviour table (`pipe-io/BEHAVIOUR.md`): every situation × every call, unsplit and split |
 //! | [`close`] | what each side sees and may do after a close; the FIFO directory is removed by close and by drop |
 //! | [`connect`] | connect timeouts within bounds, without leaks, saying what they waited for; impossible rendezvous fail at once; host names resolved inside `connect` only |
-//! | [`security`] | owner-only FIFOs; a loopback-only, single-peer TCP listener |
+//! | [`security`] | owner-only FIFOs, and a FIFO client that opens only FIFOs and directories that are ours alone; a loopback-only, single-peer TCP listener that takes a stray of our own user |
 //! | [`flow`] | a slow reader under a fast writer loses nothing |
 //! | [`cancel`] | reads and writes cancelled by timeouts lose, duplicate or reorder nothing |
 //! | [`batch`] | batches, `Sink::feed` then `flush`, concurrent split halves, half-close |
@@ -163,6 +163,17 @@ macro_rules! behaviour_tests {
                 shared security::fifo_rendezvous_is_private_to_the_owner;
             tcp_channel_listens_on_loopback_only_and_refuses_a_second_peer:
                 shared security::tcp_channel_is_loopback_only_and_single_peer;
+            tcp_stray_connection_of_our_own_user_is_taken_as_the_peer_and_reads_as_closed:
+                shared security::tcp_stray_peer_of_our_own_user_is_taken_and_reads_as_closed;
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            tcp_stray_of_our_own_user_gone_before_the_accept_is_refused_and_our_client_taken:
+                shared security::tcp_stray_that_left_before_the_accept_is_refused_and_our_client_taken;
+            #[cfg(unix)]
+            fifo_client_refuses_fifos_of_another_user_and_directories_others_may_write_at_once:
+                shared security::fifo_client_refuses_a_rendezvous_that_is_not_ours_alone;
+            #[cfg(unix)]
+            fifo_client_takes_python_style_0644_fifos_in_a_0700_directory:
+                shared security::fifo_client_takes_python_style_0644_fifos_in_a_0700_directory;
             // flow
             #[cfg(unix)]
             fifo_slow_reader_under_a_fast_writer_loses_no_data: shared flow::slow_reader_loses_nothing<Fifo>;
