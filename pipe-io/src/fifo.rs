@@ -121,8 +121,11 @@ fn open_checked(path: &Path, access: OFlags, expect: Expect) -> Result<File, Err
     }
     let file = File::from(fd);
     if expect == Expect::OurFifo {
+        // Its mode was checked on the path, against its directory's (`check_ours`); the
+        // descriptor must still be of our user, in case the path was swapped in between.
         let opened = file.metadata()?;
-        if let Some(reason) = not_ours_alone(opened.uid(), opened.mode(), our_uid()) {
+        if opened.uid() != our_uid() {
+            let reason = format!("it belongs to uid {}, not to our user (uid {})", opened.uid(), our_uid());
             return Err(Error::NotOurs { path: path.display().to_string(), reason });
         }
     }
@@ -133,15 +136,14 @@ fn open_checked(path: &Path, access: OFlags, expect: Expect) -> Result<File, Err
 /// it and the directory holding it are ours alone ([`Error::NotOurs`] otherwise): they belong
 /// to our effective user, and neither group nor others may write them. A FIFO that others could
 /// write could carry their frames to us; a directory that others could write could have the
-/// FIFO swapped for theirs. A missing path is the OS's `NotFound`, naming it.
+/// FIFO swapped for theirs. The FIFO's own write bits for group and others do not matter when
+/// its directory denies them all access (nobody else can reach it). A missing path is the OS's
+/// `NotFound`, naming it.
 pub(crate) fn check_ours(path: &Path) -> Result<(), Error> {
     let ours = our_uid();
     let fifo = metadata(path)?;
     if !fifo.file_type().is_fifo() {
         return Err(Error::NotAFifo { path: path.display().to_string() });
-    }
-    if let Some(reason) = not_ours_alone(fifo.uid(), fifo.mode(), ours) {
-        return Err(Error::NotOurs { path: path.display().to_string(), reason });
     }
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
@@ -153,6 +155,14 @@ pub(crate) fn check_ours(path: &Path) -> Result<(), Error> {
             path: dir.display().to_string(),
             reason: format!("the directory holding {}: {reason}", path.display()),
         });
+    }
+    // A FIFO in a directory that group and others cannot even enter is out of their reach,
+    // whatever its own mode: Python's `os.mkfifo` under a umask of 002 makes 0664 FIFOs in a
+    // 0700 `mkdtemp()` directory. Elsewhere the FIFO must be ours alone too.
+    let dir_closed_to_others = holder.mode() & 0o077 == 0;
+    let fifo_mode = if dir_closed_to_others { fifo.mode() & !0o022 } else { fifo.mode() };
+    if let Some(reason) = not_ours_alone(fifo.uid(), fifo_mode, ours) {
+        return Err(Error::NotOurs { path: path.display().to_string(), reason });
     }
     Ok(())
 }
@@ -274,7 +284,9 @@ mod tests {
     fn a_fifo_or_directory_others_may_write_is_refused_naming_it() {
         let dir = FifoDir::create().unwrap();
         std::fs::set_permissions(&dir.in_path, std::fs::Permissions::from_mode(0o622)).unwrap();
-        let err = open_read(&dir.in_path, Expect::OurFifo).unwrap_err();
+        assert!(check_ours(&dir.in_path).is_ok(), "in a directory closed to others, nobody else reaches it");
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o711)).unwrap();
+        let err = check_ours(&dir.in_path).unwrap_err();
         assert!(
             matches!(&err, Error::NotOurs { path, reason } if *path == dir.in_path.display().to_string() && reason.contains("0622")),
             "{err:?}"

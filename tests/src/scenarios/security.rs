@@ -165,9 +165,13 @@ pub async fn fifo_client_refuses_a_rendezvous_that_is_not_ours_alone<R: Runtime>
     expect_not_ours::<R>(&client_in, &client_out, &dir, "mode 0770").await;
     set_mode(&dir, 0o700);
 
+    // A FIFO others may write, in a directory they may enter: refused. (In a directory closed
+    // to them, as the channel makes it, nobody but us can reach it: see the Python-style case.)
+    set_mode(&dir, 0o711);
     set_mode(&client_in, 0o666);
     expect_not_ours::<R>(&client_in, &client_out, &client_in, "mode 0666").await;
     set_mode(&client_in, 0o600);
+    set_mode(&dir, 0o700);
 
     let ours = std::fs::metadata(&dir).expect("the directory's metadata");
     let give_back = |path: &str| {
@@ -186,11 +190,17 @@ pub async fn fifo_client_refuses_a_rendezvous_that_is_not_ours_alone<R: Runtime>
     drop(channel);
 }
 
-/// Python's AEA channel makes its FIFOs with `os.mkfifo` under the umask, usually mode 0644, in
-/// a `mkdtemp` directory (0700): writable by the owner only, so a client of the same user takes
-/// them, and the pair talks.
+/// Python's AEA channel makes its FIFOs with `os.mkfifo` under the umask: mode 0644 under a
+/// umask of 022, 0664 under 002, in a `mkdtemp` directory (0700). Nobody but the owner can
+/// reach a FIFO in that directory, so a client of the same user takes them, and the pair talks.
 #[cfg(unix)]
 pub async fn fifo_client_takes_python_style_0644_fifos_in_a_0700_directory<R: Runtime>() {
+    fifo_client_takes_fifos_of_mode_in_a_0700_directory::<R>(0o644).await;
+    fifo_client_takes_fifos_of_mode_in_a_0700_directory::<R>(0o664).await;
+}
+
+#[cfg(unix)]
+async fn fifo_client_takes_fifos_of_mode_in_a_0700_directory<R: Runtime>(mode: u32) {
     use std::os::unix::fs::PermissionsExt;
 
     use futures_util::future::join;
@@ -198,12 +208,12 @@ pub async fn fifo_client_takes_python_style_0644_fifos_in_a_0700_directory<R: Ru
 
     let mut channel = Pipe::<R, Fifo>::new().expect("create the channel");
     for path in [channel.in_path(), channel.out_path()] {
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644)).expect("chmod 0644");
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
     }
     let mut client = Pipe::<R, Fifo>::client(channel.out_path(), channel.in_path()).expect("create the client");
     let (a, b) = join(channel.connect(CONNECT_TIMEOUT), client.connect(CONNECT_TIMEOUT)).await;
     a.expect("the channel connects");
-    b.expect("the client takes 0644 FIFOs of its own user");
+    b.unwrap_or_else(|err| panic!("the client refused {mode:04o} FIFOs of its own user in a 0700 directory: {err}"));
     round_trip(&mut channel, &mut client).await;
     channel.close().await.expect("close");
 }
