@@ -1,5 +1,6 @@
 //! Scenarios: two connections driven against each other in memory, with fake time.
 
+mod buffers;
 mod close;
 mod codec;
 mod connect;

@@ -1,0 +1,203 @@
+//! What the read buffer and the transmit queue promise about their memory and their slices (the
+//! module docs of `inbox.rs` and `outbox.rs`), and what the halves tell about themselves: each a
+//! behaviour the IO layer or a user relies on.
+
+use std::io::IoSlice;
+
+use bytes::Bytes;
+
+use super::util::{broken_pipe, Pair};
+use crate::{Config, Connection, Inbox, Outbox, Received, Side, Transport};
+
+fn inbox(read_chunk: usize, max: usize) -> Inbox {
+    Inbox::new(&Config::default().with_read_chunk(read_chunk).with_max_frame_len(max))
+}
+
+/// Puts `bytes` where the last `read_buf` offered space, and reports them.
+fn read(inbox: &mut Inbox, bytes: &[u8]) {
+    let space = inbox.read_buf();
+    assert!(space.len() >= bytes.len(), "offered {} bytes, {} to read", space.len(), bytes.len());
+    space[..bytes.len()].copy_from_slice(bytes);
+    inbox.handle_read(bytes.len());
+}
+
+#[test]
+fn a_new_inbox_offers_4_kib_and_doubles_while_reads_fill_it_up_to_the_read_chunk() {
+    let mut inbox = inbox(64 * 1024, 1 << 20);
+    assert_eq!(inbox.read_buf().len(), 4096, "a waiting pipe holds 4 KiB, not a whole chunk");
+    let mut offered = Vec::new();
+    for _ in 0..6 {
+        let len = inbox.read_buf().len();
+        offered.push(len);
+        // Whole frames of 4 + (len - 4) bytes: the read fills all it was given.
+        let mut frame = ((len - 4) as u32).to_be_bytes().to_vec();
+        frame.resize(len, 7);
+        read(&mut inbox, &frame);
+        assert!(matches!(inbox.poll_frame(), Some(Ok(Received::Frame(_)))));
+        assert_eq!(inbox.poll_frame(), None);
+    }
+    assert_eq!(offered, [4096, 8192, 16384, 32768, 65536, 65536], "doubling, up to the read chunk");
+}
+
+#[test]
+fn a_read_chunk_below_4_kib_is_the_first_offer_too() {
+    assert_eq!(inbox(100, 1000).read_buf().len(), 100);
+}
+
+#[test]
+fn short_reads_reuse_the_space_left_instead_of_making_more() {
+    let mut inbox = inbox(4096, 1 << 20);
+    assert_eq!(inbox.read_buf().len(), 4096);
+    read(&mut inbox, &[0, 0, 0, 1, 9]);
+    assert_eq!(inbox.poll_frame(), Some(Ok(Received::Frame(Bytes::from_static(&[9])))));
+    assert_eq!(inbox.read_buf().len(), 4091, "the rest of the same space, not a new chunk");
+    // Once less than half a chunk is left, a whole chunk is offered again.
+    let mut frame = 2100u32.to_be_bytes().to_vec();
+    frame.resize(2104, 1);
+    read(&mut inbox, &frame);
+    assert!(matches!(inbox.poll_frame(), Some(Ok(Received::Frame(_)))));
+    assert_eq!(inbox.read_buf().len(), 4096);
+}
+
+#[test]
+fn inside_a_large_frame_the_space_grows_with_what_arrived_never_with_what_the_header_claims() {
+    let mut inbox = inbox(1024, 1 << 20);
+    let mut first = (1u32 << 20).to_be_bytes().to_vec();
+    first.resize(1024, 3);
+    read(&mut inbox, &first);
+    assert_eq!(inbox.poll_frame(), None);
+    // 1020 payload bytes are here: the next read may bring as many again, not the whole MiB.
+    let offered = inbox.read_buf().len();
+    assert!((1020..=2048).contains(&offered), "offered {offered} bytes inside a 1 MiB frame after 1 KiB");
+    let mut received = 1020;
+    while received < 1 << 20 {
+        let space = inbox.read_buf();
+        let n = space.len().min((1 << 20) - received);
+        assert!(n <= received.max(1024), "a read of {n} bytes after only {received}");
+        space[..n].fill(3);
+        inbox.handle_read(n);
+        received += n;
+    }
+    match inbox.poll_frame() {
+        Some(Ok(Received::Frame(frame))) => assert_eq!(frame.len(), 1 << 20),
+        other => panic!("the whole frame: {other:?}"),
+    }
+}
+
+#[test]
+fn a_large_frame_is_moved_to_the_front_of_its_buffer_while_it_is_short() {
+    // After a small frame is taken, a large one starts later in the allocation; it moves to the
+    // front early, so the buffer does not grow past one frame plus a chunk.
+    let max = 64 * 1024;
+    let mut inbox = inbox(4096, max);
+    let mut wire = vec![0, 0, 0, 1, 5];
+    wire.extend_from_slice(&(max as u32).to_be_bytes());
+    wire.resize(4096, 8);
+    read(&mut inbox, &wire);
+    assert!(matches!(inbox.poll_frame(), Some(Ok(Received::Frame(_)))));
+    let mut received = 4096 - 9;
+    while received < max {
+        let space = inbox.read_buf();
+        let n = space.len().min(max - received);
+        space[..n].fill(8);
+        inbox.handle_read(n);
+        received += n;
+        assert!(
+            inbox.buffered_len() <= max + 4096 + 4,
+            "holding {} bytes for a {max}-byte frame",
+            inbox.buffered_len()
+        );
+    }
+    assert!(matches!(inbox.poll_frame(), Some(Ok(Received::Frame(frame))) if frame.len() == max));
+}
+
+#[test]
+fn uninitialised_reads_follow_the_same_sizes() {
+    use bytes::BufMut;
+    let mut inbox = inbox(64 * 1024, 1 << 20);
+    let mut space = inbox.read_buf_uninit();
+    assert_eq!(space.remaining_mut(), 4096);
+    let mut frame = 4092u32.to_be_bytes().to_vec();
+    frame.resize(4096, 1);
+    space.put_slice(&frame);
+    inbox.handle_read(4096);
+    assert!(matches!(inbox.poll_frame(), Some(Ok(Received::Frame(_)))));
+    assert_eq!(inbox.read_buf_uninit().remaining_mut(), 8192, "a full read doubles the next one");
+    inbox.handle_read(0);
+    assert_eq!(inbox.poll_frame(), Some(Ok(Received::PeerClosed)));
+}
+
+#[test]
+fn the_peer_s_close_is_known_only_once_delivered() {
+    let mut inbox = inbox(4096, 100);
+    assert!(!inbox.is_closed());
+    read(&mut inbox, &[0, 0, 0, 1, 1, 0, 0, 0, 0]);
+    assert!(!inbox.is_closed());
+    assert!(matches!(inbox.poll_frame(), Some(Ok(Received::Frame(_)))));
+    assert!(!inbox.is_closed(), "a frame before the close is not the close");
+    assert_eq!(inbox.poll_frame(), Some(Ok(Received::PeerClosed)));
+    assert!(inbox.is_closed());
+}
+
+#[test]
+fn payloads_up_to_the_coalesce_limit_are_copied_and_longer_ones_go_by_reference() {
+    let mut outbox = Outbox::new(&Config::default().with_coalesce_limit(8));
+    outbox.push_slice(&[1; 8]).unwrap();
+    assert_eq!(outbox.io_slices(&mut [IoSlice::new(&[]); 8]), 1, "at the limit: copied into the staging buffer");
+    outbox.push_slice(&[2; 9]).unwrap();
+    let mut slices = [IoSlice::new(&[]); 8];
+    outbox.push(Bytes::from(vec![3; 9])).unwrap();
+    let n = outbox.io_slices(&mut slices);
+    assert_eq!(n, 4, "over the limit: header chunk, payload, header chunk, payload");
+    assert_eq!(&*slices[1], &[2; 9][..]);
+    assert_eq!(&*slices[3], &[3; 9][..]);
+}
+
+#[test]
+fn io_slices_never_writes_past_the_slices_it_is_given() {
+    let mut outbox = Outbox::new(&Config::default().with_coalesce_limit(0));
+    outbox.push_slice(b"big").unwrap(); // two chunks: header, payload
+    outbox.push_slice(b"x").unwrap(); // and more
+    let mut two = [IoSlice::new(&[]); 2];
+    assert_eq!(outbox.io_slices(&mut two), 2);
+    let mut none: [IoSlice<'_>; 0] = [];
+    assert_eq!(outbox.io_slices(&mut none), 0);
+}
+
+#[test]
+fn the_front_is_all_that_is_queued_only_when_the_queue_is_one_slice() {
+    let (_recv, mut send) =
+        Connection::established(Transport::Tcp, Side::Client, Config::default().with_coalesce_limit(2))
+            .into_split()
+            .unwrap();
+    assert_eq!(send.front(), (&[][..], true), "nothing queued: an empty front, and that is all");
+    send.send_slice(b"ab").unwrap();
+    assert_eq!(send.front(), (&[0, 0, 0, 2, b'a', b'b'][..], true));
+    send.send_slice(b"long").unwrap();
+    assert_eq!(send.front(), (&[0, 0, 0, 2, b'a', b'b', 0, 0, 0, 4][..], false), "the payload follows by reference");
+}
+
+#[test]
+fn the_halves_tell_whether_the_peer_closed_and_whether_receiving_is_over() {
+    let pair = Pair::connected(Transport::Fifo);
+    let (mut recv, send) = pair.channel.conn.into_split().unwrap();
+    assert!(!send.peer_closed() && !recv.peer_closed() && !recv.is_finished() && !recv.closed_locally());
+    assert!(recv.wants_read());
+    recv.read_buf()[..4].copy_from_slice(&[0, 0, 0, 0]);
+    recv.handle_read(4);
+    assert!(recv.wants_read(), "not until the close is delivered");
+    assert_eq!(recv.poll_recv(), Some(Ok(Received::PeerClosed)));
+    assert!(send.peer_closed() && recv.peer_closed() && recv.is_finished() && !recv.closed_locally());
+    assert!(!recv.wants_read(), "nothing more to read after the peer's close");
+
+    let mut conn = Pair::connected(Transport::Tcp).channel.conn;
+    conn.close();
+    assert!(conn.recv_half().closed_locally() && conn.recv_half().is_finished());
+    assert!(!conn.recv_half().wants_read(), "nothing to read after our close");
+
+    let mut conn = Pair::connected(Transport::Tcp).channel.conn;
+    conn.handle_read_error(broken_pipe());
+    assert!(conn.recv_half().is_finished() && !conn.recv_half().closed_locally());
+    conn.close();
+    assert!(!conn.recv_half().closed_locally(), "a failure stays the answer after our close");
+}
