@@ -603,7 +603,7 @@ impl<R: Runtime, K> Pipe<R, K> {
 }
 
 /// The messages the peer sends, until its close (then the stream ends), a failure (yielded once,
-/// then the stream ends) or this side's close. The same as [`Pipe::read`], item by item.
+/// then the stream ends) or this side's close. The same as the pipe's `read`, item by item.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -632,8 +632,8 @@ impl<R: Runtime, K> Stream for Pipe<R, K> {
 }
 
 /// Messages to send: `feed` queues (many small messages then leave in one write), `flush`
-/// writes, `close` closes the whole pipe as [`Pipe::close`] does. The same answers as
-/// [`Pipe::write`].
+/// writes, `close` closes the whole pipe as the pipe's `close` does. The same answers as the
+/// pipe's `write`.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
