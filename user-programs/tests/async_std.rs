@@ -113,3 +113,20 @@ fn a_configured_default_pipe_and_matching_errors() {
 fn futures_iter<const N: usize>(items: [&'static str; N]) -> impl Stream<Item = Result<Bytes, Error>> + Unpin {
     stream::iter(items.map(|item| Ok(Bytes::from(item))))
 }
+
+#[cfg(unix)]
+#[test]
+fn the_codec_over_a_socket_pair_sends_the_close_and_its_stream_ends_there() {
+    use pipe_async_std::{Framed, PipeCodec, Received};
+    async_std::task::block_on(async {
+        let (a, b) = async_std::os::unix::net::UnixStream::pair().expect("a socket pair");
+        let mut a = Framed::new(a, PipeCodec::new());
+        let mut b = Framed::new(b, PipeCodec::new());
+        a.send(Received::Frame(Bytes::from_static(b"hi"))).await.expect("send");
+        a.send(Received::PeerClosed).await.expect("send the close");
+        drop(a); // the transport ends, as a peer's does after its close
+        assert_eq!(b.next().await.transpose().expect("decode"), Some(Received::Frame("hi".into())));
+        assert_eq!(b.next().await.transpose().expect("decode"), Some(Received::PeerClosed));
+        assert!(b.next().await.is_none(), "the stream ends after the close");
+    })
+}
