@@ -22,9 +22,9 @@ use crate::frame::{encode_into, header_at, FrameHeader, Header, CLOSE_FRAME, HEA
 
 impl Received {
     /// Appends this item to `dst` as it goes on the wire: a [`Received::Frame`] as one frame
-    /// (header and payload), [`Received::PeerClosed`] as the close marker [`CLOSE_FRAME`]. On
-    /// error nothing is appended: an empty payload is [`EncodeError::Empty`] (it would read as the
-    /// close), one over `max_frame_len` is [`EncodeError::TooLarge`].
+    /// (header and payload), [`Received::PeerClosed`] as the close marker `CLOSE_FRAME`. On
+    /// error nothing is appended: an empty payload is `EncodeError::Empty` (it would read as the
+    /// close), one over `max_frame_len` is `EncodeError::TooLarge`.
     ///
     /// ```
     /// use bytes::BytesMut;
