@@ -69,6 +69,7 @@ fn feed(
             space[..n].copy_from_slice(&rest[..n]);
             n
         };
+        assert!(n > 0, "the inbox offered no space to read into");
         assert!(inbox.buffered_len() <= bound, "{} > {bound} before a read", inbox.buffered_len());
         inbox.handle_read(n);
         rest = &rest[n..];

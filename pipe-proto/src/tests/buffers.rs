@@ -73,6 +73,7 @@ fn inside_a_large_frame_the_space_grows_with_what_arrived_never_with_what_the_he
     while received < 1 << 20 {
         let space = inbox.read_buf();
         let n = space.len().min((1 << 20) - received);
+        assert!(n > 0, "the inbox offered no space to read into");
         assert!(n <= received.max(1024), "a read of {n} bytes after only {received}");
         space[..n].fill(3);
         inbox.handle_read(n);
@@ -99,6 +100,7 @@ fn a_large_frame_is_moved_to_the_front_of_its_buffer_while_it_is_short() {
     while received < max {
         let space = inbox.read_buf();
         let n = space.len().min(max - received);
+        assert!(n > 0, "the inbox offered no space to read into");
         space[..n].fill(8);
         inbox.handle_read(n);
         received += n;

@@ -182,6 +182,7 @@ fn a_large_frame_arriving_slowly_grows_the_read_buffer_with_what_arrived() {
         let buf = inbox.read_buf();
         assert!(buf.len() <= (offset + 16).max(16), "scratch never exceeds what arrived, or one chunk");
         let n = buf.len().min(wire.len() - offset);
+        assert!(n > 0, "the inbox offered no space to read into");
         buf[..n].copy_from_slice(&wire[offset..offset + n]);
         inbox.handle_read(n);
         offset += n;

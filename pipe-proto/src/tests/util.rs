@@ -242,6 +242,7 @@ impl Peer {
         if self.uninit_reads {
             let mut space = self.conn.read_buf_uninit();
             let n = space.remaining_mut().min(limit).min(self.inbound.len());
+            assert!(n > 0 || self.inbound.is_empty(), "bytes wait, yet the connection offers no space");
             for byte in self.inbound.drain(..n) {
                 space.put_u8(byte);
             }
@@ -249,6 +250,7 @@ impl Peer {
         }
         let buf = self.conn.read_buf();
         let n = buf.len().min(limit).min(self.inbound.len());
+        assert!(n > 0 || self.inbound.is_empty(), "bytes wait, yet the connection offers no space");
         for (slot, byte) in buf[..n].iter_mut().zip(self.inbound.drain(..n)) {
             *slot = byte;
         }
