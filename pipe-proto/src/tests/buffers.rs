@@ -60,6 +60,16 @@ fn short_reads_reuse_the_space_left_instead_of_making_more() {
 }
 
 #[test]
+fn exactly_half_a_chunk_left_is_still_used_before_more_is_made() {
+    let mut inbox = inbox(4096, 1 << 20);
+    let mut frame = 2044u32.to_be_bytes().to_vec();
+    frame.resize(2048, 2);
+    read(&mut inbox, &frame);
+    assert!(matches!(inbox.poll_frame(), Some(Ok(Received::Frame(_)))));
+    assert_eq!(inbox.read_buf().len(), 2048, "half a chunk left: used as it is");
+}
+
+#[test]
 fn inside_a_large_frame_the_space_grows_with_what_arrived_never_with_what_the_header_claims() {
     let mut inbox = inbox(1024, 1 << 20);
     let mut first = (1u32 << 20).to_be_bytes().to_vec();
