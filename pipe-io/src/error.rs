@@ -341,7 +341,8 @@ mod tests {
     fn undelivered_says_how_many_frames_and_bytes_and_keeps_the_kind_of_its_cause() {
         let err = Error::from(SendError::Undelivered {
             undelivered: Undelivered { frames: 2, bytes: 70 },
-            cause: failure_of_io(&io::Error::from_raw_os_error(32)),
+            // A kind, not an OS code: code 32 is EPIPE on Unix but another error on Windows.
+            cause: failure_of_io(&io::Error::new(io::ErrorKind::BrokenPipe, "the peer went away")),
         });
         assert!(matches!(err, Error::Undelivered { frames: 2, bytes: 70, .. }));
         assert!(err.to_string().starts_with("2 messages (70 bytes) were not delivered: "), "{err}");
