@@ -174,6 +174,25 @@ fn io_slices_never_writes_past_the_slices_it_is_given() {
     assert_eq!(outbox.io_slices(&mut two), 2);
     let mut none: [IoSlice<'_>; 0] = [];
     assert_eq!(outbox.io_slices(&mut none), 0);
+
+    // The slices are all taken by chunks while staged bytes follow: they wait for the next call.
+    let mut outbox = Outbox::new(&Config::default().with_coalesce_limit(2));
+    outbox.push_slice(b"long").unwrap(); // by reference: a header chunk, the payload
+    outbox.push_slice(b"ab").unwrap(); // staged
+    let mut two = [IoSlice::new(&[]); 2];
+    assert_eq!(outbox.io_slices(&mut two), 2);
+    assert_eq!(&*two[1], b"long");
+}
+
+#[test]
+fn a_read_reported_longer_than_the_space_given_counts_only_that_space() {
+    let mut inbox = inbox(16, 100);
+    let space = inbox.read_buf();
+    assert_eq!(space.len(), 16);
+    space[..5].copy_from_slice(&[0, 0, 0, 1, 6]);
+    space[5..].fill(0xff);
+    inbox.handle_read(1000);
+    assert_eq!(inbox.pending_len(), 16, "clamped to the 16 bytes offered");
 }
 
 #[test]
