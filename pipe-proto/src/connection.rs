@@ -23,6 +23,11 @@
 //! | TCP, channel | [`ConnectAction::Accept`] (retried while [`Event::NotReady`]: the IO owner refused the connection it accepted, a peer of another user), then [`ConnectAction::StopListening`] once one peer is taken |
 //! | TCP, client | [`ConnectAction::Dial`] (retried while [`Event::NotReady`]: refused) |
 //!
+//! A connection whose peer closed or failed can start again on the same rendezvous with
+//! [`Connection::reconnect`]: the same steps, preceded on the channel side by
+//! [`ConnectAction::Listen`], which opens the meeting place anew (the TCP listener closed after
+//! the first peer, fresh FIFOs so nothing the last peer left in the old ones reaches the next).
+//!
 //! The probe is what makes "connected" mean usable both ways: a FIFO read end with no writer
 //! yet reads as EOF, so a read right after a connect that skipped it could report a false close.
 
@@ -98,6 +103,32 @@ pub enum ConnectAction {
     Dial,
     /// TCP channel: close the listener, so that no second peer can connect. No answer.
     StopListening,
+    /// Channel, in a [`reconnect`](Connection::reconnect) only: open the meeting place again
+    /// for a new peer, at the same address. TCP: bind the listener again on the same port
+    /// (closed since the last peer was accepted). FIFO: replace both FIFOs with new ones at the
+    /// same paths, so that bytes the last peer or this side left in the old ones (a frame cut
+    /// mid-write) never reach the new peer. Answer: [`Event::Done`] or [`Event::Failed`] (the
+    /// port taken by someone else meanwhile, say).
+    ///
+    /// ```
+    /// use pipe_proto::{Config, ConnectAction, Connection, Event, Received, Side, Transport};
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let now = Instant::now();
+    /// let mut conn = Connection::new(Transport::Tcp, Side::Channel, Config::default());
+    /// conn.connect(now, Duration::from_secs(1))?;
+    /// assert_eq!(conn.poll_connect_action(), Some(ConnectAction::Accept));
+    /// conn.handle_event(now, Event::Done);
+    /// assert_eq!(conn.poll_connect_action(), Some(ConnectAction::StopListening));
+    /// conn.handle_read(0); // the peer went away
+    /// assert_eq!(conn.poll_recv(), Some(Ok(Received::PeerClosed)));
+    /// conn.reconnect(now, Duration::from_secs(1))?;
+    /// assert_eq!(conn.poll_connect_action(), Some(ConnectAction::Listen));
+    /// conn.handle_event(now, Event::Done);
+    /// assert_eq!(conn.poll_connect_action(), Some(ConnectAction::Accept));
+    /// # Ok::<(), pipe_proto::ConnectError>(())
+    /// ```
+    Listen,
 }
 
 /// Something the IO owner of a whole [`Connection`] must do: a connect step, or an action of
@@ -217,6 +248,11 @@ pub struct Connection {
     progress: ConnectProgress,
     backoff: Backoff,
     stop_listening: bool,
+    /// Whether the meeting place is ready for a new peer: true when made (the IO owner makes it
+    /// with the pipe), false once a peer met us there, until [`ConnectAction::Listen`] is done.
+    rendezvous_ready: bool,
+    /// Whether there is a rendezvous at all ([`Connection::established`] has none).
+    has_rendezvous: bool,
     recv: RecvHalf,
     send: SendHalf,
 }
@@ -231,16 +267,23 @@ impl Connection {
     /// assert_eq!(conn.transport(), Transport::Fifo);
     /// ```
     pub fn new(transport: Transport, side: Side, config: Config) -> Self {
-        let link = Arc::new(Link::default());
+        Self::build(transport, side, config, true)
+    }
+
+    fn build(transport: Transport, side: Side, config: Config, has_rendezvous: bool) -> Self {
+        let backoff = Backoff::new(config.first_retry_delay, config.max_retry_delay);
+        let link = Arc::new(Link::new(config, has_rendezvous));
         Self {
             transport,
             side,
             phase: Phase::Idle,
             progress: ConnectProgress::default(),
-            backoff: Backoff::new(config.first_retry_delay, config.max_retry_delay),
+            backoff,
             stop_listening: false,
-            recv: RecvHalf::new(transport, &config, Arc::clone(&link)),
-            send: SendHalf::new(transport, &config, link),
+            rendezvous_ready: true,
+            has_rendezvous,
+            recv: RecvHalf::new(transport, link.config(), Arc::clone(&link)),
+            send: SendHalf::new(transport, link.config(), Arc::clone(&link)),
         }
     }
 
@@ -257,7 +300,7 @@ impl Connection {
     /// # Ok::<(), pipe_proto::SendError>(())
     /// ```
     pub fn established(transport: Transport, side: Side, config: Config) -> Self {
-        let mut conn = Self::new(transport, side, config);
+        let mut conn = Self::build(transport, side, config, false);
         conn.open();
         conn
     }
@@ -461,6 +504,89 @@ impl Connection {
         Ok(())
     }
 
+    /// Starts connecting again, on the same rendezvous, after the peer closed or the pipe
+    /// failed: the channel waits for a new peer (after [`ConnectAction::Listen`]), the client
+    /// connects again. The IO owner closes the old connection's OS objects first. The receive
+    /// half starts afresh (a frame cut by the old peer is dropped); the send half keeps every
+    /// frame not completely written, whole, and sends them first once connected, unless
+    /// [`SendHalf::take_unsent`] took them before. Frames the OS had accepted that the old peer
+    /// never read are gone: only the peer application's acknowledgements can tell which.
+    ///
+    /// Also allowed where [`connect`](Self::connect) is (idle, connecting, after a failed
+    /// connect: a reconnect that timed out may be tried again), and answers as it does then.
+    /// Refused with [`ConnectError::InvalidState`] while the peer is there (state `Open`, its
+    /// close not received) and once [`close`](Self::close) was called (the IO owner released
+    /// the rendezvous); with [`ConnectError::NoRendezvous`] on an
+    /// [`established`](Self::established) connection.
+    ///
+    /// ```
+    /// use pipe_proto::{Action, Config, ConnectAction, ConnectError, Connection, Event, Failure};
+    /// use pipe_proto::{SendAction, Side, State, Transport};
+    /// use std::io::ErrorKind;
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let now = Instant::now();
+    /// let mut conn = Connection::new(Transport::Tcp, Side::Client, Config::default());
+    /// conn.connect(now, Duration::from_secs(1))?;
+    /// assert_eq!(conn.poll_action(), Some(Action::Connect(ConnectAction::Dial)));
+    /// conn.handle_event(now, Event::Done);
+    /// assert_eq!(conn.reconnect(now, Duration::from_secs(1)), Err(ConnectError::InvalidState { state: State::Open }));
+    ///
+    /// conn.send("one".into()).unwrap();
+    /// conn.send("two".into()).unwrap();
+    /// assert_eq!(conn.poll_action(), Some(Action::Send(SendAction::Transmit)));
+    /// conn.handle_written(9); // "one", and two bytes of the header of "two"
+    /// conn.handle_write_error(Failure::io(ErrorKind::BrokenPipe, None, "the peer died"));
+    /// assert_eq!(conn.state(), State::Failed);
+    ///
+    /// conn.reconnect(now, Duration::from_secs(1))?;
+    /// assert_eq!(conn.poll_action(), Some(Action::Connect(ConnectAction::Dial)));
+    /// conn.handle_event(now, Event::Done);
+    /// assert_eq!(conn.poll_action(), Some(Action::Send(SendAction::Transmit)));
+    /// let mut slices = [std::io::IoSlice::new(&[]); 4];
+    /// let n = conn.io_slices(&mut slices);
+    /// let queued: Vec<u8> = slices[..n].iter().flat_map(|s| s.iter().copied()).collect();
+    /// assert_eq!(queued, [0, 0, 0, 3, b't', b'w', b'o'], "the cut frame, whole, first");
+    /// # Ok::<(), ConnectError>(())
+    /// ```
+    pub fn reconnect(&mut self, now: Instant, timeout: Duration) -> Result<(), ConnectError> {
+        if !self.has_rendezvous {
+            return Err(ConnectError::NoRendezvous);
+        }
+        if self.phase == Phase::Established {
+            if self.send.close_called() {
+                return Err(ConnectError::InvalidState { state: self.state() });
+            }
+            if !self.peer_closed() && self.failure().is_none() {
+                return Err(ConnectError::InvalidState { state: self.state() });
+            }
+            let link = Arc::new(Link::new(self.send.link().config().clone(), true));
+            self.recv = RecvHalf::new(self.transport, link.config(), Arc::clone(&link));
+            self.send.restart(link);
+            self.progress = ConnectProgress::default();
+            self.stop_listening = false;
+            self.phase = Phase::Idle;
+        }
+        self.connect(now, timeout)
+    }
+
+    /// Takes back the frames a failure left unsent, the one cut mid-write whole (see
+    /// [`SendHalf::take_unsent`]).
+    ///
+    /// ```
+    /// use pipe_proto::{Config, Connection, Failure, Side, Transport};
+    /// use std::io::ErrorKind;
+    ///
+    /// let mut conn = Connection::established(Transport::Tcp, Side::Client, Config::default());
+    /// conn.send("kept".into())?;
+    /// conn.handle_write_error(Failure::io(ErrorKind::BrokenPipe, None, "gone"));
+    /// assert_eq!(conn.take_unsent(), ["kept"]);
+    /// # Ok::<(), pipe_proto::SendError>(())
+    /// ```
+    pub fn take_unsent(&mut self) -> Vec<Bytes> {
+        self.send.take_unsent()
+    }
+
     /// Queues one frame for sending (see [`SendHalf::send`]). Empty and oversized frames are
     /// refused before anything is queued; so is any frame when the pipe is not open, the peer
     /// has closed, or the pipe failed.
@@ -557,6 +683,10 @@ impl Connection {
         };
         let progress = &mut self.progress;
         let outcome = match (step, event) {
+            (ConnectAction::Listen, Event::Done) => {
+                self.rendezvous_ready = true;
+                StepOutcome::Advanced
+            }
             (ConnectAction::OpenRead, Event::Done) => {
                 progress.read_open = true;
                 StepOutcome::Advanced
@@ -956,7 +1086,7 @@ impl Connection {
         if !recv.shares_link_with(&send) {
             return Err((recv, send));
         }
-        let config = Config::default();
+        let config = send.link().config();
         Ok(Self {
             transport: send.transport(),
             side,
@@ -964,6 +1094,9 @@ impl Connection {
             progress: ConnectProgress::default(),
             backoff: Backoff::new(config.first_retry_delay, config.max_retry_delay),
             stop_listening: false,
+            // Split only once connected: a peer met us at the rendezvous, if there is one.
+            rendezvous_ready: false,
+            has_rendezvous: send.link().has_rendezvous(),
             recv,
             send,
         })
@@ -974,6 +1107,7 @@ impl Connection {
     fn next_connect_step(&self) -> ConnectAction {
         let progress = &self.progress;
         match (self.transport, self.side) {
+            (_, Side::Channel) if !self.rendezvous_ready => ConnectAction::Listen,
             (Transport::Fifo, _) if !progress.read_open => ConnectAction::OpenRead,
             (Transport::Fifo, _) if !progress.write_open => ConnectAction::OpenWrite,
             (Transport::Fifo, _) => ConnectAction::ProbeRead,
@@ -984,6 +1118,7 @@ impl Connection {
 
     fn open(&mut self) {
         self.phase = Phase::Established;
+        self.rendezvous_ready = false;
         self.progress.deadline = None;
         self.progress.retry_at = None;
         self.recv.open();

@@ -277,6 +277,11 @@ pub enum ConnectError {
     /// A connect step failed, or the connected pipe failed since.
     #[error(transparent)]
     Failed(Failure),
+    /// [`Connection::reconnect`](crate::Connection::reconnect) on a connection made over a
+    /// transport connected by other means ([`Connection::established`](crate::Connection::established)):
+    /// there is no rendezvous to meet a new peer at.
+    #[error("the pipe was made from a connected stream: it has no rendezvous to reconnect on")]
+    NoRendezvous,
 }
 
 /// How a timeout's message names the step it waited for.
@@ -289,7 +294,9 @@ impl fmt::Display for WaitingFor {
             Some(ConnectAction::ProbeRead) => "nobody opened our in_path for writing",
             Some(ConnectAction::Dial) => "nobody accepted the connection",
             Some(ConnectAction::Accept) => "no client connected",
-            Some(ConnectAction::OpenRead | ConnectAction::StopListening) | None => return Ok(()),
+            Some(ConnectAction::OpenRead | ConnectAction::StopListening | ConnectAction::Listen) | None => {
+                return Ok(())
+            }
         };
         write!(f, ": {what}")
     }
@@ -351,7 +358,9 @@ impl From<ConnectError> for io::Error {
     fn from(err: ConnectError) -> Self {
         match err {
             ConnectError::Timeout { .. } => io::Error::new(io::ErrorKind::TimedOut, err),
-            ConnectError::InvalidState { .. } => io::Error::new(io::ErrorKind::InvalidInput, err),
+            ConnectError::InvalidState { .. } | ConnectError::NoRendezvous => {
+                io::Error::new(io::ErrorKind::InvalidInput, err)
+            }
             ConnectError::Failed(failure) => failure.into(),
         }
     }

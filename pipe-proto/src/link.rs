@@ -5,18 +5,41 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 
+use crate::config::Config;
 use crate::error::Failure;
 
 /// Shared by the two halves of one pipe. Written by the receive half only; read by the send half
 /// at each of its calls (one atomic load while nothing happened).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Link {
     peer_closed: AtomicBool,
     failed: AtomicBool,
     failure: Mutex<Option<Failure>>,
+    /// The configuration both halves were made with, for a reconnect and a reunion.
+    config: Config,
+    /// Whether the pipe has a rendezvous to reconnect on.
+    has_rendezvous: bool,
 }
 
 impl Link {
+    pub(crate) fn new(config: Config, has_rendezvous: bool) -> Self {
+        Self {
+            peer_closed: AtomicBool::new(false),
+            failed: AtomicBool::new(false),
+            failure: Mutex::new(None),
+            config,
+            has_rendezvous,
+        }
+    }
+
+    pub(crate) fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub(crate) fn has_rendezvous(&self) -> bool {
+        self.has_rendezvous
+    }
+
     /// The receive half delivered the peer's close.
     pub(crate) fn set_peer_closed(&self) {
         self.peer_closed.store(true, Ordering::Release);

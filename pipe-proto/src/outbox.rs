@@ -4,6 +4,10 @@
 //! Small payloads are copied into one contiguous staging buffer, so a burst of them leaves in one
 //! write; large payloads are queued by reference (a [`Bytes`] clone, no copy) between their
 //! header and whatever follows. Frames are never interleaved: the queue is a single FIFO of bytes.
+//!
+//! The bytes of the frame being written stay in the queue until its last byte is written, so
+//! that a frame cut by a failed write can be taken back whole ([`Outbox::take_unsent`]) or sent
+//! again whole after a reconnect ([`Outbox::rewind`]).
 
 use std::collections::VecDeque;
 use std::io::IoSlice;
@@ -17,7 +21,7 @@ use crate::frame::{FrameHeader, CLOSE_FRAME, HEADER_LEN};
 /// The transmit queue of a pipe: queue frames with [`Outbox::push`], write what
 /// [`Outbox::io_slices`] gives, and report it with [`Outbox::advance`]. It knows where each frame
 /// ends, so that what was not written when the pipe failed can be counted in frames
-/// ([`Outbox::take_undelivered`]). The rules of when frames may be queued and what a close sends
+/// ([`Outbox::undelivered`]) and taken back whole ([`Outbox::take_unsent`]). The rules of when frames may be queued and what a close sends
 /// are the [`SendHalf`](crate::SendHalf)'s.
 ///
 /// ```
@@ -42,9 +46,15 @@ pub struct Outbox {
     chunks: VecDeque<Bytes>,
     /// The newest bytes: headers and small payloads, contiguous.
     staging: BytesMut,
+    /// Bytes queued and not yet written.
     buffered: usize,
+    /// Bytes already written still held at the front of `chunks`/`staging`: the written part of
+    /// the frame being written, kept until the frame is complete.
+    retained: usize,
     /// Where each queued frame ends, counted in bytes ever queued (close markers included).
     frame_ends: VecDeque<u64>,
+    /// Where the first frame of `frame_ends` starts.
+    front_start: u64,
     /// Bytes ever queued.
     queued_total: u64,
     /// Bytes ever written.
@@ -66,7 +76,9 @@ impl Outbox {
             chunks: VecDeque::new(),
             staging: BytesMut::new(),
             buffered: 0,
+            retained: 0,
             frame_ends: VecDeque::new(),
+            front_start: 0,
             queued_total: 0,
             written_total: 0,
             max_frame_len: config.max_frame_len,
@@ -132,6 +144,9 @@ impl Outbox {
     /// Accounts for one frame of `len` wire bytes just queued.
     #[inline(always)]
     fn queued(&mut self, len: usize) {
+        if self.frame_ends.is_empty() {
+            self.front_start = self.queued_total;
+        }
         self.buffered += len;
         self.queued_total += len as u64;
         self.frame_ends.push_back(self.queued_total);
@@ -151,9 +166,8 @@ impl Outbox {
         self.frame_ends.len()
     }
 
-    /// Empties the queue and says what it held: the frames not completely written and their
-    /// bytes that were not (the close marker is not counted). For a pipe that can no longer
-    /// write.
+    /// What is queued and was not completely written: the frames (the one cut mid-write
+    /// included) and their bytes that were not written (the close marker is not counted).
     ///
     /// ```
     /// use pipe_proto::{Config, Outbox, Undelivered};
@@ -162,21 +176,112 @@ impl Outbox {
     /// outbox.push_slice(b"one")?;
     /// outbox.push_slice(b"two")?;
     /// outbox.advance(9); // "one" and two bytes of the next header went out
-    /// assert_eq!(outbox.take_undelivered(), Undelivered { frames: 1, bytes: 5 });
+    /// assert_eq!(outbox.undelivered(), Undelivered { frames: 1, bytes: 5 });
+    /// # Ok::<(), pipe_proto::EncodeError>(())
+    /// ```
+    pub fn undelivered(&self) -> Undelivered {
+        match self.frame_ends.back() {
+            Some(&end) => Undelivered { frames: self.frame_ends.len(), bytes: (end - self.written_total) as usize },
+            None => Undelivered::default(),
+        }
+    }
+
+    /// Empties the queue and gives back, in order, the payload of every frame not completely
+    /// written, the one cut mid-write whole. For a pipe that can no longer write: the peer that
+    /// was reading it must not get the rest of the cut frame.
+    ///
+    /// ```
+    /// use pipe_proto::{Config, Outbox};
+    ///
+    /// let mut outbox = Outbox::new(&Config::default());
+    /// outbox.push_slice(b"one")?;
+    /// outbox.push_slice(b"two")?;
+    /// outbox.push_slice(b"three")?;
+    /// outbox.advance(9); // "one" and two bytes of the next header went out
+    /// assert_eq!(outbox.take_unsent(), ["two", "three"]);
     /// assert!(outbox.is_flushed());
     /// # Ok::<(), pipe_proto::EncodeError>(())
     /// ```
-    pub fn take_undelivered(&mut self) -> Undelivered {
-        let undelivered = match self.frame_ends.back() {
-            Some(&end) => Undelivered { frames: self.frame_ends.len(), bytes: (end - self.written_total) as usize },
-            None => Undelivered::default(),
+    pub fn take_unsent(&mut self) -> Vec<Bytes> {
+        let mut frames = Vec::with_capacity(self.frame_ends.len());
+        if !self.frame_ends.is_empty() {
+            if !self.staging.is_empty() {
+                self.chunks.push_back(self.staging.split().freeze());
+            }
+            let mut start = self.front_start;
+            let ends = std::mem::take(&mut self.frame_ends);
+            for &end in &ends {
+                let len = (end - start) as usize;
+                self.take_front(HEADER_LEN);
+                frames.push(self.take_front(len - HEADER_LEN));
+                start = end;
+            }
+        }
+        self.clear();
+        frames
+    }
+
+    /// Makes every frame not completely written whole again and due to be written from its
+    /// first byte, and drops a close marker queued after them: for a pipe that starts again
+    /// with a new peer, which must get the frame that was cut whole.
+    ///
+    /// ```
+    /// use pipe_proto::{Config, Outbox};
+    ///
+    /// let mut outbox = Outbox::new(&Config::default());
+    /// outbox.push_slice(b"one")?;
+    /// outbox.push_slice(b"two")?;
+    /// outbox.advance(9); // "one" and two bytes of the next header went out
+    /// outbox.rewind();
+    /// assert_eq!(outbox.front(), &[0, 0, 0, 3, b't', b'w', b'o'], "\"two\" whole again");
+    /// # Ok::<(), pipe_proto::EncodeError>(())
+    /// ```
+    pub fn rewind(&mut self) {
+        let Some(&last_end) = self.frame_ends.back() else {
+            self.clear();
+            return;
         };
+        // Only a close marker follows the last frame, and nothing is queued after a marker.
+        let tail = (self.queued_total - last_end) as usize;
+        self.staging.truncate(self.staging.len() - tail);
+        self.queued_total = last_end;
+        self.written_total -= self.retained as u64;
+        self.retained = 0;
+        self.buffered = (self.queued_total - self.written_total) as usize;
+    }
+
+    /// Forgets everything queued, as if it had been written.
+    fn clear(&mut self) {
         self.chunks.clear();
         self.staging = BytesMut::new();
-        self.written_total += self.buffered as u64;
+        self.written_total = self.queued_total;
         self.buffered = 0;
+        self.retained = 0;
         self.frame_ends.clear();
-        undelivered
+    }
+
+    /// Takes the first `len` held bytes out of `chunks` (where `staging` was moved): by
+    /// reference when one chunk holds them all, else copied into one buffer.
+    fn take_front(&mut self, len: usize) -> Bytes {
+        if let Some(front) = self.chunks.front_mut() {
+            if front.len() >= len {
+                let taken = front.split_to(len);
+                if front.is_empty() {
+                    self.chunks.pop_front();
+                }
+                return taken;
+            }
+        }
+        let mut joined = BytesMut::with_capacity(len);
+        while joined.len() < len {
+            let Some(front) = self.chunks.front_mut() else { break };
+            let take = front.len().min(len - joined.len());
+            joined.put_slice(&front.split_to(take));
+            if front.is_empty() {
+                self.chunks.pop_front();
+            }
+        }
+        joined.freeze()
     }
 
     /// Whether another frame may be queued without passing the high-water mark.
@@ -238,15 +343,21 @@ impl Outbox {
     /// ```
     pub fn io_slices<'a>(&'a self, out: &mut [IoSlice<'a>]) -> usize {
         let mut used = 0;
+        let mut skip = self.retained;
         for chunk in &self.chunks {
+            if skip >= chunk.len() {
+                skip -= chunk.len();
+                continue;
+            }
             if used == out.len() {
                 return used;
             }
-            out[used] = IoSlice::new(chunk);
+            out[used] = IoSlice::new(&chunk[skip..]);
+            skip = 0;
             used += 1;
         }
-        if used < out.len() && !self.staging.is_empty() {
-            out[used] = IoSlice::new(&self.staging);
+        if used < out.len() && self.staging.len() > skip {
+            out[used] = IoSlice::new(&self.staging[skip..]);
             used += 1;
         }
         used
@@ -262,10 +373,14 @@ impl Outbox {
     /// # Ok::<(), pipe_proto::EncodeError>(())
     /// ```
     pub fn front(&self) -> &[u8] {
-        match self.chunks.front() {
-            Some(chunk) => chunk,
-            None => &self.staging,
+        let mut skip = self.retained;
+        for chunk in &self.chunks {
+            if skip < chunk.len() {
+                return &chunk[skip..];
+            }
+            skip -= chunk.len();
         }
+        &self.staging[skip.min(self.staging.len())..]
     }
 
     /// Reports that the first `n` queued bytes were written. `n` past the end is clamped.
@@ -282,36 +397,38 @@ impl Outbox {
         self.buffered -= n;
         self.written_total += n as u64;
         if self.buffered == 0 {
+            // Everything went out: clearing (not advancing) keeps the next frames at the front
+            // of the allocation, with no room to reclaim first.
+            self.chunks.clear();
+            self.staging.clear();
             self.frame_ends.clear();
-        } else {
-            while self.frame_ends.front().is_some_and(|&end| end <= self.written_total) {
-                self.frame_ends.pop_front();
-            }
+            self.retained = 0;
+            return;
         }
-        while n > 0 {
+        while self.frame_ends.front().is_some_and(|&end| end <= self.written_total) {
+            self.front_start = self.frame_ends.pop_front().unwrap_or(self.front_start);
+        }
+        // What stays held from now on starts at the frame being written (or, with only a close
+        // marker left, at what was not written of it).
+        let held_from = if self.frame_ends.is_empty() { self.written_total } else { self.front_start };
+        let retained = (self.written_total - held_from) as usize;
+        let mut discard = self.retained + n - retained;
+        self.retained = retained;
+        while discard > 0 {
             match self.chunks.front_mut() {
-                Some(chunk) if chunk.len() <= n => {
-                    n -= chunk.len();
+                Some(chunk) if chunk.len() <= discard => {
+                    discard -= chunk.len();
                     self.chunks.pop_front();
                 }
                 Some(chunk) => {
-                    chunk.advance(n);
-                    break;
-                }
-                None if n == self.staging.len() => {
-                    // Everything went out: clearing (not advancing) keeps the next frames at the
-                    // front of the allocation, with no room to reclaim first.
-                    self.staging.clear();
+                    chunk.advance(discard);
                     break;
                 }
                 None => {
-                    self.staging.advance(n);
+                    self.staging.advance(discard);
                     break;
                 }
             }
-        }
-        if self.buffered == 0 {
-            self.staging.clear();
         }
     }
 }

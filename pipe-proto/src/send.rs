@@ -26,6 +26,12 @@
 //! same answer on every later call. The close answers only whether frames were lost: `Ok`
 //! means every frame queued before it was handed to the OS. A write error while only the close
 //! marker is left (the peer went away first) loses nothing and completes the close.
+//!
+//! The frames a failure left undelivered are not dropped: [`SendHalf::take_unsent`] gives them
+//! back in order, the one cut mid-write whole; a reconnect
+//! ([`Connection::reconnect`](crate::Connection::reconnect)) sends those not taken first, whole,
+//! to the new peer. Frames the OS had accepted are beyond this layer: a peer that died with them
+//! unread lost them, and only an acknowledgement from the peer's application tells.
 
 use std::io::IoSlice;
 use std::sync::Arc;
@@ -104,6 +110,8 @@ pub struct SendHalf {
     transport: Transport,
     half_close: bool,
     state: SendState,
+    /// Whether [`close`](SendHalf::close) was called: such a half never starts again.
+    close_called: bool,
 }
 
 impl SendHalf {
@@ -114,6 +122,7 @@ impl SendHalf {
             transport,
             half_close: config.half_close,
             state: SendState::NotConnected,
+            close_called: false,
         }
     }
 
@@ -122,6 +131,19 @@ impl SendHalf {
     }
 
     /// The connection is established: frames may be queued.
+    /// Starts again for a new peer, on `link`: not connected, with every frame not completely
+    /// written whole again and first in line, and any close marker dropped.
+    pub(crate) fn restart(&mut self, link: Arc<Link>) {
+        self.link = link;
+        self.state = SendState::NotConnected;
+        self.outbox.rewind();
+    }
+
+    /// Whether [`close`](Self::close) was ever called on this half.
+    pub(crate) fn close_called(&self) -> bool {
+        self.close_called
+    }
+
     pub(crate) fn open(&mut self) {
         if self.state == SendState::NotConnected {
             self.state = SendState::Open;
@@ -303,6 +325,7 @@ impl SendHalf {
     /// assert_eq!(send.poll_action(), Some(SendAction::CloseWrite), "TCP: a half-close, no zero frame");
     /// ```
     pub fn close(&mut self) {
+        self.close_called = true;
         match self.state {
             SendState::NotConnected => self.state = SendState::Closed,
             SendState::Open => {
@@ -362,9 +385,10 @@ impl SendHalf {
         if !matches!(self.state, SendState::Open | SendState::Closing | SendState::AwaitingClose) {
             return;
         }
-        let undelivered = self.outbox.take_undelivered();
+        let undelivered = self.outbox.undelivered();
         if self.state == SendState::Closing && undelivered.is_empty() {
             // Only the close marker was left: the peer went away first, nothing was lost.
+            self.outbox.take_unsent();
             self.state = SendState::Closed;
             return;
         }
@@ -475,6 +499,36 @@ impl SendHalf {
         }
     }
 
+    /// Takes back, in order, the payload of every frame queued and not completely written, the
+    /// one cut mid-write whole, once the half can no longer write them: after a failure
+    /// (including a close that could not deliver), and while not connected (a reconnect that
+    /// did not complete). Empty otherwise: on an open half queued frames are still being written.
+    /// The failure's answer keeps its counts; frames not taken go first, whole, to the next peer
+    /// after a reconnect.
+    ///
+    /// ```
+    /// # use pipe_proto::{Config, Connection, Failure, Side, Transport};
+    /// # use std::io::ErrorKind;
+    /// let (_recv, mut send) = Connection::established(Transport::Tcp, Side::Client, Config::default())
+    ///     .into_split()
+    ///     .unwrap();
+    /// send.send_slice(b"first")?;
+    /// send.send_slice(b"second")?;
+    /// assert!(send.take_unsent().is_empty(), "still being written");
+    /// send.handle_written(6); // the header of "first" and one byte of it
+    /// send.handle_write_error(Failure::io(ErrorKind::BrokenPipe, None, "gone"));
+    /// assert_eq!(send.take_unsent(), ["first", "second"], "the cut frame whole");
+    /// assert!(send.take_unsent().is_empty(), "taken once");
+    /// # Ok::<(), pipe_proto::SendError>(())
+    /// ```
+    pub fn take_unsent(&mut self) -> Vec<Bytes> {
+        self.absorb_receive_failure();
+        match self.state {
+            SendState::Failed(..) | SendState::NotConnected => self.outbox.take_unsent(),
+            SendState::Open | SendState::Closing | SendState::AwaitingClose | SendState::Closed => Vec::new(),
+        }
+    }
+
     /// The queued bytes to write, as slices for one vectored write (up to `out.len()` slices);
     /// returns how many it used.
     ///
@@ -539,7 +593,7 @@ impl SendHalf {
         let Some(failure) = self.link.failure() else {
             return false;
         };
-        let undelivered = self.outbox.take_undelivered();
+        let undelivered = self.outbox.undelivered();
         self.fail(failure, undelivered);
         true
     }

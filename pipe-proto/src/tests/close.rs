@@ -220,16 +220,18 @@ fn close_after_a_timeout_closes_at_once() {
 }
 
 #[test]
-fn a_write_failure_while_closing_drops_the_queue_and_the_close_says_what_was_lost() {
+fn a_write_failure_while_closing_keeps_the_frames_to_take_back_and_the_close_says_what_was_lost() {
     let mut pair = Pair::connected(Transport::Fifo);
     pair.client.conn.send_slice(b"never written").unwrap();
     pair.client.conn.close();
     pair.client.conn.handle_write_error(broken_pipe());
     assert_eq!(pair.client.conn.state(), State::Failed);
-    assert!(pair.client.conn.send_half().outbox().is_flushed());
     assert_eq!(pair.client.conn.poll_action(), None);
     let lost = SendError::Undelivered { undelivered: Undelivered { frames: 1, bytes: 17 }, cause: broken_pipe() };
     assert_eq!(pair.client.conn.poll_close(), Some(Err(lost.clone())));
+    assert_eq!(pair.client.conn.take_unsent(), ["never written"], "the frame, without the close marker");
+    assert!(pair.client.conn.send_half().outbox().is_flushed());
+    assert_eq!(pair.client.conn.poll_close(), Some(Err(lost.clone())), "taking them back changes no answer");
     assert_eq!(pair.client.conn.send_slice(b"x"), Err(lost), "the same answer on every later call");
     assert_eq!(pair.client.conn.poll_recv(), Some(Err(RecvError::ClosedLocally)));
 }

@@ -5,5 +5,6 @@ mod close;
 mod codec;
 mod connect;
 mod contract;
+mod reconnect;
 mod transmit;
 mod util;

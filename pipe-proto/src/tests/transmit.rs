@@ -235,7 +235,7 @@ fn send_before_the_connect_completes_is_refused() {
 }
 
 #[test]
-fn send_after_an_io_failure_is_refused_and_the_queue_dropped() {
+fn send_after_an_io_failure_is_refused_and_the_queue_kept_to_take_back() {
     let mut pair = Pair::connected(Transport::Tcp);
     pair.client.conn.send_slice(b"queued").unwrap();
     pair.client.conn.handle_write_error(broken_pipe());
@@ -245,8 +245,9 @@ fn send_after_an_io_failure_is_refused_and_the_queue_dropped() {
         pair.client.conn.send_slice(b"x"),
         Err(SendError::Undelivered { undelivered: lost, cause: broken_pipe() })
     );
-    assert!(pair.client.conn.send_half().outbox().is_flushed());
     assert_eq!(pair.client.conn.poll_action(), None);
+    assert_eq!(pair.client.conn.take_unsent(), ["queued"]);
+    assert!(pair.client.conn.send_half().outbox().is_flushed());
 }
 
 #[test]

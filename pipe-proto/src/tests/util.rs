@@ -98,6 +98,23 @@ impl Peer {
         }
     }
 
+    /// Starts a reconnect of this end on the same rendezvous, as the IO owner does: the old
+    /// connection's OS objects are closed first, so nothing of it is read or written again.
+    pub(super) fn reconnect(&mut self, now: Instant, timeout: Duration) -> Result<(), crate::ConnectError> {
+        self.conn.reconnect(now, timeout)?;
+        self.inbound.clear();
+        self.read_end_open = false;
+        self.write_end_open = false;
+        self.write_end_closed = false;
+        self.write_end_hidden = false;
+        self.read_end_gone = false;
+        self.backlog = false;
+        self.accept_pending = false;
+        self.recv_done = false;
+        self.recv_error = None;
+        Ok(())
+    }
+
     /// The payloads received so far, closes left out.
     pub(super) fn frames(&self) -> Vec<Vec<u8>> {
         self.received
@@ -155,6 +172,12 @@ impl Peer {
                     }
                 }
                 Action::Connect(ConnectAction::StopListening) => self.listening = false,
+                Action::Connect(ConnectAction::Listen) => {
+                    // TCP: the listener is bound again; FIFO: fresh FIFOs, holding nothing.
+                    self.listening = self.conn.transport() == Transport::Tcp;
+                    self.inbound.clear();
+                    self.conn.handle_event(now, Event::Done);
+                }
                 Action::Recv(RecvAction::ProbeHangup) => {
                     // One non-blocking read: data or EOF if there is any, else "would block".
                     let eof = (other.write_end_closed || other.write_end_hidden) && self.inbound.is_empty();
@@ -343,6 +366,16 @@ impl Pair {
         pair.connect_both(Duration::from_secs(10));
         pair.run_until(|p| p.both_in(State::Open));
         pair
+    }
+
+    /// The client process died (its descriptors closed by the OS, mid-frame or not) and a new
+    /// one, with `config`, takes its place; the channel sees the old one's end of stream.
+    pub(super) fn replace_client(&mut self, config: Config) {
+        self.client.write_end_closed = true;
+        self.client.read_end_gone = true;
+        while self.channel.drive(&mut self.client, self.now) {}
+        let transport = self.client.conn.transport();
+        self.client = Peer::new(transport, Side::Client, config);
     }
 
     pub(super) fn connect_both(&mut self, timeout: Duration) {

@@ -94,6 +94,8 @@ struct Model {
     queued: VecDeque<u8>,
     /// Where each queued frame ends in `queued` (the close marker is no frame).
     frame_ends: VecDeque<usize>,
+    /// The payload of each frame in `frame_ends`.
+    payloads: VecDeque<Vec<u8>>,
     /// The connect action handed out and not answered yet.
     outstanding: Option<ConnectAction>,
     /// A `CloseWrite` was handed out and not answered yet.
@@ -129,9 +131,13 @@ impl Model {
         )
     }
 
-    /// The queue is dropped by a failure: what it held is undelivered.
-    fn drop_queue(&mut self) -> Undelivered {
+    /// After a failure, what the queue held is undelivered, and taken back at once: every frame
+    /// not completely written, in order, the one cut mid-write whole.
+    fn drop_queue(&mut self, conn: &mut Connection) -> Undelivered {
         let lost = Undelivered { frames: self.frame_ends.len(), bytes: self.frame_ends.back().copied().unwrap_or(0) };
+        let unsent: Vec<Vec<u8>> = conn.take_unsent().iter().map(|frame| frame.to_vec()).collect();
+        assert_eq!(unsent, Vec::from(std::mem::take(&mut self.payloads)), "take_unsent gives the unsent frames whole");
+        assert!(conn.take_unsent().is_empty(), "taken once");
         self.queued.clear();
         self.frame_ends.clear();
         lost
@@ -144,6 +150,7 @@ impl Model {
         }
         while self.frame_ends.front() == Some(&0) {
             self.frame_ends.pop_front();
+            self.payloads.pop_front();
         }
     }
 }
@@ -224,6 +231,7 @@ fn apply(conn: &mut Connection, model: &mut Model, op: &Op) {
                 model.queued.extend((*len as u32).to_be_bytes());
                 model.queued.extend(&payload);
                 model.frame_ends.push_back(model.queued.len());
+                model.payloads.push_back(payload);
             }
         }
         Op::Close => {
@@ -337,12 +345,12 @@ fn apply(conn: &mut Connection, model: &mut Model, op: &Op) {
             conn.handle_write_error(io_failure());
             if before == State::Closing && model.frame_ends.is_empty() && !model.close_write_out {
                 // Only the close marker was left: nothing is lost, the close is complete.
-                model.drop_queue();
+                model.drop_queue(conn);
                 assert_eq!(conn.state(), State::Closed);
                 assert_eq!(conn.poll_close(), Some(Ok(())));
             } else if matches!(before, State::Open | State::Closing) {
                 assert_eq!(conn.state(), State::Failed);
-                let lost = model.drop_queue();
+                let lost = model.drop_queue(conn);
                 model.undelivered = Some(lost);
                 model.close_write_out = false;
                 let answer = if lost.is_empty() { Ok(()) } else { Err(failed_send(model, &io_failure())) };
@@ -405,7 +413,7 @@ fn apply(conn: &mut Connection, model: &mut Model, op: &Op) {
     if conn.state() == State::Failed && model.established && model.undelivered.is_none() {
         let _ = conn.send_half_mut().flush_outcome();
         if let Some((_, lost)) = conn.send_half().failure() {
-            assert_eq!(lost, model.drop_queue(), "the frames and bytes queued and never written");
+            assert_eq!(lost, model.drop_queue(conn), "the frames and bytes queued and never written");
             model.undelivered = Some(lost);
             model.close_write_out = false;
         }
@@ -517,6 +525,7 @@ pub fn run(transport: Transport, side: Side, config: Config, open_first: bool, o
         timeout: Duration::ZERO,
         queued: VecDeque::new(),
         frame_ends: VecDeque::new(),
+        payloads: VecDeque::new(),
         outstanding: None,
         close_write_out: false,
         stop_listening_due: false,
