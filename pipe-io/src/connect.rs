@@ -34,6 +34,20 @@ enum Outcome {
 impl<R: Runtime, K> Pipe<R, K> {
     pub(crate) async fn drive_connect(&mut self, timeout: Duration) -> Result<(), Error> {
         self.conn.connect(Instant::now(), timeout)?;
+        self.run_connect(timeout).await
+    }
+
+    /// Starts again on the same rendezvous: the core decides whether it may; the old
+    /// connection's OS objects are closed before anything else is opened, so nothing of it is
+    /// read or written again.
+    pub(crate) async fn drive_reconnect(&mut self, timeout: Duration) -> Result<(), Error> {
+        self.conn.reconnect(Instant::now(), timeout)?;
+        self.read_end = None;
+        self.write_end = None;
+        self.run_connect(timeout).await
+    }
+
+    async fn run_connect(&mut self, timeout: Duration) -> Result<(), Error> {
         log::debug!(
             "connecting {:?} {:?} pipe (in {}, out {}) within {timeout:?}",
             self.conn.side(),
@@ -168,6 +182,10 @@ impl<R: Runtime, K> Pipe<R, K> {
             ConnectAction::StopListening => {
                 self.rendezvous.release();
                 Ok(Outcome::Done)
+            }
+            ConnectAction::Listen => {
+                self.rendezvous.listen_again()?;
+                Ok(Outcome::Event(Event::Done))
             }
             // FIFO steps on a platform without FIFOs: a FIFO pipe cannot be built there.
             #[cfg(not(unix))]

@@ -11,7 +11,7 @@ use pipe_proto::{ConnectError, DecodeError, EncodeError, Failure, RecvError, Sen
 ///
 /// Converts into [`std::io::Error`] for code that wants a single error type across its IO, with
 /// one rule for the kind: our own bad input is [`io::ErrorKind::InvalidInput`] (`EmptyFrame`,
-/// `FrameTooLarge`, `InvalidState`, `NotAFifo`, `InvalidAddress`), the peer's bad data
+/// `FrameTooLarge`, `InvalidState`, `NoRendezvous`, `NotAFifo`, `InvalidAddress`), the peer's bad data
 /// [`io::ErrorKind::InvalidData`] (`PeerFrameTooLarge`), a stream cut inside a frame
 /// [`io::ErrorKind::UnexpectedEof`], a disconnect the OS's own `BrokenPipe` or `ConnectionReset`,
 /// a close [`io::ErrorKind::BrokenPipe`], a rendezvous that is not ours alone (`NotOurs`)
@@ -101,6 +101,10 @@ pub enum Error {
         /// The state the pipe was in.
         state: State,
     },
+    /// `reconnect` on a pipe made from a connected stream (`from_stream`): it has no rendezvous
+    /// to meet a new peer at.
+    #[error("the pipe was made from a connected stream: it has no rendezvous to reconnect on")]
+    NoRendezvous,
     /// A rendezvous path exists but is not a FIFO (named pipe).
     #[error("{path} is not a FIFO (named pipe)")]
     NotAFifo {
@@ -162,6 +166,7 @@ impl Error {
             Error::FrameTooLarge { .. }
             | Error::EmptyFrame
             | Error::InvalidState { .. }
+            | Error::NoRendezvous
             | Error::NotAFifo { .. }
             | Error::InvalidAddress { .. } => io::ErrorKind::InvalidInput,
             Error::PeerFrameTooLarge { .. } => io::ErrorKind::InvalidData,
@@ -294,6 +299,7 @@ impl From<ConnectError> for Error {
             // The paths are not the core's: `connect` names them (see `WaitingFor`).
             ConnectError::Timeout { timeout, .. } => Error::Timeout { timeout, waiting_for: None },
             ConnectError::InvalidState { state } => Error::InvalidState { state },
+            ConnectError::NoRendezvous => Error::NoRendezvous,
             ConnectError::Failed(failure) => failure.into(),
         }
     }

@@ -461,6 +461,23 @@ macro_rules! runtime_crate {
         $crate::runtime_crate!(@stream PipeReader);
 
         impl PipeWriter {
+            /// Takes back, in order, every message a failure left unsent, the one cut
+            /// mid-write whole; empty while the writer is open (see the whole pipe's
+            /// `take_unsent`).
+            ///
+            /// ```
+            #[doc = $crate::__doc_pair!($krate, "TcpSocketPipe")]
+            /// let (_reader, mut writer) = channel.into_split()?;
+            /// drop(client);
+            /// let big = vec![7u8; 8 << 20];
+            /// assert!(writer.write(&big).await.is_err());
+            /// assert_eq!(writer.take_unsent(), [big]);
+            #[doc = $crate::__doc_end!($krate)]
+            /// ```
+            pub fn take_unsent(&mut self) -> Vec<Bytes> {
+                self.0.take_unsent()
+            }
+
             /// Sends one message (copied once) and returns when it is with the OS; the same
             /// answers as the whole pipe's `write`.
             ///
@@ -667,6 +684,57 @@ macro_rules! runtime_crate {
             /// ```
             pub async fn connect(&mut self, timeout: ::std::time::Duration) -> Result<(), Error> {
                 self.0.connect(timeout).await
+            }
+
+            /// Waits for a new peer on the same rendezvous after the peer closed or the pipe
+            /// failed: the channel accepts a new client on the same FIFO paths or port (FIFOs
+            /// made anew, listener bound again: nothing of the old connection reaches the new
+            /// peer); the client connects again to a channel that waits. Messages a failure
+            /// left unsent and not taken with [`take_unsent`](Self::take_unsent) go first,
+            /// whole. Messages the OS had accepted that the old peer never read are gone: only
+            /// acknowledgements from the peer's application tell which.
+            ///
+            /// Answers as [`connect`](Self::connect) does, and [`Error::InvalidState`] while the
+            /// peer is there or after [`close`](Self::close); [`Error::NoRendezvous`] on a pipe
+            /// made from a stream. Start a new FIFO client after the channel's `reconnect`
+            /// began: one that opened the old FIFOs times out.
+            ///
+            /// ```
+            #[doc = $crate::__doc_pair!($krate, $name_str)]
+            /// client.write(b"from the first client").await?;
+            /// drop(client); // its process is gone
+            /// assert_eq!(channel.read().await?.as_deref(), Some(&b"from the first client"[..]));
+            /// assert_eq!(channel.read().await?, None);
+            #[doc = concat!("let mut second = ", $krate, "::", $name_str, "::client(channel.out_path(), channel.in_path())?;")]
+            #[doc = concat!("let (a, b) = ", $krate, "::doc_join(channel.reconnect(timeout), second.connect(timeout)).await;")]
+            /// (a?, b?);
+            /// second.write(b"from the second client").await?;
+            /// assert_eq!(channel.read().await?.as_deref(), Some(&b"from the second client"[..]));
+            #[doc = $crate::__doc_end!($krate)]
+            /// ```
+            pub async fn reconnect(&mut self, timeout: ::std::time::Duration) -> Result<(), Error> {
+                self.0.reconnect(timeout).await
+            }
+
+            /// Takes back, in order, every message a failure left unsent, the one cut
+            /// mid-write whole, so that none is lost without the caller holding it: after
+            /// [`Error::Undelivered`] (from a write, flush or close) and while a reconnect has
+            /// not completed. Empty on an open pipe. The error keeps its counts; messages not
+            /// taken go first after a [`reconnect`](Self::reconnect).
+            ///
+            /// ```
+            #[doc = concat!("use ", $krate, "::Error;")]
+            #[doc = $crate::__doc_pair!($krate, $name_str)]
+            /// drop(client); // nobody reads any more
+            /// let big = vec![7u8; 8 << 20]; // more than the OS buffers hold
+            /// let err = channel.write(&big).await.unwrap_err();
+            /// assert!(matches!(err, Error::Undelivered { frames: 1, .. }));
+            /// assert_eq!(channel.take_unsent(), [big], "whole, though part of it was written");
+            /// assert!(channel.take_unsent().is_empty());
+            #[doc = $crate::__doc_end!($krate)]
+            /// ```
+            pub fn take_unsent(&mut self) -> Vec<Bytes> {
+                self.0.take_unsent()
             }
 
             /// Reads the next message: `Some(payload)`, or `None` once the peer has closed (and

@@ -50,6 +50,21 @@ impl FifoDir {
         self.dir.path()
     }
 
+    /// Replaces both FIFOs with new ones at the same paths, so that nothing left in the old
+    /// ones (bytes a dead peer wrote, a frame cut mid-write) reaches whoever opens them next. A
+    /// peer that still holds an old one open is left alone with it.
+    pub(crate) fn renew_fifos(&self) -> io::Result<()> {
+        for path in [&self.in_path, &self.out_path] {
+            match std::fs::remove_file(path) {
+                Ok(()) => {}
+                Err(err) if err.kind() == io::ErrorKind::NotFound => {}
+                Err(err) => return Err(io::Error::new(err.kind(), format!("{}: {err}", path.display()))),
+            }
+            make_fifo(path)?;
+        }
+        Ok(())
+    }
+
     /// Removes the directory now, reporting failure (dropping removes it silently).
     pub(crate) fn remove(self) -> io::Result<()> {
         self.dir.close()
@@ -209,6 +224,25 @@ mod tests {
         let parent = dir.in_path.parent().unwrap().to_owned();
         dir.remove().unwrap();
         assert!(!parent.exists());
+    }
+
+    #[test]
+    fn renewed_fifos_hold_nothing_of_the_old_ones() {
+        let dir = FifoDir::create().unwrap();
+        let old_reader = open_read(&dir.in_path, Expect::Fifo).unwrap();
+        let mut old_writer = open_write(&dir.in_path, Expect::Fifo).unwrap().unwrap();
+        std::io::Write::write_all(&mut old_writer, b"stale").unwrap();
+        dir.renew_fifos().unwrap();
+        for path in [&dir.in_path, &dir.out_path] {
+            let meta = std::fs::metadata(path).unwrap();
+            assert!(meta.file_type().is_fifo());
+            assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+        }
+        let reader = open_read(&dir.in_path, Expect::Fifo).unwrap();
+        let _writer = open_write(&dir.in_path, Expect::Fifo).unwrap().unwrap();
+        let mut buf = [0u8; 8];
+        assert_eq!(probe(&reader, &mut buf).unwrap_err().kind(), io::ErrorKind::WouldBlock, "no stale bytes");
+        assert_eq!(probe(&old_reader, &mut buf).unwrap(), 5, "the old FIFO still has them, unreachable by path");
     }
 
     #[test]

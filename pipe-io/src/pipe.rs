@@ -376,6 +376,77 @@ impl<R: Runtime, K> Pipe<R, K> {
         self.drive_connect(timeout).await
     }
 
+    /// Waits for a new peer on the same rendezvous after the peer closed or the pipe failed: the
+    /// channel accepts a new client on the same FIFO paths or port (its FIFOs are made anew
+    /// and its listener bound again, so nothing of the old connection reaches the new peer);
+    /// the client connects again to a channel that is waiting. The old connection's OS objects
+    /// are closed first. Frames a failure left unsent (see [`take_unsent`](Self::take_unsent))
+    /// and not taken are sent first, whole, in order; frames the OS had accepted that the old
+    /// peer never read are gone, which only the peer application's acknowledgements can tell.
+    ///
+    /// Answers as [`connect`](Self::connect) does (and is one before any connect), and
+    /// [`Error::InvalidState`] while the peer is there (state `Open`, its close not read yet)
+    /// or after [`close`](Self::close) (the rendezvous was released); [`Error::NoRendezvous`]
+    /// on a pipe made [`from_stream`](Pipe::from_stream). A new FIFO client should start after
+    /// the channel's `reconnect` began: one that opened the old FIFOs before they were made
+    /// anew times out. A split pipe reconnects once reunited.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), pipe_tokio::Error> {
+    /// use std::time::Duration;
+    ///
+    /// let timeout = Duration::from_secs(5);
+    /// let mut channel = pipe_tokio::make_pipe()?;
+    /// let mut first = pipe_tokio::make_pipe_client(channel.out_path(), channel.in_path())?;
+    /// let (a, b) = tokio::join!(channel.connect(timeout), first.connect(timeout));
+    /// (a?, b?);
+    /// first.write(b"from the first client").await?;
+    /// drop(first); // its process is gone
+    /// assert_eq!(channel.read().await?.as_deref(), Some(&b"from the first client"[..]));
+    /// assert_eq!(channel.read().await?, None);
+    ///
+    /// let mut second = pipe_tokio::make_pipe_client(channel.out_path(), channel.in_path())?;
+    /// let (a, b) = tokio::join!(channel.reconnect(timeout), second.connect(timeout));
+    /// (a?, b?);
+    /// second.write(b"from the second client").await?;
+    /// assert_eq!(channel.read().await?.as_deref(), Some(&b"from the second client"[..]));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn reconnect(&mut self, timeout: Duration) -> Result<(), Error> {
+        self.drive_reconnect(timeout).await
+    }
+
+    /// Takes back, in order, every message a failure left unsent (the one cut mid-write whole),
+    /// so none is lost without the caller holding it: after [`Error::Undelivered`] (from a
+    /// write, a flush or a close), and while a reconnect has not completed. Empty otherwise (on
+    /// an open pipe queued messages are still being written). The error keeps its counts.
+    /// Messages not taken are sent first after a [`reconnect`](Self::reconnect).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), pipe_tokio::Error> {
+    /// use std::time::Duration;
+    ///
+    /// let timeout = Duration::from_secs(5);
+    /// let mut channel = pipe_tokio::make_pipe()?;
+    /// let mut client = pipe_tokio::make_pipe_client(channel.out_path(), channel.in_path())?;
+    /// let (a, b) = tokio::join!(channel.connect(timeout), client.connect(timeout));
+    /// (a?, b?);
+    /// drop(client); // nobody reads any more
+    /// let big = vec![7u8; 1 << 20]; // more than the pipe holds
+    /// let err = channel.write(&big).await.unwrap_err();
+    /// assert!(matches!(err, pipe_tokio::Error::Undelivered { frames: 1, .. }));
+    /// assert_eq!(channel.take_unsent(), [big], "whole, though part of it was written");
+    /// assert!(channel.take_unsent().is_empty());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn take_unsent(&mut self) -> Vec<Bytes> {
+        self.conn.take_unsent()
+    }
+
     /// Reads the next message: `Some(payload)`, or `None` once the peer has closed (and on every
     /// later call). Cancel-safe: dropping the future (in `select!`, under a timeout) loses
     /// nothing; the next call continues the same frame.

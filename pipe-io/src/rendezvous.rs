@@ -131,7 +131,26 @@ impl<R: Runtime> Rendezvous<R> {
                 _ => self.in_path.clone(),
             })),
             ConnectAction::Accept => Some(WaitingFor::Client(self.in_path.clone())),
-            ConnectAction::OpenRead | ConnectAction::StopListening => None,
+            ConnectAction::OpenRead | ConnectAction::StopListening | ConnectAction::Listen => None,
+        }
+    }
+
+    /// Opens the meeting place again for a new peer, at the same address: binds the TCP
+    /// listener again on its port, or makes the channel's FIFOs anew (see
+    /// [`ConnectAction::Listen`]). The client side has nothing to open.
+    pub(crate) fn listen_again(&mut self) -> Result<(), Error> {
+        match &mut self.kind {
+            #[cfg(unix)]
+            Kind::Fifo { dir: Some(dir) } => Ok(dir.renew_fifos()?),
+            #[cfg(unix)]
+            Kind::Fifo { dir: None } => Err(Error::ClosedLocally),
+            Kind::TcpListen { listener, addr } => {
+                if matches!(listener, Listener::Closed) {
+                    *listener = Listener::Std(tcp::bind_at(*addr)?);
+                }
+                Ok(())
+            }
+            Kind::TcpDial(_) => Ok(()),
         }
     }
 

@@ -364,6 +364,30 @@ impl<R: Runtime> PipeWriter<R> {
             None => Err(Error::InvalidState { state: pipe_proto::State::Closing }),
         })
     }
+
+    /// Takes back, in order, every message a failure left unsent, the one cut mid-write whole
+    /// (see [`Pipe::take_unsent`]); empty while the writer is open.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), pipe_tokio::Error> {
+    /// # use std::time::Duration;
+    /// # let timeout = Duration::from_secs(5);
+    /// # let mut channel = pipe_tokio::make_pipe()?;
+    /// # let mut client = pipe_tokio::make_pipe_client(channel.out_path(), channel.in_path())?;
+    /// # let (a, b) = tokio::join!(channel.connect(timeout), client.connect(timeout));
+    /// # (a?, b?);
+    /// let (_reader, mut writer) = channel.into_split()?;
+    /// drop(client);
+    /// let big = vec![7u8; 1 << 20];
+    /// assert!(writer.write(&big).await.is_err());
+    /// assert_eq!(writer.take_unsent(), [big]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn take_unsent(&mut self) -> Vec<Bytes> {
+        self.send.take_unsent()
+    }
 }
 
 impl<R: Runtime> Sink<Bytes> for PipeWriter<R> {

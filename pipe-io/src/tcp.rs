@@ -17,6 +17,16 @@ pub(crate) fn bind_loopback() -> io::Result<TcpListener> {
     Ok(listener)
 }
 
+/// Binds a listener again on `addr`, the channel's own port, for a reconnect. The port was
+/// free while the last peer was connected (the listener is closed then); someone may have taken
+/// it meanwhile, which is the OS's `AddrInUse`, naming the address.
+pub(crate) fn bind_at(addr: SocketAddr) -> io::Result<TcpListener> {
+    let listener = TcpListener::bind(addr)
+        .map_err(|err| io::Error::new(err.kind(), format!("listening again on {addr}: {err}")))?;
+    listener.set_nonblocking(true)?;
+    Ok(listener)
+}
+
 /// Whether the channel takes the connection it accepted from `peer` (on our listener's
 /// `local` address) as its peer, by the core's rule ([`Config::admits_peer`]): on Linux and
 /// Android, with the uid that owns the other end of the connection as the kernel's socket
