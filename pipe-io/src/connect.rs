@@ -129,6 +129,7 @@ impl<R: Runtime, K> Pipe<R, K> {
             ConnectAction::ProbeRead => {
                 let file = self.fifo_read.as_ref().ok_or(Error::NotConnected)?;
                 match fifo::probe(file, self.conn.read_buf()) {
+                    Ok(0) if self.fifos_replaced()? => Ok(Outcome::Event(Event::Replaced)),
                     Ok(n) => Ok(Outcome::Event(Event::Read(n))),
                     Err(err) if err.kind() == io::ErrorKind::WouldBlock => Ok(Outcome::Event(Event::WouldBlock)),
                     Err(err) if err.kind() == io::ErrorKind::Interrupted => Ok(Outcome::Event(Event::NotReady)),
@@ -193,6 +194,21 @@ impl<R: Runtime, K> Pipe<R, K> {
                 Err(Error::Io(io::ErrorKind::Unsupported.into()))
             }
         }
+    }
+
+    /// Whether either FIFO path now names another FIFO than the one this end opened (see
+    /// [`Event::Replaced`]).
+    #[cfg(unix)]
+    fn fifos_replaced(&self) -> Result<bool, Error> {
+        let read = match &self.fifo_read {
+            Some(file) => fifo::replaced(file, self.rendezvous.in_path.as_ref())?,
+            None => false,
+        };
+        let write = match &self.fifo_write {
+            Some(file) => fifo::replaced(file, self.rendezvous.out_path.as_ref())?,
+            None => false,
+        };
+        Ok(read || write)
     }
 
     /// Hands the connected OS objects to the runtime, one end per direction.

@@ -117,6 +117,18 @@ pub(crate) fn probe(file: &File, buf: &mut [u8]) -> io::Result<usize> {
     file.read(buf)
 }
 
+/// Whether `path` now names another file than `file`, the FIFO opened from it: the channel made
+/// its FIFOs anew for a reconnect after this end opened the old one. A path that no longer
+/// exists counts as replaced (it is about to be made again).
+pub(crate) fn replaced(file: &File, path: &Path) -> io::Result<bool> {
+    let opened = file.metadata()?;
+    match std::fs::metadata(path) {
+        Ok(now) => Ok((now.dev(), now.ino()) != (opened.dev(), opened.ino())),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(true),
+        Err(err) => Err(io::Error::new(err.kind(), format!("{}: {err}", path.display()))),
+    }
+}
+
 fn open_checked(path: &Path, access: OFlags, expect: Expect) -> Result<File, Error> {
     let not_a_fifo = || Error::NotAFifo { path: path.display().to_string() };
     // Checked before opening, so that no other kind of file (a device, say) is ever opened...
@@ -243,6 +255,19 @@ mod tests {
         let mut buf = [0u8; 8];
         assert_eq!(probe(&reader, &mut buf).unwrap_err().kind(), io::ErrorKind::WouldBlock, "no stale bytes");
         assert_eq!(probe(&old_reader, &mut buf).unwrap(), 5, "the old FIFO still has them, unreachable by path");
+    }
+
+    #[test]
+    fn a_fifo_made_anew_at_its_path_is_seen_as_replaced() {
+        let dir = FifoDir::create().unwrap();
+        let old = open_read(&dir.in_path, Expect::Fifo).unwrap();
+        assert!(!replaced(&old, &dir.in_path).unwrap());
+        dir.renew_fifos().unwrap();
+        assert!(replaced(&old, &dir.in_path).unwrap());
+        let new = open_read(&dir.in_path, Expect::Fifo).unwrap();
+        assert!(!replaced(&new, &dir.in_path).unwrap());
+        std::fs::remove_file(&dir.in_path).unwrap();
+        assert!(replaced(&new, &dir.in_path).unwrap(), "gone: about to be made again");
     }
 
     #[test]

@@ -168,6 +168,10 @@ pub enum Event {
     Read(usize),
     /// A non-blocking read found nothing to read (and, on a FIFO, a writer present).
     WouldBlock,
+    /// FIFO, answering [`ConnectAction::ProbeRead`]: the read end reads EOF and a path now
+    /// names another FIFO than the one opened (a channel made its FIFOs anew for a
+    /// [`reconnect`](Connection::reconnect)): both ends are opened again.
+    Replaced,
     /// An OS error that ends this connect.
     Failed(Failure),
 }
@@ -505,8 +509,8 @@ impl Connection {
     }
 
     /// Starts connecting again, on the same rendezvous, after the peer closed or the pipe
-    /// failed: the channel waits for a new peer (after [`ConnectAction::Listen`]), the client
-    /// connects again. The IO owner closes the old connection's OS objects first. The receive
+    /// failed (and, on the client side, after its own close completed): the channel waits for a
+    /// new peer (after [`ConnectAction::Listen`]), the client connects again. The IO owner closes the old connection's OS objects first. The receive
     /// half starts afresh (a frame cut by the old peer is dropped); the send half keeps every
     /// frame not completely written, whole, and sends them first once connected, unless
     /// [`SendHalf::take_unsent`] took them before. Frames the OS had accepted that the old peer
@@ -515,9 +519,9 @@ impl Connection {
     /// Also allowed where [`connect`](Self::connect) is (idle, connecting, after a failed
     /// connect: a reconnect that timed out may be tried again), and answers as it does then.
     /// Refused with [`ConnectError::InvalidState`] while the peer is there (state `Open`, its
-    /// close not received) and once [`close`](Self::close) was called (the IO owner released
-    /// the rendezvous); with [`ConnectError::NoRendezvous`] on an
-    /// [`established`](Self::established) connection.
+    /// close not received), while a close is under way, and on the channel side once
+    /// [`close`](Self::close) was called (the IO owner released the rendezvous); with
+    /// [`ConnectError::NoRendezvous`] on an [`established`](Self::established) connection.
     ///
     /// ```
     /// use pipe_proto::{Action, Config, ConnectAction, ConnectError, Connection, Event, Failure};
@@ -554,10 +558,14 @@ impl Connection {
             return Err(ConnectError::NoRendezvous);
         }
         if self.phase == Phase::Established {
-            if self.send.close_called() {
+            // A channel's close released its rendezvous; a client's leaves nothing behind, and
+            // it may connect again once the close is over.
+            let closing = self.send.close_called() && !(self.side == Side::Client && self.send.is_finished());
+            if closing || (self.send.close_called() && self.side == Side::Channel) {
                 return Err(ConnectError::InvalidState { state: self.state() });
             }
-            if !self.peer_closed() && self.failure().is_none() {
+            let over = self.peer_closed() || self.failure().is_some() || self.send.close_called();
+            if !over {
                 return Err(ConnectError::InvalidState { state: self.state() });
             }
             let link = Arc::new(Link::new(self.send.link().config().clone(), true));
@@ -705,6 +713,11 @@ impl Connection {
                 StepOutcome::Connected
             }
             (ConnectAction::ProbeRead, Event::WouldBlock) => StepOutcome::Connected,
+            (ConnectAction::ProbeRead, Event::Replaced) => {
+                progress.read_open = false;
+                progress.write_open = false;
+                StepOutcome::Advanced
+            }
             (ConnectAction::Accept, Event::Done) => {
                 self.stop_listening = true;
                 StepOutcome::Connected

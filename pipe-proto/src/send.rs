@@ -136,7 +136,13 @@ impl SendHalf {
     pub(crate) fn restart(&mut self, link: Arc<Link>) {
         self.link = link;
         self.state = SendState::NotConnected;
+        self.close_called = false;
         self.outbox.rewind();
+    }
+
+    /// Whether the half is done: closed, or failed.
+    pub(crate) fn is_finished(&self) -> bool {
+        matches!(self.state, SendState::Closed | SendState::Failed(..))
     }
 
     /// Whether [`close`](Self::close) was ever called on this half.

@@ -21,6 +21,8 @@ Progress is reported on stdout, one line at a time, flushed after each line
     VERIFIED <n>                 send mode: all n echoed frames match
     ECHOED <n>                   echo mode: n frames were echoed
     PARTIAL_SENT <announced> <sent>   partial mode: the cut frame was written
+    HOLDING                      hold mode: connected, reading nothing
+    SEQUENCE <first> <last> <n>  sequence mode: the numbered frames read
     CLOSE_REASON <kind>          why read() returned None (just before PEER_CLOSED)
     PEER_CLOSED                  read() returned None
     CLOSED                       this side's close() returned
@@ -50,6 +52,13 @@ Modes:
                      a FIFO and the TCP socket gets a plain FIN (or an RST if
                      the peer had sent data that was never read). A FIFO
                      channel's temporary directory is removed first.
+    hold             connect, print HOLDING, read nothing for --timeout
+                     seconds (the tests kill it meanwhile), then close.
+    sequence         read numbered frames (an 8-byte big-endian number k,
+                     then the first n-8 bytes of frame k's payload) until
+                     read() returns None, checking each is whole and follows
+                     the one before; print SEQUENCE <first> <last> <count>
+                     ("-" for none), then close.
 
 Frame payloads are deterministic: byte i of the frame with sequence number k
 (0-based, counted per run) and size n is (k*31 + i) % 251.
@@ -355,6 +364,36 @@ class Peer:
         sys.stderr.flush()
         os._exit(EXIT_OK)  # pylint: disable=protected-access
 
+    async def mode_hold(self) -> None:
+        """Connect and read nothing for --timeout seconds (until killed, in the tests)."""
+        emit("HOLDING")
+        await asyncio.sleep(self.timeout)
+        await self.close()
+
+    async def mode_sequence(self) -> None:
+        """Read numbered frames (8-byte big-endian number, then payload(number, rest))
+        until the peer closes; each must be whole and follow the one before."""
+        first = last = None
+        count = 0
+        while True:
+            data, kind = await self.read_frame()
+            if data is None:
+                break
+            if len(data) < 8:
+                raise PeerError("frame {} has {} bytes: not a numbered frame".format(count, len(data)))
+            seq = int.from_bytes(data[:8], "big")
+            if data[8:] != payload(seq, len(data) - 8):
+                raise PeerError("frame {} ({} bytes) is not whole".format(seq, len(data)))
+            if last is not None and seq != last + 1:
+                raise PeerError("frame {} came after frame {}".format(seq, last))
+            if first is None:
+                first = seq
+            last = seq
+            count += 1
+        emit("SEQUENCE {} {} {}".format("-" if first is None else first, "-" if last is None else last, count))
+        self.peer_closed(kind)
+        await self.close()
+
     async def run(self) -> int:
         try:
             await self.connect()
@@ -364,6 +403,8 @@ class Peer:
                 "recv-then-close": self.mode_recv_then_close,
                 "send-then-wait": self.mode_send_then_wait,
                 "partial": self.mode_partial,
+                "hold": self.mode_hold,
+                "sequence": self.mode_sequence,
             }[self.args.mode]
             await mode()
             return EXIT_OK
@@ -401,7 +442,7 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     parser.add_argument("--out-path", help="client only: where this side writes (= channel in_path)")
     parser.add_argument(
         "--mode", required=True,
-        choices=["echo", "send", "recv-then-close", "send-then-wait", "partial"],
+        choices=["echo", "send", "recv-then-close", "send-then-wait", "partial", "hold", "sequence"],
     )
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
                         help="bound on every wait, seconds (default %(default)s)")

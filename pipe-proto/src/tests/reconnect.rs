@@ -151,6 +151,49 @@ fn reconnect_is_refused_while_the_peer_is_there_after_a_close_and_without_a_rend
 }
 
 #[test]
+fn a_client_that_closed_may_connect_again_once_the_close_is_over() {
+    let mut pair = Pair::connected(Transport::Fifo);
+    pair.client.conn.send_slice(b"one").unwrap();
+    pair.client.conn.close();
+    assert_eq!(
+        pair.client.conn.reconnect(pair.now, TIMEOUT),
+        Err(ConnectError::InvalidState { state: State::Closing }),
+        "not while the close is under way"
+    );
+    pair.drive();
+    assert_eq!(pair.client.conn.state(), State::Closed);
+    assert_eq!(pair.channel.received, [Received::Frame(Bytes::from_static(b"one")), Received::PeerClosed]);
+    pair.channel.reconnect(pair.now, TIMEOUT).unwrap();
+    pair.client.reconnect(pair.now, TIMEOUT).unwrap();
+    pair.run_until(|p| p.both_in(State::Open));
+    pair.client.conn.send_slice(b"two").unwrap();
+    pair.drive();
+    assert_eq!(pair.channel.frames(), [b"one".to_vec(), b"two".to_vec()]);
+    assert!(pair.client.conn.poll_recv().is_none(), "the client's receive half starts afresh");
+}
+
+#[test]
+fn a_fifo_client_that_opened_the_old_fifos_opens_the_new_ones() {
+    use crate::Event;
+    let now = std::time::Instant::now();
+    let mut client = Connection::new(Transport::Fifo, Side::Client, Config::default());
+    client.connect(now, TIMEOUT).unwrap();
+    assert_eq!(client.poll_connect_action(), Some(ConnectAction::OpenRead));
+    client.handle_event(now, Event::Done);
+    assert_eq!(client.poll_connect_action(), Some(ConnectAction::OpenWrite));
+    client.handle_event(now, Event::Done);
+    assert_eq!(client.poll_connect_action(), Some(ConnectAction::ProbeRead));
+    client.handle_event(now, Event::Replaced);
+    assert_eq!(client.poll_connect_action(), Some(ConnectAction::OpenRead), "at once, no retry delay");
+    client.handle_event(now, Event::Done);
+    assert_eq!(client.poll_connect_action(), Some(ConnectAction::OpenWrite), "both ends anew");
+    client.handle_event(now, Event::Done);
+    assert_eq!(client.poll_connect_action(), Some(ConnectAction::ProbeRead));
+    client.handle_event(now, Event::WouldBlock);
+    assert_eq!(client.state(), State::Open);
+}
+
+#[test]
 fn reconnect_before_any_connect_is_a_connect() {
     let mut pair = Pair::new(Transport::Tcp);
     pair.channel.conn.reconnect(pair.now, TIMEOUT).unwrap();

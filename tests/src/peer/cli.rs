@@ -102,10 +102,14 @@ pub enum Mode {
     Cycles,
     /// Hold a bare TCP connection to the channel, sending nothing, until the channel closes it.
     RawHold,
+    /// Read sequence frames (see [`super::frames::Payloads::sequenced`]) until the peer closes,
+    /// checking that each is whole and follows the one before, then report the first and last
+    /// sequence numbers and the count, and close.
+    Sequence,
 }
 
 impl Mode {
-    const NAMES: [(&'static str, Mode); 14] = [
+    const NAMES: [(&'static str, Mode); 15] = [
         ("echo", Mode::Echo),
         ("send", Mode::Send),
         ("recv-then-close", Mode::RecvThenClose),
@@ -120,6 +124,7 @@ impl Mode {
         ("random", Mode::Random),
         ("cycles", Mode::Cycles),
         ("raw-hold", Mode::RawHold),
+        ("sequence", Mode::Sequence),
     ];
 
     fn parse(text: &str) -> Option<Mode> {
@@ -163,14 +168,17 @@ pub struct Args {
     pub seed: u64,
     /// `--report-mem`: print `MEM` lines (VmRSS, VmHWM) after connecting and at the end.
     pub report_mem: bool,
+    /// `--rejoin`: `sequence` on the channel side reconnects once its first client has closed,
+    /// and reads a second sequence from the next client.
+    pub rejoin: bool,
 }
 
 /// The usage text.
 pub const USAGE: &str = "usage: pipe-peer --runtime tokio|smol|async-std --role channel|client --transport fifo|tcp
                  [--in-path P --out-path P] --mode MODE [--timeout S] [--sizes a,b,c] [--count N]
-                 [--max-frame-len N] [--delay-ms N] [--linger S] [--seed N] [--report-mem]
+                 [--max-frame-len N] [--delay-ms N] [--linger S] [--seed N] [--report-mem] [--rejoin]
 modes: echo send recv-then-close send-then-wait partial exchange-then-close exchange-then-wait
-       send-forever hold stream drain random cycles raw-hold";
+       send-forever hold stream drain random cycles raw-hold sequence";
 
 impl Args {
     /// Parses the arguments after the program name.
@@ -194,11 +202,16 @@ impl Args {
             linger: None,
             seed: 1,
             report_mem: false,
+            rejoin: false,
         };
         let mut args = args.into_iter();
         while let Some(flag) = args.next() {
             if flag == "--report-mem" {
                 parsed.report_mem = true;
+                continue;
+            }
+            if flag == "--rejoin" {
+                parsed.rejoin = true;
                 continue;
             }
             let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;

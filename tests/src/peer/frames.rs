@@ -50,6 +50,22 @@ impl Payloads {
         data == &self.pattern[start..start + data.len()]
     }
 
+    /// Frame `seq` of a numbered stream, `len` bytes (at least 8): `seq` as 8 big-endian bytes,
+    /// then the first `len - 8` bytes of frame `seq`'s payload, so that a reader can tell which
+    /// frame it got, and that it got it whole.
+    pub fn sequenced(&self, seq: u64, len: usize) -> Bytes {
+        let mut frame = Vec::with_capacity(len);
+        frame.extend_from_slice(&seq.to_be_bytes());
+        frame.extend_from_slice(&self.frame(seq as usize, len - 8));
+        frame.into()
+    }
+
+    /// The sequence number of `data` if it is a whole [`sequenced`](Self::sequenced) frame.
+    pub fn check_sequenced(&mut self, data: &[u8]) -> Option<u64> {
+        let seq = u64::from_be_bytes(data.get(..8)?.try_into().ok()?);
+        self.check(seq as usize, &data[8..]).then_some(seq)
+    }
+
     fn offset(k: usize) -> usize {
         (k % PERIOD) * 31 % PERIOD
     }
@@ -71,5 +87,19 @@ mod tests {
         }
         assert!(!payloads.check(1, &crate::payload::payload(2, 10)));
         assert!(payloads.check(3, &crate::payload::payload(3, 5000)), "grows");
+    }
+
+    #[test]
+    fn a_sequenced_frame_names_its_number_and_is_checked_whole() {
+        let mut payloads = Payloads::new(100);
+        let frame = payloads.sequenced(258, 50);
+        assert_eq!(frame.len(), 50);
+        assert_eq!(&frame[..8], &258u64.to_be_bytes());
+        assert_eq!(payloads.check_sequenced(&frame), Some(258));
+        assert_eq!(payloads.check_sequenced(&frame[..49]), Some(258), "a shorter frame of the same stream");
+        let mut cut = frame.to_vec();
+        cut[20] ^= 1;
+        assert_eq!(payloads.check_sequenced(&cut), None);
+        assert_eq!(payloads.check_sequenced(&frame[..7]), None);
     }
 }

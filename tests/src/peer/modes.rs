@@ -1,7 +1,9 @@
 //! The peer's modes, written once for every runtime: generic over [`pipe_io::Runtime`], run by
 //! whichever executor [`super::run`] picked.
 
+use std::future::Future;
 use std::path::Path;
+use std::task::Poll;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -47,6 +49,7 @@ pub async fn run<R: Runtime>(args: &Args) -> Result<(), Failure> {
         Mode::Hold => hold(args, &mut pipe).await,
         Mode::Stream => stream(args, pipe).await,
         Mode::Drain => drain(args, &mut pipe).await,
+        Mode::Sequence => sequence(args, &mut pipe).await,
         Mode::Partial | Mode::Random => {
             let raw = RawWriter::fifo(pipe.out_path())?;
             let result = raw_mode(args, raw);
@@ -340,6 +343,56 @@ async fn drain<R: Runtime>(args: &Args, pipe: &mut Pipe<R, Portable>) -> Result<
     emit(&format!("RECEIVED {frames} {bytes}"));
     peer_closed();
     close(args, pipe).await
+}
+
+/// Reads numbered frames until the peer closes: each must be whole and follow the one before.
+/// With `--rejoin` (channel side), then waits for the next client on the same rendezvous and
+/// reads its frames the same way.
+async fn sequence<R: Runtime>(args: &Args, pipe: &mut Pipe<R, Portable>) -> Result<(), Failure> {
+    read_sequence(args, pipe, "SEQUENCE").await?;
+    if args.rejoin {
+        // Polled once before REJOINING is printed: by then the old connection is closed and
+        // the rendezvous open again (the first poll does that much before it waits).
+        let result = {
+            let mut reconnect = std::pin::pin!(pipe.reconnect(args.timeout));
+            let first = std::future::poll_fn(|cx| Poll::Ready(reconnect.as_mut().poll(cx))).await;
+            emit("REJOINING");
+            match first {
+                Poll::Ready(result) => result,
+                Poll::Pending => within::<R, _>(args.timeout * 2, "reconnect", reconnect).await?,
+            }
+        };
+        result.map_err(|e| {
+            emit(&format!("CONNECT_ERROR {}", describe(&e)));
+            Failure::Error(format!("reconnect failed: {e}"))
+        })?;
+        emit("CONNECTED");
+        read_sequence(args, pipe, "REJOINED_SEQUENCE").await?;
+    }
+    close(args, pipe).await
+}
+
+/// Reads numbered frames until the peer closes and reports them on a line starting with `word`.
+async fn read_sequence<R: Runtime>(args: &Args, pipe: &mut Pipe<R, Portable>, word: &str) -> Result<(), Failure> {
+    let mut payloads = Payloads::new(1 << 20);
+    let (mut first, mut last, mut count) = (None, None, 0u64);
+    while let Some(frame) = read(args, pipe).await? {
+        let Some(seq) = payloads.check_sequenced(&frame) else {
+            return Err(Failure::Error(format!("frame {count} ({} bytes) is not a whole numbered frame", frame.len())));
+        };
+        if let Some(previous) = last {
+            if seq != previous + 1 {
+                return Err(Failure::Error(format!("frame {seq} came after frame {previous}")));
+            }
+        }
+        first.get_or_insert(seq);
+        last = Some(seq);
+        count += 1;
+    }
+    let show = |seq: Option<u64>| seq.map_or("-".to_owned(), |s| s.to_string());
+    emit(&format!("{word} {} {} {count}", show(first), show(last)));
+    peer_closed();
+    Ok(())
 }
 
 /// `partial` and `random`: raw bytes, a linger, and an exit without any close. Blocking: nothing

@@ -1,0 +1,252 @@
+//! Restarts across processes: the client process is killed (`SIGKILL`) while our channel's writer
+//! is blocked on a full pipe, a new client process joins the same rendezvous, and our channel
+//! reconnects and sends on. With numbered frames, the new client must get every frame the OS had
+//! not accepted from us exactly once, in order, whole (the one cut mid-write included), and
+//! nothing before them: frames the OS had accepted died with the old client.
+//!
+//! Clients: our peer program on each runtime, and the real Python AEA client (a Python channel
+//! cannot wait for a second client: its connect accepts once). The unsent frames are either taken
+//! back with `take_unsent` and written again by the application, or left queued for
+//! `reconnect` to send first. The last cases restart the client side: our client, in this
+//! process, closes, and reconnects to the channel process that waits again.
+//!
+//! If the Python venv cannot be set up, the Python cases fail with what to install.
+#![cfg(unix)]
+
+mod common;
+
+use std::future::{poll_fn, Future};
+use std::pin::pin;
+use std::process::Command;
+use std::task::Poll;
+use std::time::Duration;
+
+use common::{after, ours};
+use pipe_io::{Error, Fifo, Pipe, Portable, Tcp};
+use pipe_tests::peer::{hard_timeout, timeout, AsyncStdExec, Exec, Payloads, Peer, SmolExec, TokioExec};
+use pipe_tests::python::{aea_peer, aea_python};
+
+/// Frames of 16 KiB and a bit: a few fill a FIFO, and the blocked write is inside one.
+const FRAME: usize = 16 * 1024 + 3;
+/// Frames sent after the reconnect, behind the unsent ones.
+const MORE: u64 = 20;
+
+/// Who plays the client.
+#[derive(Debug, Clone, Copy)]
+enum Client {
+    /// Our peer program, on this runtime.
+    Ours(&'static str),
+    /// The Python AEA client.
+    Python,
+}
+
+/// What the channel does with the frames the failure left unsent.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Resend {
+    /// `take_unsent`, then written again after the reconnect.
+    Taken,
+    /// Left queued: the reconnect sends them first.
+    Queued,
+}
+
+fn channel<E: Exec>(transport: &str) -> Pipe<E::R, Portable> {
+    match transport {
+        "fifo" => Pipe::<E::R, Fifo>::new().expect("FIFO channel").into(),
+        _ => Pipe::<E::R, Tcp>::new().expect("TCP channel").into(),
+    }
+}
+
+/// Starts a client process of `client` for the channel with these `(in_path, out_path)`.
+fn client_process(client: Client, (in_path, out_path): (&str, &str), transport: &str, mode: &str) -> Peer {
+    let args = [
+        "--role",
+        "client",
+        "--transport",
+        transport,
+        "--in-path",
+        out_path,
+        "--out-path",
+        in_path,
+        "--mode",
+        mode,
+        "--timeout",
+        "30",
+    ];
+    match client {
+        Client::Ours(runtime) => {
+            let mut command = ours(&["--runtime", runtime]);
+            command.args(args);
+            Peer::spawn(format!("our {runtime} client ({mode})"), command)
+        }
+        Client::Python => {
+            aea_python(); // fails the test with the install hint if Python cannot be set up
+            let command: Command = aea_peer(&args);
+            Peer::spawn(format!("AEA client ({mode})"), command)
+        }
+    }
+}
+
+/// Polls `work` once, calls `then`, and finishes `work`: `then` runs once `work` has done what
+/// it does before it first waits.
+async fn once_started<T>(work: impl Future<Output = T>, then: impl FnOnce()) -> T {
+    let mut work = pin!(work);
+    let first = poll_fn(|cx| Poll::Ready(work.as_mut().poll(cx))).await;
+    then();
+    match first {
+        Poll::Ready(value) => value,
+        Poll::Pending => work.await,
+    }
+}
+
+async fn within<E: Exec, T>(what: &str, work: impl std::future::Future<Output = T>) -> T {
+    timeout::<E::R, _>(Duration::from_secs(20), work).await.unwrap_or_else(|| panic!("{what} hung"))
+}
+
+fn client_killed_while_blocked<E: Exec>(transport: &'static str, client: Client, resend: Resend) {
+    hard_timeout(Duration::from_secs(120), move || {
+        E::block_on(async move {
+            let payloads = Payloads::new(FRAME);
+            let mut channel = channel::<E>(transport);
+            let mut first = client_process(client, (channel.in_path(), channel.out_path()), transport, "hold");
+            within::<E, _>("connect", channel.connect(Duration::from_secs(15))).await.expect("connect");
+            first.expect("HOLDING", after(30));
+
+            // Write until a write blocks: that frame is queued, maybe cut.
+            let mut sent = 0u64;
+            loop {
+                let write = channel.write_bytes(payloads.sequenced(sent, FRAME));
+                sent += 1;
+                match timeout::<E::R, _>(Duration::from_millis(300), write).await {
+                    Some(Ok(())) => assert!(sent < 2_000, "{sent} frames to a client that reads nothing"),
+                    Some(Err(err)) => panic!("write {sent} failed before the kill: {err}"),
+                    None => break,
+                }
+            }
+            first.kill();
+
+            let err = within::<E, _>("the blocked flush", channel.flush()).await.expect_err("the client is dead");
+            let Error::Undelivered { frames, .. } = err else { panic!("{err:?}") };
+            assert!(frames >= 1, "the blocked frame is undelivered");
+            let first_unsent = sent - frames as u64;
+            let unsent = match resend {
+                Resend::Taken => {
+                    let unsent = channel.take_unsent();
+                    let expected: Vec<_> = (first_unsent..sent).map(|seq| payloads.sequenced(seq, FRAME)).collect();
+                    assert_eq!(unsent, expected, "the unsent frames, whole and in order");
+                    unsent
+                }
+                Resend::Queued => Vec::new(),
+            };
+
+            // The new client starts once the reconnect began: the old connection's descriptors
+            // are closed and the rendezvous is open again (a FIFO client that opened the old
+            // FIFOs while the channel still held them would join the old connection).
+            let (in_path, out_path) = (channel.in_path().to_owned(), channel.out_path().to_owned());
+            let mut second = None;
+            let reconnect = once_started(channel.reconnect(Duration::from_secs(15)), || {
+                second = Some(client_process(client, (&in_path, &out_path), transport, "sequence"));
+            });
+            within::<E, _>("reconnect", reconnect).await.expect("reconnect");
+            let mut second = second.expect("started");
+            for frame in unsent {
+                within::<E, _>("write", channel.write_bytes(frame)).await.expect("write after the reconnect");
+            }
+            for seq in sent..sent + MORE {
+                within::<E, _>("write", channel.write_bytes(payloads.sequenced(seq, FRAME))).await.expect("write");
+            }
+            within::<E, _>("close", channel.close()).await.expect("every frame handed to the OS");
+
+            let exit = second.finish(after(30));
+            let report = second.report();
+            assert_eq!(exit.code(), Some(0), "{report}");
+            let last = sent + MORE - 1;
+            let count = last - first_unsent + 1;
+            assert_eq!(
+                exit.words("SEQUENCE"),
+                Some(vec![first_unsent.to_string(), last.to_string(), count.to_string()]),
+                "{transport}: frames {first_unsent}..={last} exactly once, in order ({sent} sent before the kill, \
+                 {frames} of them unsent)\n{report}"
+            );
+            eprintln!("{transport} {client:?} {resend:?}: {sent} frames before the kill, {frames} unsent and resent");
+        })
+    })
+}
+
+macro_rules! restart_cases {
+    ($($name:ident: $exec:ty, $transport:literal, $client:expr, $resend:expr;)*) => {
+        $(
+            #[test]
+            fn $name() {
+                client_killed_while_blocked::<$exec>($transport, $client, $resend);
+            }
+        )*
+    };
+}
+
+restart_cases! {
+    fifo_tokio_channel_our_client_killed_rejoins_frames_taken_back: TokioExec, "fifo", Client::Ours("tokio"), Resend::Taken;
+    tcp_tokio_channel_our_client_killed_rejoins_frames_left_queued: TokioExec, "tcp", Client::Ours("tokio"), Resend::Queued;
+    fifo_smol_channel_our_client_killed_rejoins_frames_left_queued: SmolExec, "fifo", Client::Ours("async-std"), Resend::Queued;
+    tcp_smol_channel_our_client_killed_rejoins_frames_taken_back: SmolExec, "tcp", Client::Ours("smol"), Resend::Taken;
+    fifo_async_std_channel_our_client_killed_rejoins_frames_taken_back: AsyncStdExec, "fifo", Client::Ours("smol"), Resend::Taken;
+    tcp_async_std_channel_our_client_killed_rejoins_frames_left_queued: AsyncStdExec, "tcp", Client::Ours("tokio"), Resend::Queued;
+    fifo_tokio_channel_aea_client_killed_rejoins_frames_taken_back: TokioExec, "fifo", Client::Python, Resend::Taken;
+    tcp_smol_channel_aea_client_killed_rejoins_frames_left_queued: SmolExec, "tcp", Client::Python, Resend::Queued;
+    fifo_async_std_channel_aea_client_killed_rejoins_frames_left_queued: AsyncStdExec, "fifo", Client::Python, Resend::Queued;
+    tcp_tokio_channel_aea_client_killed_rejoins_frames_taken_back: TokioExec, "tcp", Client::Python, Resend::Taken;
+}
+
+/// The client side restarts: our client, in this process, closes, and reconnects to the channel
+/// process, which waits again for a client after the first one closed.
+fn client_reconnects<E: Exec>(transport: &'static str, channel_runtime: &'static str) {
+    hard_timeout(Duration::from_secs(90), move || {
+        E::block_on(async move {
+            let payloads = Payloads::new(FRAME);
+            let mut command = ours(&["--runtime", channel_runtime]);
+            command.args(["--role", "channel", "--transport", transport, "--mode", "sequence", "--timeout", "30"]);
+            command.arg("--rejoin");
+            let mut channel = Peer::spawn(format!("our {channel_runtime} channel"), command);
+            let (in_path, out_path) = channel.ready(after(30));
+            let mut client: Pipe<E::R, Portable> = match transport {
+                "fifo" => Pipe::<E::R, Fifo>::client(&out_path, &in_path).expect("FIFO client").into(),
+                _ => Pipe::<E::R, Tcp>::client(&out_path, &in_path).expect("TCP client").into(),
+            };
+            within::<E, _>("connect", client.connect(Duration::from_secs(15))).await.expect("connect");
+            // Written once the channel has taken the connection: a TCP connection closed before
+            // the channel accepts it has no owner left to check, and is refused.
+            channel.expect("CONNECTED", after(30));
+            for seq in 0..5 {
+                within::<E, _>("write", client.write_bytes(payloads.sequenced(seq, FRAME))).await.expect("write");
+            }
+            within::<E, _>("close", client.close()).await.expect("close");
+            // The channel reads the five frames and the close, then waits for the next client.
+            channel.expect("REJOINING", after(30));
+            within::<E, _>("reconnect", client.reconnect(Duration::from_secs(15))).await.expect("reconnect");
+            channel.expect("CONNECTED", after(30));
+            for seq in 5..10 {
+                within::<E, _>("write", client.write_bytes(payloads.sequenced(seq, FRAME))).await.expect("write");
+            }
+            within::<E, _>("close", client.close()).await.expect("close");
+            let exit = channel.finish(after(30));
+            let report = channel.report();
+            assert_eq!(exit.code(), Some(0), "{report}");
+            assert_eq!(exit.words("SEQUENCE"), Some(vec!["0".into(), "4".into(), "5".into()]), "{report}");
+            assert_eq!(exit.words("REJOINED_SEQUENCE"), Some(vec!["5".into(), "9".into(), "5".into()]), "{report}");
+        })
+    })
+}
+
+#[test]
+fn fifo_tokio_client_reconnects_to_a_smol_channel_that_waits_again() {
+    client_reconnects::<TokioExec>("fifo", "smol");
+}
+
+#[test]
+fn tcp_smol_client_reconnects_to_an_async_std_channel_that_waits_again() {
+    client_reconnects::<SmolExec>("tcp", "async-std");
+}
+
+#[test]
+fn fifo_async_std_client_reconnects_to_a_tokio_channel_that_waits_again() {
+    client_reconnects::<AsyncStdExec>("fifo", "tokio");
+}
