@@ -21,8 +21,22 @@ const PENDING_AFTER: Duration = Duration::from_millis(300);
 const HUGE: usize = 32 << 20;
 
 /// The operations, in the table's column order.
-const COLUMNS: [&str; 9] =
-    ["read", "write", "flush", "close", "connect", "state", "reader next", "writer send", "writer close"];
+const COLUMNS: [&str; 11] = [
+    "read",
+    "write",
+    "flush",
+    "close",
+    "connect",
+    "state",
+    "reader next",
+    "writer send",
+    "writer close",
+    "reconnect",
+    "take_unsent",
+];
+
+/// How long a `reconnect` cell waits for a new peer, which never comes.
+const RECONNECT_WAIT: Duration = Duration::from_millis(200);
 
 /// Runs every cell of the row named `row` over transport `K`, and panics with the list of cells
 /// whose answer differs from the table.
@@ -125,6 +139,8 @@ async fn run_cell<R: Runtime, K: Kind>(row: &str, column: &str) -> String {
         "flush" => answer_of(timeout::<R, _>(PENDING_AFTER, ours.flush()).await),
         "close" => answer_of(timeout::<R, _>(PENDING_AFTER, ours.close()).await),
         "connect" => answer_of(timeout::<R, _>(PENDING_AFTER, ours.connect(Duration::from_secs(1))).await),
+        "reconnect" => answer_of(timeout::<R, _>(PENDING_AFTER * 4, ours.reconnect(RECONNECT_WAIT)).await),
+        "take_unsent" => ours.take_unsent().len().to_string(),
         "state" => match ours.peer_closed() {
             true => format!("{}, peer closed", ours.state()),
             false => ours.state().to_string(),
