@@ -1,0 +1,136 @@
+//! What a failure leaves unsent, and what a reconnect sends, for arbitrary frames, queue
+//! settings and partial writes: the frames written whole before the failure and the frames
+//! given back (or sent again after the reconnect) are all the frames, each exactly once, in
+//! order, the one cut mid-write whole.
+
+use std::io::IoSlice;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use pipe_proto::{Action, Config, ConnectAction, Connection, Event, Failure, SendAction, Side, Transport};
+use proptest::prelude::*;
+
+/// Answers every connect step as a peer that is there would.
+fn open(conn: &mut Connection, now: Instant) {
+    for _ in 0..100 {
+        match conn.poll_action() {
+            Some(Action::Connect(ConnectAction::ProbeRead)) => conn.handle_event(now, Event::WouldBlock),
+            Some(Action::Connect(ConnectAction::StopListening)) => {}
+            Some(Action::Connect(_)) => conn.handle_event(now, Event::Done),
+            _ => break,
+        }
+    }
+    assert!(conn.poll_connect() == Some(Ok(())), "connected: {:?}", conn.state());
+}
+
+/// Writes at most `limit` queued bytes, as one OS write; what it wrote, empty if nothing was due.
+fn write(conn: &mut Connection, limit: usize) -> Vec<u8> {
+    if conn.poll_action() != Some(Action::Send(SendAction::Transmit)) {
+        return Vec::new();
+    }
+    let mut slices = [IoSlice::new(&[]); 64];
+    let count = conn.io_slices(&mut slices);
+    let written: Vec<u8> = slices[..count].iter().flat_map(|s| s.iter().copied()).take(limit).collect();
+    conn.handle_written(written.len());
+    written
+}
+
+/// What `wire` holds: the payloads of its whole frames, whether bytes of a cut frame follow
+/// them, and how many close markers (zero-length frames) it holds.
+fn decode(wire: &[u8]) -> (Vec<Vec<u8>>, bool, usize) {
+    let (mut frames, mut markers) = (Vec::new(), 0);
+    let mut rest = wire;
+    while rest.len() >= 4 {
+        let len = u32::from_be_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
+        if rest.len() < 4 + len {
+            break;
+        }
+        if len == 0 {
+            markers += 1;
+        } else {
+            frames.push(rest[4..4 + len].to_vec());
+        }
+        rest = &rest[4 + len..];
+    }
+    (frames, !rest.is_empty(), markers)
+}
+
+fn payload(k: usize, len: usize) -> Vec<u8> {
+    (0..len).map(|i| (k * 31 + i) as u8).collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases(256)))]
+
+    #[test]
+    fn frames_cut_by_a_failure_reach_the_next_peer_exactly_once(
+        fifo in any::<bool>(),
+        sizes in prop::collection::vec(prop_oneof![1usize..40, 1usize..3000], 1..25),
+        by_ref in prop::collection::vec(any::<bool>(), 25),
+        coalesce in 0usize..2000,
+        writes in prop::collection::vec(prop_oneof![1usize..10, 1usize..5000], 0..30),
+        close_first in any::<bool>(),
+        take in any::<bool>(),
+        later in prop::collection::vec(1usize..300, 0..5),
+    ) {
+        let transport = if fifo { Transport::Fifo } else { Transport::Tcp };
+        let now = Instant::now();
+        let config = Config::default().with_coalesce_limit(coalesce);
+        let mut conn = Connection::new(transport, Side::Client, config);
+        conn.connect(now, Duration::from_secs(1)).unwrap();
+        open(&mut conn, now);
+
+        let frames: Vec<Vec<u8>> = sizes.iter().enumerate().map(|(k, &len)| payload(k, len)).collect();
+        for (k, frame) in frames.iter().enumerate() {
+            if by_ref[k] { conn.send(Bytes::from(frame.clone())).unwrap() } else { conn.send_slice(frame).unwrap() }
+        }
+        if close_first {
+            conn.close();
+        }
+        let mut before = Vec::new();
+        for &limit in &writes {
+            before.extend(write(&mut conn, limit));
+        }
+        let (whole, cut, _) = decode(&before);
+        let lost = frames.len() - whole.len();
+        prop_assert_eq!(&whole[..], &frames[..whole.len()], "written whole, in order");
+        conn.handle_write_error(Failure::io(std::io::ErrorKind::BrokenPipe, Some(32), "gone"));
+        if lost == 0 {
+            prop_assert!(conn.take_unsent().is_empty());
+            return Ok(());
+        }
+        prop_assert!(cut || before.len() == whole.iter().map(|f| f.len() + 4).sum::<usize>());
+        prop_assert_eq!(conn.send_half().failure().map(|(_, undelivered)| undelivered.frames), Some(lost));
+
+        let mut expected: Vec<Vec<u8>> = Vec::new();
+        if take {
+            let unsent: Vec<Vec<u8>> = conn.take_unsent().iter().map(|f| f.to_vec()).collect();
+            prop_assert_eq!(&unsent[..], &frames[whole.len()..], "given back whole, in order");
+        } else {
+            expected.extend(frames[whole.len()..].iter().cloned());
+        }
+
+        conn.reconnect(now, Duration::from_secs(1)).unwrap();
+        open(&mut conn, now);
+        for (k, &len) in later.iter().enumerate() {
+            let frame = payload(1000 + k, len);
+            conn.send_slice(&frame).unwrap();
+            expected.push(frame);
+        }
+        let mut after = Vec::new();
+        loop {
+            let written = write(&mut conn, 4096);
+            if written.is_empty() {
+                break;
+            }
+            after.extend(written);
+        }
+        prop_assert_eq!(decode(&after), (expected, false, 0), "the new peer gets them once, whole, in order, no close marker");
+    }
+}
+
+/// How many cases each property runs: `default`, or `PIPE_PROTO_CASES` when set (the mutation
+/// testing script sets fewer, so that each of its hundreds of runs stays short).
+fn cases(default: u32) -> u32 {
+    std::env::var("PIPE_PROTO_CASES").ok().and_then(|cases| cases.parse().ok()).unwrap_or(default)
+}
