@@ -260,28 +260,19 @@ impl Outbox {
         self.frame_ends.clear();
     }
 
-    /// Takes the first `len` held bytes out of `chunks` (where `staging` was moved): by
-    /// reference when one chunk holds them all, else copied into one buffer.
+    /// Takes the first `len` held bytes out of `chunks` (where `staging` was moved), by
+    /// reference. A header and a payload each lie within one chunk: a header is always staged
+    /// whole, a payload is staged whole or queued as its own chunk, and the front of the queue
+    /// is only ever cut at a frame's start.
     fn take_front(&mut self, len: usize) -> Bytes {
-        if let Some(front) = self.chunks.front_mut() {
-            if front.len() >= len {
-                let taken = front.split_to(len);
-                if front.is_empty() {
-                    self.chunks.pop_front();
-                }
-                return taken;
-            }
+        let Some(front) = self.chunks.front_mut() else {
+            return Bytes::new();
+        };
+        let taken = front.split_to(len.min(front.len()));
+        if front.is_empty() {
+            self.chunks.pop_front();
         }
-        let mut joined = BytesMut::with_capacity(len);
-        while joined.len() < len {
-            let Some(front) = self.chunks.front_mut() else { break };
-            let take = front.len().min(len - joined.len());
-            joined.put_slice(&front.split_to(take));
-            if front.is_empty() {
-                self.chunks.pop_front();
-            }
-        }
-        joined.freeze()
+        taken
     }
 
     /// Whether another frame may be queued without passing the high-water mark.

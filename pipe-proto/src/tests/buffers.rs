@@ -232,3 +232,20 @@ fn the_halves_tell_whether_the_peer_closed_and_whether_receiving_is_over() {
     conn.close();
     assert!(!conn.recv_half().closed_locally(), "a failure stays the answer after our close");
 }
+
+#[test]
+fn the_front_of_a_frame_whose_header_is_written_is_its_payload_chunk() {
+    let mut outbox = Outbox::new(&Config::default().with_coalesce_limit(0));
+    outbox.push(Bytes::from_static(b"payload by reference")).unwrap();
+    outbox.advance(4);
+    assert_eq!(outbox.front(), b"payload by reference", "the written header is held, not handed out");
+    outbox.advance(8);
+    assert_eq!(outbox.front(), b"by reference");
+    outbox.push_slice(b"next").unwrap();
+    assert_eq!(outbox.front(), b"by reference");
+    let mut slices = [IoSlice::new(&[]); 4];
+    let n = outbox.io_slices(&mut slices);
+    let queued: Vec<u8> = slices[..n].iter().flat_map(|s| s.iter().copied()).collect();
+    assert_eq!(queued, [&b"by reference"[..], &[0, 0, 0, 4], b"next"].concat());
+    assert_eq!(outbox.take_unsent(), ["payload by reference", "next"]);
+}

@@ -148,6 +148,9 @@ fn reconnect_is_refused_while_the_peer_is_there_after_a_close_and_without_a_rend
     established.handle_read(0);
     assert_eq!(established.poll_recv(), Some(Ok(Received::PeerClosed)));
     assert_eq!(established.reconnect(pair.now, TIMEOUT), Err(ConnectError::NoRendezvous));
+    let (recv, send) = established.into_split().unwrap();
+    let mut reunited = Connection::reunite(recv, send, Side::Channel).unwrap();
+    assert_eq!(reunited.reconnect(pair.now, TIMEOUT), Err(ConnectError::NoRendezvous), "the halves remember");
 }
 
 #[test]
