@@ -15,7 +15,8 @@
 //!
 //! Other options: `--only IMPL,...` (`raw`, `tokio-util`, `python-aea`, `pipe-tokio`,
 //! `pipe-smol`, `pipe-async-std`), `--transports fifo,tcp`, `--rounds N` (sessions per row, run
-//! round-robin), `--repeats N` (runs of each workload per session), `--no-memory`.
+//! round-robin), `--repeats N` (runs of each workload per session), `--no-memory`, `--pin` (the
+//! channel on one CPU, the client on another).
 
 #![forbid(unsafe_code)]
 // Linux only: the sessions use FIFOs and the memory figures come from /proc. Elsewhere the
@@ -27,6 +28,8 @@ mod coordinator;
 mod ours;
 #[cfg(target_os = "linux")]
 mod peer;
+#[cfg(target_os = "linux")]
+mod pinning;
 #[cfg(target_os = "linux")]
 mod plan;
 #[cfg(target_os = "linux")]
@@ -50,7 +53,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 #[cfg(target_os = "linux")]
-use coordinator::{run_session, Env};
+use coordinator::{run_session, Env, Launch};
 #[cfg(target_os = "linux")]
 use peer::{Outcome, Result};
 #[cfg(target_os = "linux")]
@@ -70,6 +73,7 @@ struct Options {
     rounds: Option<usize>,
     repeats: Option<usize>,
     no_memory: bool,
+    pin: bool,
     // A child process's role.
     role: Option<String>,
     imp: Option<Impl>,
@@ -87,6 +91,7 @@ fn parse_args(args: &[String]) -> std::result::Result<Options, String> {
         match arg.as_str() {
             "--quick" => options.quick = true,
             "--no-memory" => options.no_memory = true,
+            "--pin" => options.pin = true,
             "--json" => options.json = Some(value()?.into()),
             "--svg" => options.svg = Some(value()?.into()),
             "--markdown" => options.markdown = Some(value()?.into()),
@@ -108,9 +113,11 @@ fn parse_args(args: &[String]) -> std::result::Result<Options, String> {
                 options.peers.push((in_path, out_path));
             }
             "--help" | "-h" => {
-                return Err("usage: pipe-bench [--quick] [--json FILE] [--svg FILE] [--markdown FILE] \
-                            [--only IMPL,...] [--transports fifo,tcp] [--rounds N] [--repeats N] [--no-memory]"
-                    .into())
+                return Err(
+                    "usage: pipe-bench [--quick] [--json FILE] [--svg FILE] [--markdown FILE] \
+                            [--only IMPL,...] [--transports fifo,tcp] [--rounds N] [--repeats N] [--no-memory] [--pin]"
+                        .into(),
+                )
             }
             other => return Err(format!("unknown argument {other:?} (try --help)")),
         }
@@ -219,6 +226,13 @@ fn coordinate(options: &Options, args: &[String]) -> Result<()> {
         None
     };
     let env = Env { exe: std::env::current_exe()?, python, script: workspace.join("bench/python/aea_bench.py") };
+    let pinning = if options.pin { pinning::Pinning::first_two() } else { None };
+    match pinning {
+        Some(p) => eprintln!("pipe-bench: the channel runs on CPU {}, the client on CPU {}", p.channel, p.client),
+        None if options.pin => eprintln!("warning: fewer than two CPUs available: the ends are not pinned"),
+        None => {}
+    }
+    let launch = Launch::pinned(pinning);
     let mut scale = Scale::new(options.quick);
     if let Some(rounds) = options.rounds {
         scale.rounds = rounds.max(1);
@@ -236,7 +250,7 @@ fn coordinate(options: &Options, args: &[String]) -> Result<()> {
                 let (plan, warmups) = scale.main_plan(imp, transport);
                 let t = Instant::now();
                 let what = format!("round {round}/{}: {} {}", scale.rounds, imp.key(), transport.key());
-                match run_session(&env, imp, transport, &plan, timeout) {
+                match run_session(&env, &launch, imp, transport, &plan, timeout) {
                     Ok(output) => {
                         for (index, outcome) in output.outcomes {
                             if index >= warmups {
@@ -254,7 +268,7 @@ fn coordinate(options: &Options, args: &[String]) -> Result<()> {
         for &imp in impls.iter().filter(|&&i| runnable(i)) {
             for &transport in &transports {
                 let Some(plan) = scale.memory_plan(imp, transport) else { continue };
-                match run_session(&env, imp, transport, &plan, timeout) {
+                match run_session(&env, &launch, imp, transport, &plan, timeout) {
                     Ok(output) => {
                         if let Some(kib) = output.channel_peak_kib {
                             results.add(imp, transport, Metric::PeakReader, kib as f64 / 1024.0);
@@ -266,7 +280,7 @@ fn coordinate(options: &Options, args: &[String]) -> Result<()> {
                     Err(err) => eprintln!("  {} {} memory: FAILED: {err}", imp.key(), transport.key()),
                 }
                 let plan = scale.idle_plan();
-                match run_session(&env, imp, transport, &plan, timeout) {
+                match run_session(&env, &launch, imp, transport, &plan, timeout) {
                     Ok(output) => {
                         for (index, outcome) in output.outcomes {
                             record(&mut results, imp, transport, &plan[index], outcome);
@@ -279,7 +293,7 @@ fn coordinate(options: &Options, args: &[String]) -> Result<()> {
         // Python's FIFO has an idle figure but no 1 MiB one.
         if runnable(Impl::Python) && impls.contains(&Impl::Python) && transports.contains(&Transport::Fifo) {
             let plan = scale.idle_plan();
-            match run_session(&env, Impl::Python, Transport::Fifo, &plan, timeout) {
+            match run_session(&env, &launch, Impl::Python, Transport::Fifo, &plan, timeout) {
                 Ok(output) => {
                     for (index, outcome) in output.outcomes {
                         record(&mut results, Impl::Python, Transport::Fifo, &plan[index], outcome);
@@ -299,6 +313,7 @@ fn coordinate(options: &Options, args: &[String]) -> Result<()> {
         load_start,
         load_end,
         seconds: started.elapsed().as_secs_f64(),
+        pinning,
     };
     let targets = report::targets(&results);
     let load = |l: Option<f64>| l.map_or("?".into(), |l| format!("{l:.2}"));
@@ -307,7 +322,7 @@ fn coordinate(options: &Options, args: &[String]) -> Result<()> {
          Command: `{command}` ({} mode, {:.0} s): each throughput and latency figure is the median of {} runs; \
          memory figures come from one session each, in fresh processes.  \n\
          Each session is two processes: the client writes (or echoes), the channel reads and times each run from its \
-         go frame to the receipt of the last frame. Ratios divide by the raw loop or by tokio-util on the same \
+         go frame to the receipt of the last frame{}. Ratios divide by the raw loop or by tokio-util on the same \
          transport.\n\n",
         machine.cpu,
         machine.cores,
@@ -317,7 +332,11 @@ fn coordinate(options: &Options, args: &[String]) -> Result<()> {
         load(load_end),
         if options.quick { "quick" } else { "full" },
         info.seconds,
-        info.repeats
+        info.repeats,
+        pinning.map_or(String::new(), |p| format!(
+            "; the channel runs on CPU {}, the client on CPU {}",
+            p.channel, p.client
+        ))
     );
     text.push_str(&report::markdown(&results));
     text.push_str("\n#### Targets\n\n");

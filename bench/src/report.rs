@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
+use crate::pinning::Pinning;
 use crate::plan::{Impl, Transport};
 use crate::sys::Machine;
 
@@ -252,6 +253,8 @@ pub struct RunInfo {
     pub load_start: Option<f64>,
     pub load_end: Option<f64>,
     pub seconds: f64,
+    /// The CPUs of the two ends, if they were pinned.
+    pub pinning: Option<Pinning>,
 }
 
 fn json_str(s: &str) -> String {
@@ -299,6 +302,9 @@ pub fn json(results: &Results, targets: &[Target], info: &RunInfo) -> String {
         json_num(info.load_start),
         json_num(info.load_end)
     );
+    let pinning =
+        info.pinning.map_or("null".into(), |p| format!("{{\"channel\": {}, \"client\": {}}}", p.channel, p.client));
+    let _ = writeln!(out, "  \"pinned_cpus\": {pinning},");
     out.push_str("  \"results\": [\n");
     let mut rows = Vec::new();
     for metric in Metric::ALL {
