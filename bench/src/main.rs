@@ -319,8 +319,8 @@ fn coordinate(options: &Options, args: &[String]) -> Result<()> {
     let load = |l: Option<f64>| l.map_or("?".into(), |l| format!("{l:.2}"));
     let mut text = format!(
         "Machine: {}, {} cores, Linux {}, {:.0} GiB RAM. Load average (1 min) {} at the start, {} at the end.  \n\
-         Command: `{command}` ({} mode, {:.0} s): each throughput and latency figure is the median of {} runs; \
-         memory figures come from one session each, in fresh processes.  \n\
+         Command: `{command}` ({} mode, {:.0} s): each throughput and latency figure is the median of {} runs, \
+         the range of the runs beside it; memory figures come from one session each, in fresh processes.  \n\
          Each session is two processes: the client writes (or echoes), the channel reads and times each run from its \
          go frame to the receipt of the last frame{}. Ratios divide by the raw loop or by tokio-util on the same \
          transport.\n\n",
