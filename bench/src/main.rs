@@ -322,8 +322,8 @@ fn coordinate(options: &Options, args: &[String]) -> Result<()> {
          Command: `{command}` ({} mode, {:.0} s): each throughput and latency figure is the median of {} runs, \
          the range of the runs beside it; memory figures come from one session each, in fresh processes.  \n\
          Each session is two processes: the client writes (or echoes), the channel reads and times each run from its \
-         go frame to the receipt of the last frame{}. Ratios divide by the raw loop or by tokio-util on the same \
-         transport.\n\n",
+         go frame to the receipt of the last frame{}. Ratios divide by the raw loop, tokio-util or Python AEA on the \
+         same transport.\n\n",
         machine.cpu,
         machine.cores,
         machine.kernel,

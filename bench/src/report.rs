@@ -1,6 +1,6 @@
 //! The figures: collected per implementation, transport and metric, summarised as medians with
-//! the range of their samples, with their ratios to the raw loop and to tokio-util, printed as
-//! Markdown tables and as JSON, and checked against the targets.
+//! the range of their samples, with their ratios to the raw loop, to tokio-util and to Python
+//! AEA, printed as Markdown tables and as JSON, and checked against the targets.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -386,8 +386,9 @@ pub fn json(results: &Results, targets: &[Target], info: &RunInfo) -> String {
                 let (min, max) = results.range(imp, transport, metric).unzip();
                 rows.push(format!(
                     "    {{\"implementation\": {}, \"transport\": {}, \"metric\": {}, \"title\": {}, \"unit\": {}, \
-                     \"value\": {}, \"samples\": [{}], \"min\": {}, \"max\": {}, \"spread\": {}, \"spread_over_limit\": {}, \
-                     \"ratio_to_raw\": {}, \"ratio_to_tokio_util\": {}}}",
+                     \"value\": {}, \"samples\": [{}], \"min\": {}, \"max\": {}, \"spread\": {}, \
+                     \"spread_over_limit\": {}, \"ratio_to_raw\": {}, \"ratio_to_tokio_util\": {}, \
+                     \"ratio_to_python_aea\": {}}}",
                     json_str(imp.key()),
                     json_str(transport.key()),
                     json_str(metric.key()),
@@ -401,6 +402,7 @@ pub fn json(results: &Results, targets: &[Target], info: &RunInfo) -> String {
                     results.too_spread(imp, transport, metric),
                     json_num(results.ratio(imp, transport, metric, Impl::Raw)),
                     json_num(results.ratio(imp, transport, metric, Impl::TokioUtil)),
+                    json_num(results.ratio(imp, transport, metric, Impl::Python)),
                 ));
             }
         }
@@ -462,6 +464,18 @@ mod tests {
         assert!(table.contains("| raw std loop | 110.00 † | 100.00–130.00 |"), "{table}");
         assert!(table.contains("| ours: pipe-tokio | 105.00 | 100.00–110.00 |"), "{table}");
         assert!(table.contains("† The samples"));
+    }
+
+    #[test]
+    fn every_row_is_divided_by_python_aea_too() {
+        let mut results = Results::default();
+        results.add(Impl::Raw, Transport::Tcp, Metric::Single, 150e3);
+        results.add(Impl::Python, Transport::Tcp, Metric::Single, 100e3);
+        results.add(Impl::Smol, Transport::Tcp, Metric::Single, 120e3);
+        let table = markdown(&results);
+        assert!(table.contains("| × raw | × tokio-util | × Python AEA |"), "{table}");
+        assert!(table.contains("| raw std loop | — | | | | 150 k | 1.00× | — | 1.50× |"), "{table}");
+        assert!(table.contains("| ours: pipe-smol | — | | | | 120 k | 0.80× | — | 1.20× |"), "{table}");
     }
 
     #[test]
