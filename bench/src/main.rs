@@ -17,6 +17,17 @@
 //! `pipe-smol`, `pipe-async-std`), `--transports fifo,tcp`, `--rounds N` (sessions per row, run
 //! round-robin), `--repeats N` (runs of each workload per session), `--no-memory`, `--pin` (the
 //! channel on one CPU, the client on another).
+//!
+//! Another mode counts instead of timing, so that its figures do not depend on how busy the
+//! machine is:
+//!
+//! ```text
+//! cargo run --release -p pipe-bench -- --instructions [--json FILE] [--markdown FILE]
+//! ```
+//!
+//! `--instructions` counts the instructions of each end per frame with callgrind
+//! ([`instructions`]). Its `--markdown FILE` replaces only its own section of FILE
+//! ([`counting::write_markdown`]).
 
 #![forbid(unsafe_code)]
 // Linux only: the sessions use FIFOs and the memory figures come from /proc. Elsewhere the
@@ -24,6 +35,10 @@
 
 #[cfg(target_os = "linux")]
 mod coordinator;
+#[cfg(target_os = "linux")]
+mod counting;
+#[cfg(target_os = "linux")]
+mod instructions;
 #[cfg(target_os = "linux")]
 mod ours;
 #[cfg(target_os = "linux")]
@@ -74,6 +89,7 @@ struct Options {
     repeats: Option<usize>,
     no_memory: bool,
     pin: bool,
+    instructions: bool,
     // A child process's role.
     role: Option<String>,
     imp: Option<Impl>,
@@ -92,6 +108,7 @@ fn parse_args(args: &[String]) -> std::result::Result<Options, String> {
             "--quick" => options.quick = true,
             "--no-memory" => options.no_memory = true,
             "--pin" => options.pin = true,
+            "--instructions" => options.instructions = true,
             "--json" => options.json = Some(value()?.into()),
             "--svg" => options.svg = Some(value()?.into()),
             "--markdown" => options.markdown = Some(value()?.into()),
@@ -115,7 +132,9 @@ fn parse_args(args: &[String]) -> std::result::Result<Options, String> {
             "--help" | "-h" => {
                 return Err(
                     "usage: pipe-bench [--quick] [--json FILE] [--svg FILE] [--markdown FILE] \
-                            [--only IMPL,...] [--transports fifo,tcp] [--rounds N] [--repeats N] [--no-memory] [--pin]"
+                            [--only IMPL,...] [--transports fifo,tcp] [--rounds N] [--repeats N] [--no-memory] [--pin]\n       \
+                     pipe-bench --instructions [--json FILE] [--markdown FILE] [--only IMPL,...] \
+                     [--transports fifo,tcp] [--pin]"
                         .into(),
                 )
             }
@@ -137,6 +156,7 @@ fn main() -> ExitCode {
     };
     let result = match options.role.as_deref() {
         Some(role) => run_role(role, &options),
+        None if options.instructions => count(&options, &args),
         None => coordinate(&options, &args),
     };
     match result {
@@ -194,13 +214,63 @@ fn record(results: &mut Results, imp: Impl, transport: Transport, run: &Run, out
     }
 }
 
+/// The command line as the reports quote it.
+#[cfg(target_os = "linux")]
+fn command_line(args: &[String]) -> String {
+    format!("cargo run --release -p pipe-bench --{}", args.iter().map(|a| format!(" {a}")).collect::<String>())
+}
+
+/// Where the programs are; with `python`, the Python AEA venv too (made on first use), if it
+/// can be had.
+#[cfg(target_os = "linux")]
+fn environment(python: bool) -> Result<Env> {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().ok_or("no workspace")?.to_owned();
+    let python = if python {
+        match coordinator::aea_python(&workspace) {
+            Ok(python) => Some(python),
+            Err(err) => {
+                eprintln!("warning: no Python AEA figures: {err}");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    Ok(Env { exe: std::env::current_exe()?, python, script: workspace.join("bench/python/aea_bench.py") })
+}
+
+/// The CPUs of the two ends, if they are to be pinned and can be.
+#[cfg(target_os = "linux")]
+fn choose_pinning(options: &Options) -> Option<pinning::Pinning> {
+    let pinning = if options.pin { pinning::Pinning::first_two() } else { None };
+    match pinning {
+        Some(p) => eprintln!("pipe-bench: the channel runs on CPU {}, the client on CPU {}", p.channel, p.client),
+        None if options.pin => eprintln!("warning: fewer than two CPUs available: the ends are not pinned"),
+        None => {}
+    }
+    pinning
+}
+
+/// `--instructions`.
+#[cfg(target_os = "linux")]
+fn count(options: &Options, args: &[String]) -> Result<()> {
+    let impls = options.only.clone().unwrap_or_else(|| Impl::ALL.to_vec());
+    let transports = options.transports.clone().unwrap_or_else(|| Transport::ALL.to_vec());
+    let outputs = counting::Outputs {
+        command: command_line(args),
+        json: options.json.clone(),
+        markdown: options.markdown.clone(),
+    };
+    let env = environment(false)?;
+    instructions::run(&env, choose_pinning(options), &impls, &transports, &outputs)
+}
+
 #[cfg(target_os = "linux")]
 fn coordinate(options: &Options, args: &[String]) -> Result<()> {
     let started = Instant::now();
     let machine = sys::Machine::describe();
     let load_start = sys::load_average();
-    let command =
-        format!("cargo run --release -p pipe-bench --{}", args.iter().map(|a| format!(" {a}")).collect::<String>());
+    let command = command_line(args);
     eprintln!(
         "pipe-bench: {} ({} cores), Linux {}, load average {}",
         machine.cpu,
@@ -213,25 +283,8 @@ fn coordinate(options: &Options, args: &[String]) -> Result<()> {
     }
     let impls = options.only.clone().unwrap_or_else(|| Impl::ALL.to_vec());
     let transports = options.transports.clone().unwrap_or_else(|| Transport::ALL.to_vec());
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().ok_or("no workspace")?.to_owned();
-    let python = if impls.contains(&Impl::Python) {
-        match coordinator::aea_python(&workspace) {
-            Ok(python) => Some(python),
-            Err(err) => {
-                eprintln!("warning: no Python AEA figures: {err}");
-                None
-            }
-        }
-    } else {
-        None
-    };
-    let env = Env { exe: std::env::current_exe()?, python, script: workspace.join("bench/python/aea_bench.py") };
-    let pinning = if options.pin { pinning::Pinning::first_two() } else { None };
-    match pinning {
-        Some(p) => eprintln!("pipe-bench: the channel runs on CPU {}, the client on CPU {}", p.channel, p.client),
-        None if options.pin => eprintln!("warning: fewer than two CPUs available: the ends are not pinned"),
-        None => {}
-    }
+    let env = environment(impls.contains(&Impl::Python))?;
+    let pinning = choose_pinning(options);
     let launch = Launch::pinned(pinning);
     let mut scale = Scale::new(options.quick);
     if let Some(rounds) = options.rounds {

@@ -326,7 +326,8 @@ pub struct RunInfo {
     pub pinning: Option<Pinning>,
 }
 
-fn json_str(s: &str) -> String {
+/// `s` as a JSON string.
+pub fn json_str(s: &str) -> String {
     let mut out = String::from("\"");
     for c in s.chars() {
         match c {
@@ -342,7 +343,8 @@ fn json_str(s: &str) -> String {
     out
 }
 
-fn json_num(value: Option<f64>) -> String {
+/// A JSON number, `null` for none or a value that is not finite.
+pub fn json_num(value: Option<f64>) -> String {
     match value {
         Some(v) if v.is_finite() => format!("{v}"),
         _ => "null".into(),
