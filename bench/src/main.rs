@@ -18,15 +18,17 @@
 //! round-robin), `--repeats N` (runs of each workload per session), `--no-memory`, `--pin` (the
 //! channel on one CPU, the client on another).
 //!
-//! Another mode counts instead of timing, so that its figures do not depend on how busy the
+//! Two more modes count instead of timing, so that their figures do not depend on how busy the
 //! machine is:
 //!
 //! ```text
 //! cargo run --release -p pipe-bench -- --instructions [--json FILE] [--markdown FILE]
+//! cargo run --release -p pipe-bench -- --syscalls [--json FILE] [--markdown FILE]
 //! ```
 //!
 //! `--instructions` counts the instructions of each end per frame with callgrind
-//! ([`instructions`]). Its `--markdown FILE` replaces only its own section of FILE
+//! ([`instructions`]), `--syscalls` the system calls of each end per round trip with strace
+//! ([`syscalls`]). Their `--markdown FILE` replaces only their own section of FILE
 //! ([`counting::write_markdown`]).
 
 #![forbid(unsafe_code)]
@@ -57,6 +59,8 @@ mod report;
 mod svg;
 #[cfg(target_os = "linux")]
 mod sys;
+#[cfg(target_os = "linux")]
+mod syscalls;
 #[cfg(target_os = "linux")]
 mod tokio_util_peer;
 
@@ -90,6 +94,7 @@ struct Options {
     no_memory: bool,
     pin: bool,
     instructions: bool,
+    syscalls: bool,
     // A child process's role.
     role: Option<String>,
     imp: Option<Impl>,
@@ -109,6 +114,7 @@ fn parse_args(args: &[String]) -> std::result::Result<Options, String> {
             "--no-memory" => options.no_memory = true,
             "--pin" => options.pin = true,
             "--instructions" => options.instructions = true,
+            "--syscalls" => options.syscalls = true,
             "--json" => options.json = Some(value()?.into()),
             "--svg" => options.svg = Some(value()?.into()),
             "--markdown" => options.markdown = Some(value()?.into()),
@@ -133,7 +139,7 @@ fn parse_args(args: &[String]) -> std::result::Result<Options, String> {
                 return Err(
                     "usage: pipe-bench [--quick] [--json FILE] [--svg FILE] [--markdown FILE] \
                             [--only IMPL,...] [--transports fifo,tcp] [--rounds N] [--repeats N] [--no-memory] [--pin]\n       \
-                     pipe-bench --instructions [--json FILE] [--markdown FILE] [--only IMPL,...] \
+                     pipe-bench --instructions|--syscalls [--json FILE] [--markdown FILE] [--only IMPL,...] \
                      [--transports fifo,tcp] [--pin]"
                         .into(),
                 )
@@ -156,7 +162,7 @@ fn main() -> ExitCode {
     };
     let result = match options.role.as_deref() {
         Some(role) => run_role(role, &options),
-        None if options.instructions => count(&options, &args),
+        None if options.instructions || options.syscalls => count(&options, &args),
         None => coordinate(&options, &args),
     };
     match result {
@@ -251,9 +257,12 @@ fn choose_pinning(options: &Options) -> Option<pinning::Pinning> {
     pinning
 }
 
-/// `--instructions`.
+/// `--instructions` or `--syscalls`.
 #[cfg(target_os = "linux")]
 fn count(options: &Options, args: &[String]) -> Result<()> {
+    if options.instructions && options.syscalls {
+        return Err("--instructions and --syscalls are two runs: give one of them".into());
+    }
     let impls = options.only.clone().unwrap_or_else(|| Impl::ALL.to_vec());
     let transports = options.transports.clone().unwrap_or_else(|| Transport::ALL.to_vec());
     let outputs = counting::Outputs {
@@ -261,8 +270,13 @@ fn count(options: &Options, args: &[String]) -> Result<()> {
         json: options.json.clone(),
         markdown: options.markdown.clone(),
     };
-    let env = environment(false)?;
-    instructions::run(&env, choose_pinning(options), &impls, &transports, &outputs)
+    if options.instructions {
+        let env = environment(false)?;
+        instructions::run(&env, choose_pinning(options), &impls, &transports, &outputs)
+    } else {
+        let env = environment(impls.contains(&Impl::Python))?;
+        syscalls::run(&env, choose_pinning(options), &impls, &transports, &outputs)
+    }
 }
 
 #[cfg(target_os = "linux")]
