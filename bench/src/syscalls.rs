@@ -6,6 +6,11 @@
 //! is `(S(2N) - S(N)) / N` for each end and each call (see [`crate::counting`]). Calls that
 //! fail count too (a `read` that finds nothing is one `EAGAIN`) and are shown as such.
 //!
+//! The pair of sessions is repeated: the blocking loops and tokio make the same calls in every
+//! session, but the async-io runtimes (smol, async-std) do not, since which of their threads
+//! drives the reactor, and how often it finds nothing to read, depends on timing. The table
+//! shows the repetition with the median count and the range of all of them.
+//!
 //! Under strace every call stops the process for the tracer, so each end is slower than it is
 //! natively; a round trip still waits for the peer at each step, so each end makes the calls of
 //! a quiet machine: wait for the frame, read it, write the answer.
@@ -26,6 +31,9 @@ use crate::sys::Machine;
 
 /// Round trips of the shorter session (the longer one makes twice as many).
 const ROUND_TRIPS: u64 = 2_000;
+
+/// Pairs of sessions per implementation and transport.
+const REPEATS: usize = 3;
 
 /// The mode's name, on the command line and in the markers of its Markdown section.
 const MODE: &str = "--syscalls";
@@ -139,18 +147,53 @@ fn format_calls(value: f64) -> String {
     text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
-/// Both ends of one implementation and transport.
+/// Both ends' calls per round trip, from one pair of sessions.
 #[derive(Debug, Clone)]
-struct Row {
-    imp: Impl,
-    transport: Transport,
+struct Trial {
     channel: PerTrip,
     client: PerTrip,
 }
 
-impl Row {
+impl Trial {
     fn both(&self) -> f64 {
         self.channel.total() + self.client.total()
+    }
+
+    fn json(&self) -> String {
+        format!(
+            "{{\"both\": {}, \"channel\": {}, \"client\": {}}}",
+            round(self.both()),
+            self.channel.json(),
+            self.client.json()
+        )
+    }
+}
+
+/// Every trial of one implementation and transport.
+#[derive(Debug, Clone)]
+struct Row {
+    imp: Impl,
+    transport: Transport,
+    trials: Vec<Trial>,
+}
+
+impl Row {
+    /// The trial with the median count of both ends (the lower middle one of an even number).
+    fn median(&self) -> &Trial {
+        let mut sorted: Vec<&Trial> = self.trials.iter().collect();
+        sorted.sort_by(|a, b| a.both().total_cmp(&b.both()));
+        sorted[(sorted.len() - 1) / 2]
+    }
+
+    /// The median count of both ends.
+    fn both(&self) -> f64 {
+        self.median().both()
+    }
+
+    /// The smallest and the largest count of both ends.
+    fn range(&self) -> (f64, f64) {
+        let counts = self.trials.iter().map(Trial::both);
+        (counts.clone().fold(f64::INFINITY, f64::min), counts.fold(f64::NEG_INFINITY, f64::max))
     }
 }
 
@@ -194,30 +237,35 @@ pub fn run(
     }
     let dir = counting::output_dir(&env.exe, "strace")?;
     eprintln!("pipe-bench: {strace}, strace summaries in {}", dir.display());
-    let mut rows = Vec::new();
-    for &imp in impls.iter().filter(|&&imp| imp != Impl::Python || env.python.is_some()) {
-        for &transport in transports {
-            let t = Instant::now();
-            let what = format!("{} {}", imp.key(), transport.key());
-            let short = session(env, pinning, imp, transport, ROUND_TRIPS, &dir);
-            let long = session(env, pinning, imp, transport, 2 * ROUND_TRIPS, &dir);
-            match (short, long) {
-                (Ok(short), Ok(long)) => {
-                    let row = Row {
-                        imp,
-                        transport,
-                        channel: PerTrip::between(&short.0, &long.0, ROUND_TRIPS),
-                        client: PerTrip::between(&short.1, &long.1, ROUND_TRIPS),
-                    };
-                    eprintln!(
-                        "  {what}: {} + {} calls per round trip ({:.1} s)",
-                        format_calls(row.channel.total()),
-                        format_calls(row.client.total()),
-                        t.elapsed().as_secs_f64()
-                    );
-                    rows.push(row);
+    let mut rows: Vec<Row> = Vec::new();
+    for repeat in 1..=REPEATS {
+        for &imp in impls.iter().filter(|&&imp| imp != Impl::Python || env.python.is_some()) {
+            for &transport in transports {
+                let t = Instant::now();
+                let what = format!("{repeat}/{REPEATS}: {} {}", imp.key(), transport.key());
+                let short = session(env, pinning, imp, transport, ROUND_TRIPS, &dir);
+                let long = session(env, pinning, imp, transport, 2 * ROUND_TRIPS, &dir);
+                let (short, long) = match (short, long) {
+                    (Ok(short), Ok(long)) => (short, long),
+                    (Err(err), _) | (_, Err(err)) => {
+                        eprintln!("  {what}: FAILED: {err}");
+                        continue;
+                    }
+                };
+                let trial = Trial {
+                    channel: PerTrip::between(&short.0, &long.0, ROUND_TRIPS),
+                    client: PerTrip::between(&short.1, &long.1, ROUND_TRIPS),
+                };
+                eprintln!(
+                    "  {what}: {} + {} calls per round trip ({:.1} s)",
+                    format_calls(trial.channel.total()),
+                    format_calls(trial.client.total()),
+                    t.elapsed().as_secs_f64()
+                );
+                match rows.iter_mut().find(|r| r.imp == imp && r.transport == transport) {
+                    Some(row) => row.trials.push(trial),
+                    None => rows.push(Row { imp, transport, trials: vec![trial] }),
                 }
-                (Err(err), _) | (_, Err(err)) => eprintln!("  {what}: FAILED: {err}"),
             }
         }
     }
@@ -266,7 +314,8 @@ fn markdown(rows: &[Row], info: &Info) -> String {
     let _ = writeln!(
         out,
         "System calls per 64-byte round trip, at each end, `(S(2N) − S(N)) / N` with N = {ROUND_TRIPS} round trips: \
-         {}, both ends under `strace -f -c`{}; {:.0} s. Command: `{}`.\n",
+         {}, both ends under `strace -f -c`{}; the median of {REPEATS} such pairs of sessions, the range of the \
+         {REPEATS} beside it; {:.0} s. Command: `{}`.\n",
         info.tool,
         info.pinning.map_or(String::new(), |p| format!(" (channel on CPU {}, client on CPU {})", p.channel, p.client)),
         info.seconds,
@@ -277,8 +326,8 @@ fn markdown(rows: &[Row], info: &Info) -> String {
     let mut rule = String::from("|---|");
     for transport in Transport::ALL {
         let t = transport.label();
-        let _ = write!(header, " {t} channel | {t} client | {t} both | × raw |");
-        rule.push_str("--:|--:|--:|--:|");
+        let _ = write!(header, " {t} channel | {t} client | {t} both | min–max | × raw |");
+        rule.push_str("--:|--:|--:|--:|--:|");
     }
     let _ = writeln!(out, "{header}\n{rule}");
     for imp in Impl::ALL {
@@ -290,22 +339,27 @@ fn markdown(rows: &[Row], info: &Info) -> String {
             match find(rows, imp, transport) {
                 Some(row) => {
                     let ratio = ratio(rows, imp, transport).map_or("—".into(), format_ratio);
+                    let median = row.median();
+                    let (min, max) = row.range();
                     let _ = write!(
                         line,
-                        " {} | {} | {} | {ratio} |",
-                        format_calls(row.channel.total()),
-                        format_calls(row.client.total()),
-                        format_calls(row.both())
+                        " {} | {} | {} | {}–{} | {ratio} |",
+                        format_calls(median.channel.total()),
+                        format_calls(median.client.total()),
+                        format_calls(row.both()),
+                        format_calls(min),
+                        format_calls(max)
                     );
                 }
-                None => line.push_str(" — | — | — | — |"),
+                None => line.push_str(" — | — | — | — | — |"),
             }
         }
         let _ = writeln!(out, "{line}");
     }
     out.push_str(
         "\n#### The calls of one round trip\n\n\
-         The channel sends the ping and waits for the answer; the client waits for the ping and answers.\n\n\
+         The channel sends the ping and waits for the answer; the client waits for the ping and answers. Each row is \
+         the median trial of the table above.\n\n\
          | implementation | transport | channel | client |\n|---|---|---|---|\n",
     );
     for imp in Impl::ALL {
@@ -316,8 +370,8 @@ fn markdown(rows: &[Row], info: &Info) -> String {
                     "| {} | {} | {} | {} |",
                     imp.label(),
                     transport.label(),
-                    row.channel.describe(),
-                    row.client.describe()
+                    row.median().channel.describe(),
+                    row.median().client.describe()
                 );
             }
         }
@@ -336,7 +390,8 @@ fn json(rows: &[Row], info: &Info) -> String {
         "  \"method\": {},",
         json_str(&format!(
             "system calls of each end (all its threads) over a ping-pong of {ROUND_TRIPS} round trips of 64 bytes and \
-             one of {}, both ends under strace; per round trip = (calls(2N) - calls(N)) / N",
+             one of {}, both ends under strace; per round trip = (calls(2N) - calls(N)) / N; {REPEATS} trials, \
+             both and the ends' figures are those of the trial with the median both",
             2 * ROUND_TRIPS
         ))
     );
@@ -355,16 +410,21 @@ fn json(rows: &[Row], info: &Info) -> String {
     let lines: Vec<String> = rows
         .iter()
         .map(|r| {
+            let (min, max) = r.range();
+            let trials: Vec<String> = r.trials.iter().map(Trial::json).collect();
             format!(
                 "    {{\"implementation\": {}, \"transport\": {}, \"round_trips\": [{ROUND_TRIPS}, {}], \"both\": {}, \
-                 \"ratio_to_raw\": {}, \"channel\": {}, \"client\": {}}}",
+                 \"min\": {}, \"max\": {}, \"ratio_to_raw\": {}, \"channel\": {}, \"client\": {}, \"trials\": [{}]}}",
                 json_str(r.imp.key()),
                 json_str(r.transport.key()),
                 2 * ROUND_TRIPS,
                 round(r.both()),
+                round(min),
+                round(max),
                 json_num(ratio(rows, r.imp, r.transport)),
-                r.channel.json(),
-                r.client.json(),
+                r.median().channel.json(),
+                r.median().client.json(),
+                trials.join(", "),
             )
         })
         .collect();
@@ -408,5 +468,19 @@ mod tests {
         assert_eq!(per.describe(), "read 1 (0.5 failed) · write 1 · epoll_wait 0.5");
         assert_eq!(format_calls(2.0), "2");
         assert_eq!(format_calls(1.254), "1.25");
+    }
+
+    #[test]
+    fn a_row_shows_its_median_trial_and_the_range() {
+        let trial = |calls: u64| {
+            let short = Tally::from([("read".to_owned(), (100, 0))]);
+            let long = Tally::from([("read".to_owned(), (100 + 100 * calls, 0))]);
+            let per = PerTrip::between(&short, &long, 100);
+            Trial { channel: per.clone(), client: per }
+        };
+        let row = Row { imp: Impl::Smol, transport: Transport::Tcp, trials: vec![trial(9), trial(4), trial(6)] };
+        assert_eq!(row.both(), 12.0);
+        assert_eq!(row.median().channel.describe(), "read 6");
+        assert_eq!(row.range(), (8.0, 18.0));
     }
 }
