@@ -136,9 +136,9 @@ impl PerTrip {
     }
 }
 
-/// Two decimals, for the JSON.
+/// Two decimals, for the JSON (and 0 rather than -0).
 fn round(value: f64) -> String {
-    json_num(Some((value * 100.0).round() / 100.0))
+    json_num(Some((value * 100.0).round() / 100.0 + 0.0))
 }
 
 /// Calls per round trip as printed: up to two decimals, no trailing zeros.
@@ -468,6 +468,7 @@ mod tests {
         assert_eq!(per.describe(), "read 1 (0.5 failed) · write 1 · epoll_wait 0.5");
         assert_eq!(format_calls(2.0), "2");
         assert_eq!(format_calls(1.254), "1.25");
+        assert_eq!(round(-0.001), "0");
     }
 
     #[test]
