@@ -1,7 +1,9 @@
 //! The parent process: starts the two ends of each session as child processes (this binary
 //! again, or the Python script), hands the channel's rendezvous to the client, and collects
-//! what they print.
+//! what they print. A [`Launch`] says how the two ends are started: on which CPUs, and under
+//! which tool (a profiler or a tracer), if any.
 
+use std::ffi::OsString;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -10,6 +12,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::peer::{Outcome, Result};
+use crate::pinning::{self, Pinning};
 use crate::plan::{encode_plan, Impl, Run, Transport};
 
 /// Where the programs are.
@@ -21,6 +24,25 @@ pub struct Env {
     pub python: Option<PathBuf>,
     /// `bench/python/aea_bench.py`.
     pub script: PathBuf,
+}
+
+/// How the two ends of a session are started, beyond their own command lines.
+#[derive(Debug, Clone, Default)]
+pub struct Launch {
+    /// The CPUs of the channel and of the client; `None` leaves both to the scheduler.
+    pub pinning: Option<Pinning>,
+    /// A program and its arguments that the channel's command line is handed to, such as
+    /// `valgrind --tool=callgrind`; empty to run the channel directly.
+    pub channel_wrapper: Vec<OsString>,
+    /// The same for the client.
+    pub client_wrapper: Vec<OsString>,
+}
+
+impl Launch {
+    /// Both ends run directly, pinned as `pinning` says.
+    pub fn pinned(pinning: Option<Pinning>) -> Self {
+        Self { pinning, ..Self::default() }
+    }
 }
 
 /// What one session gave.
@@ -44,17 +66,29 @@ impl Drop for Guard {
     }
 }
 
-fn command(env: &Env, imp: Impl, role: &str, transport: Transport, plan: &str) -> Result<Command> {
-    let mut command = if imp == Impl::Python {
+fn command(
+    env: &Env,
+    imp: Impl,
+    role: &str,
+    transport: Transport,
+    plan: &str,
+    wrapper: &[OsString],
+) -> Result<Command> {
+    let (program, args): (&Path, Vec<OsString>) = if imp == Impl::Python {
         let python = env.python.as_ref().ok_or("the Python AEA venv is not available")?;
-        let mut command = Command::new(python);
-        command.arg(&env.script);
-        command
+        (python, vec![env.script.clone().into()])
     } else {
-        let mut command = Command::new(&env.exe);
-        command.args(["--impl", imp.key()]);
-        command
+        (&env.exe, vec!["--impl".into(), imp.key().into()])
     };
+    let mut command = match wrapper.split_first() {
+        Some((tool, tool_args)) => {
+            let mut command = Command::new(tool);
+            command.args(tool_args).arg(program);
+            command
+        }
+        None => Command::new(program),
+    };
+    command.args(&args);
     command.args(["--role", role, "--transport", transport.key(), "--plan", plan]);
     command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::inherit());
     Ok(command)
@@ -86,9 +120,10 @@ fn wait(child: &mut Child, deadline: Instant, who: &str) -> Result<()> {
 }
 
 /// Runs `plan` between a channel and a client of `imp` over `transport`, each in its own
-/// process, within `timeout`.
+/// process started as `launch` says, within `timeout`.
 pub fn run_session(
     env: &Env,
+    launch: &Launch,
     imp: Impl,
     transport: Transport,
     plan: &[Run],
@@ -96,7 +131,9 @@ pub fn run_session(
 ) -> Result<SessionOutput> {
     let deadline = Instant::now() + timeout;
     let plan_text = encode_plan(plan);
-    let mut channel = Guard(command(env, imp, "channel", transport, &plan_text)?.spawn()?);
+    let channel_cpu = launch.pinning.map(|p| p.channel);
+    let mut channel_command = command(env, imp, "channel", transport, &plan_text, &launch.channel_wrapper)?;
+    let mut channel = Guard(pinning::spawn_on(&mut channel_command, channel_cpu)?);
     let channel_lines = lines(&mut channel.0);
     let mut peers = Vec::new();
     loop {
@@ -113,12 +150,12 @@ pub fn run_session(
             Err(RecvTimeoutError::Disconnected) => return Err("the channel exited before announcing".into()),
         }
     }
-    let mut client_command = command(env, imp, "client", transport, &plan_text)?;
+    let mut client_command = command(env, imp, "client", transport, &plan_text, &launch.client_wrapper)?;
     for (in_path, out_path) in &peers {
         // The client reads where the channel writes.
         client_command.arg("--peer").arg(out_path).arg(in_path);
     }
-    let mut client = Guard(client_command.spawn()?);
+    let mut client = Guard(pinning::spawn_on(&mut client_command, launch.pinning.map(|p| p.client))?);
     let client_lines = lines(&mut client.0);
     wait(&mut channel.0, deadline, "the channel")?;
     wait(&mut client.0, deadline, "the client")?;

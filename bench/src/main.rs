@@ -15,7 +15,21 @@
 //!
 //! Other options: `--only IMPL,...` (`raw`, `tokio-util`, `python-aea`, `pipe-tokio`,
 //! `pipe-smol`, `pipe-async-std`), `--transports fifo,tcp`, `--rounds N` (sessions per row, run
-//! round-robin), `--repeats N` (runs of each workload per session), `--no-memory`.
+//! round-robin), `--repeats N` (runs of each workload per session), `--no-memory`, `--pin` (the
+//! channel on one CPU, the client on another).
+//!
+//! Two more modes count instead of timing, so that their figures do not depend on how busy the
+//! machine is:
+//!
+//! ```text
+//! cargo run --release -p pipe-bench -- --instructions [--json FILE] [--markdown FILE]
+//! cargo run --release -p pipe-bench -- --syscalls [--json FILE] [--markdown FILE]
+//! ```
+//!
+//! `--instructions` counts the instructions of each end per frame with callgrind
+//! ([`instructions`]), `--syscalls` the system calls of each end per round trip with strace
+//! ([`syscalls`]). Their `--markdown FILE` replaces only their own section of FILE
+//! ([`counting::write_markdown`]).
 
 #![forbid(unsafe_code)]
 // Linux only: the sessions use FIFOs and the memory figures come from /proc. Elsewhere the
@@ -24,9 +38,15 @@
 #[cfg(target_os = "linux")]
 mod coordinator;
 #[cfg(target_os = "linux")]
+mod counting;
+#[cfg(target_os = "linux")]
+mod instructions;
+#[cfg(target_os = "linux")]
 mod ours;
 #[cfg(target_os = "linux")]
 mod peer;
+#[cfg(target_os = "linux")]
+mod pinning;
 #[cfg(target_os = "linux")]
 mod plan;
 #[cfg(target_os = "linux")]
@@ -40,6 +60,8 @@ mod svg;
 #[cfg(target_os = "linux")]
 mod sys;
 #[cfg(target_os = "linux")]
+mod syscalls;
+#[cfg(target_os = "linux")]
 mod tokio_util_peer;
 
 #[cfg(target_os = "linux")]
@@ -50,7 +72,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 #[cfg(target_os = "linux")]
-use coordinator::{run_session, Env};
+use coordinator::{run_session, Env, Launch};
 #[cfg(target_os = "linux")]
 use peer::{Outcome, Result};
 #[cfg(target_os = "linux")]
@@ -70,6 +92,9 @@ struct Options {
     rounds: Option<usize>,
     repeats: Option<usize>,
     no_memory: bool,
+    pin: bool,
+    instructions: bool,
+    syscalls: bool,
     // A child process's role.
     role: Option<String>,
     imp: Option<Impl>,
@@ -87,6 +112,9 @@ fn parse_args(args: &[String]) -> std::result::Result<Options, String> {
         match arg.as_str() {
             "--quick" => options.quick = true,
             "--no-memory" => options.no_memory = true,
+            "--pin" => options.pin = true,
+            "--instructions" => options.instructions = true,
+            "--syscalls" => options.syscalls = true,
             "--json" => options.json = Some(value()?.into()),
             "--svg" => options.svg = Some(value()?.into()),
             "--markdown" => options.markdown = Some(value()?.into()),
@@ -108,9 +136,13 @@ fn parse_args(args: &[String]) -> std::result::Result<Options, String> {
                 options.peers.push((in_path, out_path));
             }
             "--help" | "-h" => {
-                return Err("usage: pipe-bench [--quick] [--json FILE] [--svg FILE] [--markdown FILE] \
-                            [--only IMPL,...] [--transports fifo,tcp] [--rounds N] [--repeats N] [--no-memory]"
-                    .into())
+                return Err(
+                    "usage: pipe-bench [--quick] [--json FILE] [--svg FILE] [--markdown FILE] \
+                            [--only IMPL,...] [--transports fifo,tcp] [--rounds N] [--repeats N] [--no-memory] [--pin]\n       \
+                     pipe-bench --instructions|--syscalls [--json FILE] [--markdown FILE] [--only IMPL,...] \
+                     [--transports fifo,tcp] [--pin]"
+                        .into(),
+                )
             }
             other => return Err(format!("unknown argument {other:?} (try --help)")),
         }
@@ -130,6 +162,7 @@ fn main() -> ExitCode {
     };
     let result = match options.role.as_deref() {
         Some(role) => run_role(role, &options),
+        None if options.instructions || options.syscalls => count(&options, &args),
         None => coordinate(&options, &args),
     };
     match result {
@@ -187,13 +220,71 @@ fn record(results: &mut Results, imp: Impl, transport: Transport, run: &Run, out
     }
 }
 
+/// The command line as the reports quote it.
+#[cfg(target_os = "linux")]
+fn command_line(args: &[String]) -> String {
+    format!("cargo run --release -p pipe-bench --{}", args.iter().map(|a| format!(" {a}")).collect::<String>())
+}
+
+/// Where the programs are; with `python`, the Python AEA venv too (made on first use), if it
+/// can be had.
+#[cfg(target_os = "linux")]
+fn environment(python: bool) -> Result<Env> {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().ok_or("no workspace")?.to_owned();
+    let python = if python {
+        match coordinator::aea_python(&workspace) {
+            Ok(python) => Some(python),
+            Err(err) => {
+                eprintln!("warning: no Python AEA figures: {err}");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    Ok(Env { exe: std::env::current_exe()?, python, script: workspace.join("bench/python/aea_bench.py") })
+}
+
+/// The CPUs of the two ends, if they are to be pinned and can be.
+#[cfg(target_os = "linux")]
+fn choose_pinning(options: &Options) -> Option<pinning::Pinning> {
+    let pinning = if options.pin { pinning::Pinning::first_two() } else { None };
+    match pinning {
+        Some(p) => eprintln!("pipe-bench: the channel runs on CPU {}, the client on CPU {}", p.channel, p.client),
+        None if options.pin => eprintln!("warning: fewer than two CPUs available: the ends are not pinned"),
+        None => {}
+    }
+    pinning
+}
+
+/// `--instructions` or `--syscalls`.
+#[cfg(target_os = "linux")]
+fn count(options: &Options, args: &[String]) -> Result<()> {
+    if options.instructions && options.syscalls {
+        return Err("--instructions and --syscalls are two runs: give one of them".into());
+    }
+    let impls = options.only.clone().unwrap_or_else(|| Impl::ALL.to_vec());
+    let transports = options.transports.clone().unwrap_or_else(|| Transport::ALL.to_vec());
+    let outputs = counting::Outputs {
+        command: command_line(args),
+        json: options.json.clone(),
+        markdown: options.markdown.clone(),
+    };
+    if options.instructions {
+        let env = environment(false)?;
+        instructions::run(&env, choose_pinning(options), &impls, &transports, &outputs)
+    } else {
+        let env = environment(impls.contains(&Impl::Python))?;
+        syscalls::run(&env, choose_pinning(options), &impls, &transports, &outputs)
+    }
+}
+
 #[cfg(target_os = "linux")]
 fn coordinate(options: &Options, args: &[String]) -> Result<()> {
     let started = Instant::now();
     let machine = sys::Machine::describe();
     let load_start = sys::load_average();
-    let command =
-        format!("cargo run --release -p pipe-bench --{}", args.iter().map(|a| format!(" {a}")).collect::<String>());
+    let command = command_line(args);
     eprintln!(
         "pipe-bench: {} ({} cores), Linux {}, load average {}",
         machine.cpu,
@@ -206,19 +297,9 @@ fn coordinate(options: &Options, args: &[String]) -> Result<()> {
     }
     let impls = options.only.clone().unwrap_or_else(|| Impl::ALL.to_vec());
     let transports = options.transports.clone().unwrap_or_else(|| Transport::ALL.to_vec());
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().ok_or("no workspace")?.to_owned();
-    let python = if impls.contains(&Impl::Python) {
-        match coordinator::aea_python(&workspace) {
-            Ok(python) => Some(python),
-            Err(err) => {
-                eprintln!("warning: no Python AEA figures: {err}");
-                None
-            }
-        }
-    } else {
-        None
-    };
-    let env = Env { exe: std::env::current_exe()?, python, script: workspace.join("bench/python/aea_bench.py") };
+    let env = environment(impls.contains(&Impl::Python))?;
+    let pinning = choose_pinning(options);
+    let launch = Launch::pinned(pinning);
     let mut scale = Scale::new(options.quick);
     if let Some(rounds) = options.rounds {
         scale.rounds = rounds.max(1);
@@ -236,7 +317,7 @@ fn coordinate(options: &Options, args: &[String]) -> Result<()> {
                 let (plan, warmups) = scale.main_plan(imp, transport);
                 let t = Instant::now();
                 let what = format!("round {round}/{}: {} {}", scale.rounds, imp.key(), transport.key());
-                match run_session(&env, imp, transport, &plan, timeout) {
+                match run_session(&env, &launch, imp, transport, &plan, timeout) {
                     Ok(output) => {
                         for (index, outcome) in output.outcomes {
                             if index >= warmups {
@@ -254,7 +335,7 @@ fn coordinate(options: &Options, args: &[String]) -> Result<()> {
         for &imp in impls.iter().filter(|&&i| runnable(i)) {
             for &transport in &transports {
                 let Some(plan) = scale.memory_plan(imp, transport) else { continue };
-                match run_session(&env, imp, transport, &plan, timeout) {
+                match run_session(&env, &launch, imp, transport, &plan, timeout) {
                     Ok(output) => {
                         if let Some(kib) = output.channel_peak_kib {
                             results.add(imp, transport, Metric::PeakReader, kib as f64 / 1024.0);
@@ -266,7 +347,7 @@ fn coordinate(options: &Options, args: &[String]) -> Result<()> {
                     Err(err) => eprintln!("  {} {} memory: FAILED: {err}", imp.key(), transport.key()),
                 }
                 let plan = scale.idle_plan();
-                match run_session(&env, imp, transport, &plan, timeout) {
+                match run_session(&env, &launch, imp, transport, &plan, timeout) {
                     Ok(output) => {
                         for (index, outcome) in output.outcomes {
                             record(&mut results, imp, transport, &plan[index], outcome);
@@ -279,7 +360,7 @@ fn coordinate(options: &Options, args: &[String]) -> Result<()> {
         // Python's FIFO has an idle figure but no 1 MiB one.
         if runnable(Impl::Python) && impls.contains(&Impl::Python) && transports.contains(&Transport::Fifo) {
             let plan = scale.idle_plan();
-            match run_session(&env, Impl::Python, Transport::Fifo, &plan, timeout) {
+            match run_session(&env, &launch, Impl::Python, Transport::Fifo, &plan, timeout) {
                 Ok(output) => {
                     for (index, outcome) in output.outcomes {
                         record(&mut results, Impl::Python, Transport::Fifo, &plan[index], outcome);
@@ -299,16 +380,17 @@ fn coordinate(options: &Options, args: &[String]) -> Result<()> {
         load_start,
         load_end,
         seconds: started.elapsed().as_secs_f64(),
+        pinning,
     };
     let targets = report::targets(&results);
     let load = |l: Option<f64>| l.map_or("?".into(), |l| format!("{l:.2}"));
     let mut text = format!(
         "Machine: {}, {} cores, Linux {}, {:.0} GiB RAM. Load average (1 min) {} at the start, {} at the end.  \n\
-         Command: `{command}` ({} mode, {:.0} s): each throughput and latency figure is the median of {} runs; \
-         memory figures come from one session each, in fresh processes.  \n\
+         Command: `{command}` ({} mode, {:.0} s): each throughput and latency figure is the median of {} runs, \
+         the range of the runs beside it; memory figures come from one session each, in fresh processes.  \n\
          Each session is two processes: the client writes (or echoes), the channel reads and times each run from its \
-         go frame to the receipt of the last frame. Ratios divide by the raw loop or by tokio-util on the same \
-         transport.\n\n",
+         go frame to the receipt of the last frame{}. Ratios divide by the raw loop, tokio-util or Python AEA on the \
+         same transport.\n\n",
         machine.cpu,
         machine.cores,
         machine.kernel,
@@ -317,7 +399,11 @@ fn coordinate(options: &Options, args: &[String]) -> Result<()> {
         load(load_end),
         if options.quick { "quick" } else { "full" },
         info.seconds,
-        info.repeats
+        info.repeats,
+        pinning.map_or(String::new(), |p| format!(
+            "; the channel runs on CPU {}, the client on CPU {}",
+            p.channel, p.client
+        ))
     );
     text.push_str(&report::markdown(&results));
     text.push_str("\n#### Targets\n\n");

@@ -1,10 +1,11 @@
-//! The figures: collected per implementation, transport and metric, summarised as medians, with
-//! their ratios to the raw loop and to tokio-util, printed as Markdown tables and as JSON, and
-//! checked against the targets.
+//! The figures: collected per implementation, transport and metric, summarised as medians with
+//! the range of their samples, with their ratios to the raw loop, to tokio-util and to Python
+//! AEA, printed as Markdown tables and as JSON, and checked against the targets.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
+use crate::pinning::Pinning;
 use crate::plan::{Impl, Transport};
 use crate::sys::Machine;
 
@@ -99,6 +100,13 @@ pub fn format_ratio(ratio: f64) -> String {
     }
 }
 
+/// A row whose samples spread over more than this fraction of their median is flagged: its
+/// median, and every ratio made from it, is less certain than the table's two digits suggest.
+pub const SPREAD_LIMIT: f64 = 0.25;
+
+/// The footnote of a flagged row.
+const SPREAD_MARK: &str = "†";
+
 /// Every sample of every figure.
 #[derive(Debug, Default)]
 pub struct Results {
@@ -130,6 +138,26 @@ impl Results {
         median(self.samples(imp, transport, metric))
     }
 
+    /// The smallest and the largest sample.
+    pub fn range(&self, imp: Impl, transport: Transport, metric: Metric) -> Option<(f64, f64)> {
+        let samples = self.samples(imp, transport, metric);
+        let min = samples.iter().copied().reduce(f64::min)?;
+        let max = samples.iter().copied().reduce(f64::max)?;
+        Some((min, max))
+    }
+
+    /// How far the samples spread, relative to their median: `(max - min) / median`.
+    pub fn spread(&self, imp: Impl, transport: Transport, metric: Metric) -> Option<f64> {
+        let (min, max) = self.range(imp, transport, metric)?;
+        let median = self.value(imp, transport, metric)?;
+        (median.abs() > 1e-9).then(|| (max - min) / median.abs())
+    }
+
+    /// Whether the row's spread passes [`SPREAD_LIMIT`].
+    pub fn too_spread(&self, imp: Impl, transport: Transport, metric: Metric) -> bool {
+        self.spread(imp, transport, metric).is_some_and(|s| s > SPREAD_LIMIT)
+    }
+
     /// `imp`'s figure divided by `base`'s, on the same transport (`None` if either is missing or
     /// the base is too close to zero to divide by).
     pub fn ratio(&self, imp: Impl, transport: Transport, metric: Metric, base: Impl) -> Option<f64> {
@@ -148,30 +176,64 @@ fn missing(imp: Impl, transport: Transport, metric: Metric) -> &'static str {
     }
 }
 
-/// The Markdown tables, one per figure, FIFO and TCP side by side.
+/// The bases of the ratio columns, in table order.
+const BASES: [(Impl, &str); 3] =
+    [(Impl::Raw, "× raw"), (Impl::TokioUtil, "× tokio-util"), (Impl::Python, "× Python AEA")];
+
+/// The Markdown tables, one per figure, FIFO and TCP side by side: the median, the range of the
+/// samples (where there are several), and the ratios to each base.
 pub fn markdown(results: &Results) -> String {
     let mut out = String::new();
+    let mut flagged = false;
     for metric in Metric::ALL {
         let better = if metric.higher_is_better() { "higher is better" } else { "lower is better" };
         let _ = writeln!(out, "#### {}: {}, {better}\n", metric.title(), metric.unit());
-        let _ = writeln!(out, "| implementation | FIFO | × raw | × tokio-util | TCP | × raw | × tokio-util |");
-        let _ = writeln!(out, "|---|--:|--:|--:|--:|--:|--:|");
+        let ranges =
+            Impl::ALL.iter().any(|&imp| Transport::ALL.iter().any(|&t| results.samples(imp, t, metric).len() > 1));
+        let mut header = String::from("| implementation |");
+        let mut rule = String::from("|---|");
+        for transport in Transport::ALL {
+            let _ = write!(header, " {} |", transport.label());
+            rule.push_str("--:|");
+            if ranges {
+                header.push_str(" min–max |");
+                rule.push_str("--:|");
+            }
+            for (_, name) in BASES {
+                let _ = write!(header, " {name} |");
+                rule.push_str("--:|");
+            }
+        }
+        let _ = writeln!(out, "{header}\n{rule}");
         for imp in Impl::ALL {
             let mut row = format!("| {} |", imp.label());
             for transport in Transport::ALL {
                 match results.value(imp, transport, metric) {
                     Some(value) => {
-                        let ratio = |base| results.ratio(imp, transport, metric, base).map_or("—".into(), format_ratio);
-                        let _ = write!(
-                            row,
-                            " {} | {} | {} |",
-                            metric.format(value),
-                            ratio(Impl::Raw),
-                            ratio(Impl::TokioUtil)
-                        );
+                        let mark = if results.too_spread(imp, transport, metric) {
+                            flagged = true;
+                            format!(" {SPREAD_MARK}")
+                        } else {
+                            String::new()
+                        };
+                        let _ = write!(row, " {}{mark} |", metric.format(value));
+                        if ranges {
+                            match results.range(imp, transport, metric) {
+                                Some((min, max)) if results.samples(imp, transport, metric).len() > 1 => {
+                                    let _ = write!(row, " {}–{} |", metric.format(min), metric.format(max));
+                                }
+                                _ => row.push_str(" |"),
+                            }
+                        }
+                        for (base, _) in BASES {
+                            let ratio = results.ratio(imp, transport, metric, base).map_or("—".into(), format_ratio);
+                            let _ = write!(row, " {ratio} |");
+                        }
                     }
                     None => {
-                        let _ = write!(row, " {} | | |", missing(imp, transport, metric));
+                        let _ = write!(row, " {} |", missing(imp, transport, metric));
+                        let blanks = BASES.len() + usize::from(ranges);
+                        row.push_str(&" |".repeat(blanks));
                     }
                 }
             }
@@ -184,6 +246,14 @@ pub fn markdown(results: &Results) -> String {
          ² The AEA's FIFO `write()` is a bare non-blocking `os.write()`: frames of 64 KiB or more are lost, so Python's \
          1 MiB frames run over TCP only.\n",
     );
+    if flagged {
+        let _ = writeln!(
+            out,
+            "\n{SPREAD_MARK} The samples of this figure spread over more than {:.0}% of their median \
+             ((max − min) / median): its ratios are less certain than their digits.",
+            SPREAD_LIMIT * 100.0
+        );
+    }
     out
 }
 
@@ -252,9 +322,12 @@ pub struct RunInfo {
     pub load_start: Option<f64>,
     pub load_end: Option<f64>,
     pub seconds: f64,
+    /// The CPUs of the two ends, if they were pinned.
+    pub pinning: Option<Pinning>,
 }
 
-fn json_str(s: &str) -> String {
+/// `s` as a JSON string.
+pub fn json_str(s: &str) -> String {
     let mut out = String::from("\"");
     for c in s.chars() {
         match c {
@@ -270,7 +343,8 @@ fn json_str(s: &str) -> String {
     out
 }
 
-fn json_num(value: Option<f64>) -> String {
+/// A JSON number, `null` for none or a value that is not finite.
+pub fn json_num(value: Option<f64>) -> String {
     match value {
         Some(v) if v.is_finite() => format!("{v}"),
         _ => "null".into(),
@@ -284,6 +358,7 @@ pub fn json(results: &Results, targets: &[Target], info: &RunInfo) -> String {
     let _ = writeln!(out, "  \"command\": {},", json_str(&info.command));
     let _ = writeln!(out, "  \"mode\": {},", json_str(if info.quick { "quick" } else { "full" }));
     let _ = writeln!(out, "  \"repeats\": {},", info.repeats);
+    let _ = writeln!(out, "  \"spread_limit\": {SPREAD_LIMIT},");
     let _ = writeln!(out, "  \"seconds\": {:.1},", info.seconds);
     let _ = writeln!(
         out,
@@ -299,6 +374,9 @@ pub fn json(results: &Results, targets: &[Target], info: &RunInfo) -> String {
         json_num(info.load_start),
         json_num(info.load_end)
     );
+    let pinning =
+        info.pinning.map_or("null".into(), |p| format!("{{\"channel\": {}, \"client\": {}}}", p.channel, p.client));
+    let _ = writeln!(out, "  \"pinned_cpus\": {pinning},");
     out.push_str("  \"results\": [\n");
     let mut rows = Vec::new();
     for metric in Metric::ALL {
@@ -307,9 +385,12 @@ pub fn json(results: &Results, targets: &[Target], info: &RunInfo) -> String {
                 let Some(value) = results.value(imp, transport, metric) else { continue };
                 let samples: Vec<String> =
                     results.samples(imp, transport, metric).iter().map(|v| json_num(Some(*v))).collect();
+                let (min, max) = results.range(imp, transport, metric).unzip();
                 rows.push(format!(
                     "    {{\"implementation\": {}, \"transport\": {}, \"metric\": {}, \"title\": {}, \"unit\": {}, \
-                     \"value\": {}, \"samples\": [{}], \"ratio_to_raw\": {}, \"ratio_to_tokio_util\": {}}}",
+                     \"value\": {}, \"samples\": [{}], \"min\": {}, \"max\": {}, \"spread\": {}, \
+                     \"spread_over_limit\": {}, \"ratio_to_raw\": {}, \"ratio_to_tokio_util\": {}, \
+                     \"ratio_to_python_aea\": {}}}",
                     json_str(imp.key()),
                     json_str(transport.key()),
                     json_str(metric.key()),
@@ -317,8 +398,13 @@ pub fn json(results: &Results, targets: &[Target], info: &RunInfo) -> String {
                     json_str(metric.unit()),
                     json_num(Some(value)),
                     samples.join(", "),
+                    json_num(min),
+                    json_num(max),
+                    json_num(results.spread(imp, transport, metric)),
+                    results.too_spread(imp, transport, metric),
                     json_num(results.ratio(imp, transport, metric, Impl::Raw)),
                     json_num(results.ratio(imp, transport, metric, Impl::TokioUtil)),
+                    json_num(results.ratio(imp, transport, metric, Impl::Python)),
                 ));
             }
         }
@@ -362,6 +448,36 @@ mod tests {
         assert_eq!(results.value(Impl::Tokio, Transport::Fifo, Metric::Single), Some(90.0));
         assert_eq!(results.ratio(Impl::Tokio, Transport::Fifo, Metric::Single, Impl::Raw), Some(0.9));
         assert_eq!(results.ratio(Impl::Tokio, Transport::Tcp, Metric::Single, Impl::Raw), None);
+    }
+
+    #[test]
+    fn rows_whose_samples_spread_over_a_quarter_of_their_median_are_flagged() {
+        let mut results = Results::default();
+        for value in [100.0, 110.0, 130.0] {
+            results.add(Impl::Raw, Transport::Fifo, Metric::Large, value);
+        }
+        for value in [100.0, 105.0, 110.0] {
+            results.add(Impl::Tokio, Transport::Fifo, Metric::Large, value);
+        }
+        assert_eq!(results.range(Impl::Raw, Transport::Fifo, Metric::Large), Some((100.0, 130.0)));
+        assert!(results.too_spread(Impl::Raw, Transport::Fifo, Metric::Large));
+        assert!(!results.too_spread(Impl::Tokio, Transport::Fifo, Metric::Large));
+        let table = markdown(&results);
+        assert!(table.contains("| raw std loop | 110.00 † | 100.00–130.00 |"), "{table}");
+        assert!(table.contains("| ours: pipe-tokio | 105.00 | 100.00–110.00 |"), "{table}");
+        assert!(table.contains("† The samples"));
+    }
+
+    #[test]
+    fn every_row_is_divided_by_python_aea_too() {
+        let mut results = Results::default();
+        results.add(Impl::Raw, Transport::Tcp, Metric::Single, 150e3);
+        results.add(Impl::Python, Transport::Tcp, Metric::Single, 100e3);
+        results.add(Impl::Smol, Transport::Tcp, Metric::Single, 120e3);
+        let table = markdown(&results);
+        assert!(table.contains("| × raw | × tokio-util | × Python AEA |"), "{table}");
+        assert!(table.contains("| raw std loop | — | | | | 150 k | 1.00× | — | 1.50× |"), "{table}");
+        assert!(table.contains("| ours: pipe-smol | — | | | | 120 k | 0.80× | — | 1.20× |"), "{table}");
     }
 
     #[test]
