@@ -3,7 +3,8 @@
 //! once over `pipe_io::Pipe<R, _>`, which all three crates are.
 //!
 //! One frame is one [`write`](pipe_io::Pipe::write) (the slice API, copied once into the
-//! transmit queue); a batch is one [`write_batch`](pipe_io::Pipe::write_batch); a large frame is
+//! transmit queue); a batch is one [`write_batch`](pipe_io::Pipe::write_batch) of borrowed
+//! payloads (each copied once into the queue, as the raw loop copies it); a large frame is
 //! one [`write_bytes`](pipe_io::Pipe::write_bytes) (queued by reference, no copy).
 
 use std::io;
@@ -31,7 +32,8 @@ impl<R: Runtime> Peer for OursPeer<R> {
     }
 
     async fn send_batch(&mut self, payloads: &[Bytes]) -> io::Result<()> {
-        Ok(self.pipe.write_batch(payloads.iter().cloned()).await?)
+        // Borrowed: each small payload is copied into the queue once, as the raw loop copies it.
+        Ok(self.pipe.write_batch(payloads).await?)
     }
 
     async fn send_large(&mut self, payload: &Bytes) -> io::Result<()> {

@@ -12,7 +12,7 @@ use std::future::poll_fn;
 
 use bytes::Bytes;
 use futures_io::{AsyncRead, AsyncWrite};
-use pipe_proto::{Received, RecvAction, RecvHalf, SendAction, SendHalf};
+use pipe_proto::{IntoFrame, Received, RecvAction, RecvHalf, SendAction, SendHalf};
 
 use crate::ends::{ReadEnd, WriteEnd};
 use crate::error::{failure_of_io, Error};
@@ -186,19 +186,25 @@ pub(crate) async fn write_bytes<R: Runtime>(
 
 /// Queues every frame, writing whenever the queue reaches its high-water mark, and writes the
 /// rest; stops at the first invalid frame, after writing the ones before it.
-pub(crate) async fn write_batch<R: Runtime, I: IntoIterator<Item = Bytes>>(
+pub(crate) async fn write_batch<R: Runtime, I>(
     send: &mut SendHalf,
     end: &mut Option<WriteEnd<R>>,
     frames: I,
-) -> Result<(), Error> {
-    for frame in frames {
-        if !send.is_ready() {
-            poll_fn(|cx| poll_flush(send, end, cx)).await?;
-        }
-        if let Err(err) = send.send(frame) {
-            // The frames before the invalid one are written now, not with some later write.
-            poll_fn(|cx| poll_flush(send, end, cx)).await?;
-            return Err(err.into());
+) -> Result<(), Error>
+where
+    I: IntoIterator,
+    I::Item: IntoFrame,
+{
+    let mut frames = frames.into_iter();
+    loop {
+        match send.send_from(&mut frames) {
+            Ok(true) => break,
+            Ok(false) => poll_fn(|cx| poll_flush(send, end, cx)).await?,
+            Err(err) => {
+                // The frames before the invalid one are written now, not with some later write.
+                poll_fn(|cx| poll_flush(send, end, cx)).await?;
+                return Err(err.into());
+            }
         }
     }
     poll_fn(|cx| poll_flush(send, end, cx)).await

@@ -79,7 +79,7 @@ macro_rules! __doc_end {
 #[macro_export]
 macro_rules! runtime_crate {
     (runtime: $rt:ty, krate: $krate:literal, stream: $stream:ty, adopt: $adopt:path $(,)?) => {
-        pub use $crate::{Bytes, Config, Error, Side, State, Transport, WaitingFor, DEFAULT_MAX_FRAME_LEN};
+        pub use $crate::{Bytes, Config, Error, IntoFrame, Side, State, Transport, WaitingFor, DEFAULT_MAX_FRAME_LEN};
 
         /// What a user of the pipe's `Stream` and `Sink` needs, in one import: the traits and
         /// their extension methods (`next`, `try_collect`, `send`, `feed`, `send_all`,
@@ -507,7 +507,8 @@ macro_rules! runtime_crate {
             }
 
             /// Sends many messages with as few system calls as the queue allows; stops at the
-            /// first invalid message, after sending the ones before it.
+            /// first invalid message, after sending the ones before it. Messages of any
+            /// [`IntoFrame`] kind: borrowed ones are copied, large owned ones queued as they are.
             ///
             /// ```
             #[doc = concat!("use ", $krate, "::Bytes;")]
@@ -517,11 +518,14 @@ macro_rules! runtime_crate {
             /// for i in 0..10u8 {
             ///     assert_eq!(channel.read().await?.unwrap()[0], i);
             /// }
+            /// writer.write_batch(["borrowed", "text"]).await?;
+            /// assert_eq!(channel.read().await?.as_deref(), Some(&b"borrowed"[..]));
             #[doc = $crate::__doc_end!($krate)]
             /// ```
             pub async fn write_batch<I>(&mut self, frames: I) -> Result<(), Error>
             where
-                I: IntoIterator<Item = Bytes>,
+                I: IntoIterator,
+                I::Item: $crate::IntoFrame,
             {
                 self.0.write_batch(frames).await
             }
@@ -793,6 +797,9 @@ macro_rules! runtime_crate {
             /// Sends many messages with as few system calls as the queue allows (many small
             /// frames go out in one write), waiting for room whenever the queue reaches its
             /// high-water mark. Stops at the first invalid message: the ones before it are sent.
+            /// The messages may be borrowed (`&[u8]`, `&Bytes`, `&str`, `&Vec<u8>`: copied into
+            /// the queue, with no buffer of the caller's per message) or owned (`Bytes`,
+            /// `Vec<u8>`: a large one is queued without a copy); see [`IntoFrame`].
             ///
             /// ```
             #[doc = concat!("use ", $krate, "::Bytes;")]
@@ -801,11 +808,15 @@ macro_rules! runtime_crate {
             /// for i in 0..100u8 {
             ///     assert_eq!(channel.read().await?.unwrap()[0], i);
             /// }
+            /// let kept = vec![Bytes::from_static(b"kept"), Bytes::from_static(b"by the caller")];
+            /// client.write_batch(&kept).await?; // no clone per message
+            /// assert_eq!(channel.read().await?.as_deref(), Some(&b"kept"[..]));
             #[doc = $crate::__doc_end!($krate)]
             /// ```
             pub async fn write_batch<I>(&mut self, frames: I) -> Result<(), Error>
             where
-                I: IntoIterator<Item = Bytes>,
+                I: IntoIterator,
+                I::Item: $crate::IntoFrame,
             {
                 self.0.write_batch(frames).await
             }

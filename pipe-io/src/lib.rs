@@ -81,7 +81,7 @@ pub use kind::Fifo;
 pub use kind::{Portable, Tcp};
 pub use make::{make_pipe, make_pipe_client, make_pipe_client_with_config, make_pipe_with_config};
 pub use pipe::Pipe;
-pub use pipe_proto::{Config, Received, Side, State, Transport, DEFAULT_MAX_FRAME_LEN};
+pub use pipe_proto::{Config, IntoFrame, Received, Side, State, Transport, DEFAULT_MAX_FRAME_LEN};
 pub use runtime::Runtime;
 pub use split::{PipeReader, PipeWriter};
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::{Sink, Stream};
-use pipe_proto::{Config, Connection, Side, State, Transport};
+use pipe_proto::{Config, Connection, IntoFrame, Side, State, Transport};
 
 use crate::ends::{ReadEnd, WriteEnd};
 use crate::engine;
@@ -517,7 +517,10 @@ impl<R: Runtime, K> Pipe<R, K> {
 
     /// Sends many messages with as few system calls as the queue allows (many small frames go
     /// out in one write), waiting for room whenever the queue reaches its high-water mark.
-    /// Stops at the first invalid message: the ones before it are sent.
+    /// Stops at the first invalid message: the ones before it are sent. The messages may be
+    /// borrowed (`&[u8]`, `&Bytes`, `&str`: copied into the queue, no buffer of the caller's
+    /// per message) or owned (`Bytes`, `Vec<u8>`: a large one is queued without a copy); see
+    /// [`IntoFrame`].
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -532,12 +535,16 @@ impl<R: Runtime, K> Pipe<R, K> {
     /// for i in 0..100u8 {
     ///     assert_eq!(channel.read().await?.unwrap()[0], i);
     /// }
+    /// let kept: Vec<Vec<u8>> = vec![b"borrowed".to_vec(), b"messages".to_vec()];
+    /// client.write_batch(&kept).await?;
+    /// assert_eq!(channel.read().await?.as_deref(), Some(&b"borrowed"[..]));
     /// # Ok(())
     /// # }
     /// ```
     pub async fn write_batch<I>(&mut self, frames: I) -> Result<(), Error>
     where
-        I: IntoIterator<Item = Bytes>,
+        I: IntoIterator,
+        I::Item: IntoFrame,
     {
         engine::write_batch(self.conn.send_half_mut(), &mut self.write_end, frames).await
     }

@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use futures_util::{Sink, Stream};
-use pipe_proto::{Config, Connection, RecvHalf, SendHalf, Side, Transport};
+use pipe_proto::{Config, Connection, IntoFrame, RecvHalf, SendHalf, Side, Transport};
 
 use crate::ends::{ReadEnd, WriteEnd};
 use crate::engine;
@@ -306,7 +306,8 @@ impl<R: Runtime> PipeWriter<R> {
     /// ```
     pub async fn write_batch<I>(&mut self, frames: I) -> Result<(), Error>
     where
-        I: IntoIterator<Item = Bytes>,
+        I: IntoIterator,
+        I::Item: IntoFrame,
     {
         engine::write_batch(&mut self.send, &mut self.end, frames).await
     }

@@ -35,7 +35,8 @@
 //!   [`RecvHalf`] (read buffer, decoder, hang-up probe timer) and a [`SendHalf`] (transmit queue,
 //!   close), which hold every rule after the connect; [`Connection::into_split`] hands them out
 //!   to be driven separately, with the same rules.
-//! - [`Inbox`] and [`Outbox`]: the buffers under the halves.
+//! - [`Inbox`] and [`Outbox`]: the buffers under the halves; [`IntoFrame`]: what a batch of
+//!   messages may be made of.
 //! - [`Failure`], [`Undelivered`] and one error enum per domain.
 //! - [`Config`]: frame limit, buffer sizes, retry delays, the hang-up probe.
 //!
@@ -150,6 +151,7 @@ mod decoder;
 mod error;
 mod frame;
 mod inbox;
+mod into_frame;
 mod link;
 mod outbox;
 mod recv;
@@ -165,6 +167,7 @@ pub use decoder::{FrameDecoder, Received};
 pub use error::{ConnectError, DecodeError, EncodeError, Failure, RecvError, SendError, Undelivered};
 pub use frame::{encode_into, FrameHeader, Header, CLOSE_FRAME, HEADER_LEN, WIRE_MAX_FRAME_LEN};
 pub use inbox::Inbox;
+pub use into_frame::IntoFrame;
 pub use outbox::Outbox;
 pub use recv::{RecvAction, RecvHalf};
 pub use send::{SendAction, SendHalf};

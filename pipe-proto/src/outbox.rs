@@ -17,6 +17,7 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 use crate::config::Config;
 use crate::error::{EncodeError, Undelivered};
 use crate::frame::{FrameHeader, CLOSE_FRAME, HEADER_LEN};
+use crate::into_frame::IntoFrame;
 
 /// The transmit queue of a pipe: queue frames with [`Outbox::push`], write what
 /// [`Outbox::io_slices`] gives, and report it with [`Outbox::advance`]. It knows where each frame
@@ -101,16 +102,11 @@ impl Outbox {
     /// ```
     #[inline]
     pub fn push(&mut self, payload: Bytes) -> Result<(), EncodeError> {
-        let header = FrameHeader::new(payload.len(), self.max_frame_len)?;
-        self.staging.put_slice(header.as_bytes());
-        self.queued(HEADER_LEN + payload.len());
-        if payload.len() <= self.coalesce_limit {
-            self.staging.put_slice(&payload);
+        if self.copies(payload.len()) {
+            self.stage(&payload)
         } else {
-            self.chunks.push_back(self.staging.split().freeze());
-            self.chunks.push_back(payload);
+            self.push_chunk(payload)
         }
-        Ok(())
     }
 
     /// Queues one frame from a borrowed slice (copied once, into the queue).
@@ -121,16 +117,68 @@ impl Outbox {
     /// assert_eq!(outbox.buffered_len(), 9);
     /// # Ok::<(), pipe_proto::EncodeError>(())
     /// ```
+    #[inline]
     pub fn push_slice(&mut self, payload: &[u8]) -> Result<(), EncodeError> {
-        // Validated before anything is copied: an oversized payload costs nothing.
-        let header = FrameHeader::new(payload.len(), self.max_frame_len)?;
-        if payload.len() > self.coalesce_limit {
-            return self.push(Bytes::copy_from_slice(payload));
+        if self.copies(payload.len()) {
+            self.stage(payload)
+        } else {
+            self.push_slice_chunk(payload)
         }
-        self.staging.put_slice(header.as_bytes());
-        self.staging.put_slice(payload);
+    }
+
+    /// Queues one frame of any [`IntoFrame`] kind: by reference or copied, as its type allows.
+    ///
+    /// ```
+    /// let mut outbox = pipe_proto::Outbox::new(&pipe_proto::Config::default());
+    /// outbox.push_frame("hello")?;
+    /// assert_eq!(outbox.buffered_len(), 9);
+    /// # Ok::<(), pipe_proto::EncodeError>(())
+    /// ```
+    #[inline(always)]
+    pub fn push_frame(&mut self, frame: impl IntoFrame) -> Result<(), EncodeError> {
+        frame.push_into(self)
+    }
+
+    /// Whether a payload of `len` bytes is copied into the staging buffer (it is at most
+    /// [`Config::with_coalesce_limit`]) rather than queued as a chunk of its own.
+    ///
+    /// ```
+    /// let outbox = pipe_proto::Outbox::new(&pipe_proto::Config::default().with_coalesce_limit(8));
+    /// assert!(outbox.copies(8));
+    /// assert!(!outbox.copies(9));
+    /// ```
+    #[inline(always)]
+    pub fn copies(&self, len: usize) -> bool {
+        len <= self.coalesce_limit
+    }
+
+    /// A small frame: header and payload copied into the staging buffer.
+    #[inline(always)]
+    pub(crate) fn stage(&mut self, payload: &[u8]) -> Result<(), EncodeError> {
+        let header = FrameHeader::new(payload.len(), self.max_frame_len)?;
+        self.staging.extend_from_slice(header.as_bytes());
+        self.staging.extend_from_slice(payload);
         self.queued(HEADER_LEN + payload.len());
         Ok(())
+    }
+
+    /// A large frame: the header staged, the payload queued by reference after it.
+    #[inline(never)]
+    fn push_chunk(&mut self, payload: Bytes) -> Result<(), EncodeError> {
+        let header = FrameHeader::new(payload.len(), self.max_frame_len)?;
+        self.staging.put_slice(header.as_bytes());
+        self.queued(HEADER_LEN + payload.len());
+        self.chunks.push_back(self.staging.split().freeze());
+        self.chunks.push_back(payload);
+        Ok(())
+    }
+
+    /// A large frame from a borrowed slice: validated before anything is copied, so that an
+    /// oversized payload costs nothing.
+    #[inline(never)]
+    fn push_slice_chunk(&mut self, payload: &[u8]) -> Result<(), EncodeError> {
+        FrameHeader::new(payload.len(), self.max_frame_len)?;
+        self.push_chunk(Bytes::copy_from_slice(payload))
     }
 
     /// Queues the zero-length close marker, which is not a frame of ours: it is never counted as

@@ -40,6 +40,7 @@ use bytes::Bytes;
 
 use crate::config::Config;
 use crate::error::{Failure, SendError, Undelivered};
+use crate::into_frame::IntoFrame;
 use crate::link::Link;
 use crate::outbox::Outbox;
 use crate::transport::Transport;
@@ -315,6 +316,58 @@ impl SendHalf {
     pub fn send_slice(&mut self, payload: &[u8]) -> Result<(), SendError> {
         self.check_sendable()?;
         Ok(self.outbox.push_slice(payload)?)
+    }
+
+    /// Queues frames taken from `frames` (of any [`IntoFrame`] kind) until it ends (`Ok(true)`) or the queue reaches its
+    /// high-water mark (`Ok(false)`: write, then call again; no frame is taken from `frames`
+    /// while the queue is at the mark). The checks of [`send`](Self::send) are made once per
+    /// call, not once per frame: this is the batch path. An invalid frame stops it with its
+    /// error, the frames before it queued; a pipe that may not send refuses the first frame
+    /// taken, and nothing is queued.
+    ///
+    /// ```
+    /// # use pipe_proto::{Config, Connection, EncodeError, SendError, Side, Transport};
+    /// use bytes::Bytes;
+    ///
+    /// let config = Config::default().with_high_water_mark(10);
+    /// let (_recv, mut send) = Connection::established(Transport::Tcp, Side::Client, config)
+    ///     .into_split()
+    ///     .unwrap();
+    /// let mut frames = ["ab", "cd", "ef"].into_iter(); // borrowed: copied into the queue
+    /// assert_eq!(send.send_from(&mut frames), Ok(false), "12 bytes queued: at the mark");
+    /// assert_eq!(send.buffered_len(), 12);
+    /// send.handle_written(12);
+    /// assert_eq!(send.send_from(&mut frames), Ok(true), "all queued");
+    /// send.handle_written(6);
+    ///
+    /// let mut bad = [Bytes::from_static(b"ok"), Bytes::new()].into_iter(); // owned
+    /// assert_eq!(send.send_from(&mut bad), Err(SendError::Frame(EncodeError::Empty)));
+    /// assert_eq!(send.buffered_len(), 6, "the frame before the empty one is queued");
+    /// # Ok::<(), SendError>(())
+    /// ```
+    #[inline]
+    pub fn send_from<I>(&mut self, frames: &mut I) -> Result<bool, SendError>
+    where
+        I: Iterator,
+        I::Item: IntoFrame,
+    {
+        if !self.outbox.is_ready() {
+            return Ok(false);
+        }
+        let Some(mut frame) = frames.next() else {
+            return Ok(true);
+        };
+        self.check_sendable()?;
+        loop {
+            self.outbox.push_frame(frame)?;
+            if !self.outbox.is_ready() {
+                return Ok(false);
+            }
+            match frames.next() {
+                Some(next) => frame = next,
+                None => return Ok(true),
+            }
+        }
     }
 
     /// Starts a graceful close: what is queued still goes out, then (on FIFOs, unless the peer

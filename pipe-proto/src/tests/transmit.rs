@@ -260,3 +260,31 @@ fn a_written_count_past_the_queue_is_clamped() {
     assert_eq!(pair.client.conn.send_half().outbox().buffered_len(), 7);
     assert_eq!(pair.client.conn.send_half().outbox().front(), &encoded(&[b"def"])[..]);
 }
+
+#[test]
+fn the_batch_path_takes_nothing_at_the_mark_and_refuses_as_send_does() {
+    let mut pair = Pair::connected_with(Transport::Tcp, crate::Config::default().with_high_water_mark(8));
+    let send = pair.client.conn.send_half_mut();
+    let mut frames = [b"1234", b"5678"].into_iter().map(|f| bytes::Bytes::from_static(f));
+    assert_eq!(send.send_from(&mut frames), Ok(false));
+    assert_eq!(frames.len(), 1, "one frame taken: the queue reached the mark");
+    assert_eq!(send.send_from(&mut frames), Ok(false));
+    assert_eq!(frames.len(), 1, "none taken at the mark");
+    send.handle_written(8);
+    assert_eq!(send.send_from(&mut frames), Ok(false));
+    assert_eq!(frames.len(), 0);
+    send.handle_written(8);
+    assert_eq!(send.send_from(&mut std::iter::empty::<bytes::Bytes>()), Ok(true));
+
+    send.close();
+    let mut late = std::iter::once(bytes::Bytes::from_static(b"late"));
+    assert_eq!(send.send_from(&mut late), Err(SendError::ClosedLocally));
+    assert_eq!(send.send_from(&mut std::iter::empty::<bytes::Bytes>()), Ok(true), "nothing to refuse");
+
+    let mut pair = Pair::connected(Transport::Tcp);
+    pair.client.conn.send_slice(b"queued").unwrap();
+    pair.client.conn.handle_write_error(broken_pipe());
+    let failure = pair.client.conn.send_slice(b"x").unwrap_err();
+    let mut frames = std::iter::once(bytes::Bytes::from_static(b"y"));
+    assert_eq!(pair.client.conn.send_half_mut().send_from(&mut frames), Err(failure), "the failure, as send answers");
+}
