@@ -1,8 +1,8 @@
 //! The receiving half: a read buffer the IO owner fills, and the decoder that empties it.
 //!
-//! The buffer holds the bytes received (`filled`) followed by zeroed scratch space that the next
-//! read goes into, so adapters can read into a plain `&mut [u8]` without `unsafe` and without a
-//! copy: frames are split off the front of the same allocation. Once less than half a read chunk
+//! The buffer holds the bytes received (`filled`) followed by scratch space that the next read
+//! goes into, zeroed when it is made, so adapters can read into a plain `&mut [u8]` without
+//! `unsafe` and without a copy: frames are taken off the front of the same allocation. Once less than half a read chunk
 //! of scratch is left, it is topped up to one read chunk, or, inside a large frame, to as much as
 //! the part of that frame already received (so a 1 MiB frame takes a handful of reads, yet a
 //! header that lies about its length costs nothing). Short reads reuse what is left, so each byte
@@ -10,15 +10,27 @@
 //! if that is smaller) and doubles, up to the configured size, each time a read fills all the
 //! space it was given: a pipe that waits for its first message holds 4 KiB, not a whole chunk.
 //!
-//! The complete frames at the front of the buffer are split off together, in one step, and then
-//! handed out one by one: a read that brings a thousand small frames splits the buffer once, not
-//! a thousand times.
+//! Frames leave the buffer in one of two ways, which may be mixed:
+//!
+//! - **Handed out** ([`Inbox::poll_frame`]): the complete frames at the front of the buffer are
+//!   split off together, in one step, and then handed out one by one as [`Bytes`]: a read that
+//!   brings a thousand small frames splits the buffer once, not a thousand times.
+//! - **Lent** ([`Inbox::poll_frame_ref`]): each frame is a slice of the buffer, valid until the
+//!   next call; a cursor moves past it, and nothing is allocated, split or counted. The space of
+//!   frames lent is made scratch again by moving what is left of the bytes received to the front
+//!   (a partial frame, a few bytes) when the scratch runs low: the space is read into again as
+//!   it is, so a buffer that only lends is zeroed once, when it grows.
+//!
+//! ```text
+//!  buf: | lent (consumed) | received, not delivered | scratch | spare capacity |
+//!       0               start                    filled      len           capacity
+//! ```
 
 use bytes::buf::Limit;
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 use crate::config::Config;
-use crate::decoder::{FrameDecoder, Received};
+use crate::decoder::{FrameDecoder, Received, ReceivedRef, Step};
 use crate::error::DecodeError;
 use crate::frame::{header_at, FrameHeader, Header, HEADER_LEN};
 
@@ -54,7 +66,12 @@ enum InboxState {
 pub struct Inbox {
     /// Complete frames, headers included, split off the front of `buf` and not yet delivered.
     ready: Bytes,
+    /// The last frame of `ready` lent by [`Inbox::poll_frame_ref`] (when owned and lent frames
+    /// are mixed), kept until the next read.
+    held: Bytes,
     buf: BytesMut,
+    /// Where the bytes not yet delivered start: everything before was lent.
+    start: usize,
     filled: usize,
     decoder: FrameDecoder,
     /// The configured read chunk: what `chunk` grows to.
@@ -76,7 +93,9 @@ impl Inbox {
     pub fn new(config: &Config) -> Self {
         Self {
             ready: Bytes::new(),
+            held: Bytes::new(),
             buf: BytesMut::new(),
+            start: 0,
             filled: 0,
             decoder: FrameDecoder::new(config.max_frame_len),
             read_chunk: config.read_chunk,
@@ -94,9 +113,19 @@ impl Inbox {
     /// assert!(inbox.read_buf().len() >= 4096);
     /// ```
     pub fn read_buf(&mut self) -> &mut [u8] {
+        self.drop_held();
         let want = self.want();
         // Scratch space is zeroed when it is made. Make more only once less than half a chunk is
         // left (not after every short read), and keep what is left instead of zeroing it again.
+        if (self.buf.len() - self.filled) * 2 < self.chunk {
+            // The space of the frames lent is ours again: move the bytes still to deliver (part
+            // of a frame) to the front, which keeps the zeroed bytes after them.
+            if self.start > 0 {
+                self.buf.copy_within(self.start..self.filled, 0);
+                self.filled -= self.start;
+                self.start = 0;
+            }
+        }
         if (self.buf.len() - self.filled) * 2 < self.chunk {
             let len = self.filled + want;
             if self.buf.capacity() < len.max(self.frame_len()) {
@@ -128,8 +157,10 @@ impl Inbox {
     /// assert_eq!(inbox.poll_frame(), Some(Ok(Received::Frame("ok".into()))));
     /// ```
     pub fn read_buf_uninit(&mut self) -> Limit<&mut BytesMut> {
+        self.drop_held();
         let want = self.want();
         self.buf.truncate(self.filled);
+        self.settle();
         self.reclaim_for_frame();
         // As in `read_buf`: make room only once less than half a chunk is left.
         if (self.buf.capacity() - self.filled) * 2 < self.chunk {
@@ -143,6 +174,24 @@ impl Inbox {
     /// The length of the frame in progress, 0 between frames.
     fn frame_len(&self) -> usize {
         self.decoder.frame_in_progress().unwrap_or(0)
+    }
+
+    /// Drops the space of the frames lent, so that the bytes not yet delivered start the buffer.
+    #[inline(always)]
+    fn settle(&mut self) {
+        if self.start > 0 {
+            self.buf.advance(self.start);
+            self.filled -= self.start;
+            self.start = 0;
+        }
+    }
+
+    /// Lets go of the last frame of `ready` that was lent, so its space can be reused.
+    #[inline(always)]
+    fn drop_held(&mut self) {
+        if !self.held.is_empty() {
+            self.held = Bytes::new();
+        }
     }
 
     /// Inside a frame that does not fit in the space from its start to the end of the allocation:
@@ -163,8 +212,9 @@ impl Inbox {
     fn want(&self) -> usize {
         match self.decoder.frame_in_progress() {
             Some(frame_len) => {
-                let remaining = frame_len.saturating_sub(self.filled);
-                self.chunk.max(remaining.min(self.filled))
+                let received = self.filled - self.start;
+                let remaining = frame_len.saturating_sub(received);
+                self.chunk.max(remaining.min(received))
             }
             None => self.chunk,
         }
@@ -210,7 +260,11 @@ impl Inbox {
     /// ```
     #[inline(always)]
     pub fn poll_frame(&mut self) -> Option<Result<Received, DecodeError>> {
-        if !self.ready.is_empty() || self.split_complete_frames() {
+        if !self.ready.is_empty() {
+            return Some(Ok(Received::Frame(self.next_ready())));
+        }
+        self.settle();
+        if self.split_complete_frames() {
             return Some(Ok(Received::Frame(self.next_ready())));
         }
         let result = match self.state {
@@ -221,15 +275,91 @@ impl Inbox {
         };
         match result {
             Ok(Some(Received::PeerClosed)) => {
-                self.state = InboxState::Closed;
-                self.release();
+                self.close();
                 Some(Ok(Received::PeerClosed))
             }
             Ok(other) => other.map(Ok),
-            Err(err) => {
-                self.state = InboxState::Failed(err);
-                self.release();
-                Some(Err(err))
+            Err(err) => Some(Err(self.fail(err))),
+        }
+    }
+
+    /// The peer's close was found: it is the answer from now on, and the buffer is released.
+    fn close(&mut self) {
+        self.state = InboxState::Closed;
+        self.release();
+    }
+
+    /// The stream broke the frame rules or ended inside a frame: `err` is the answer from now on,
+    /// and the buffer is released.
+    fn fail(&mut self, err: DecodeError) -> DecodeError {
+        self.state = InboxState::Failed(err);
+        self.release();
+        err
+    }
+
+    /// [`Inbox::poll_frame`], with the message lent in place instead of handed out: the same
+    /// answers, in the same order, but a frame is a slice of the read buffer, valid until the
+    /// next call, and costs no allocation, no split and no reference count. Frames may be taken
+    /// either way, mixed, in order.
+    ///
+    /// ```
+    /// use pipe_proto::{Config, DecodeError, Inbox, ReceivedRef};
+    ///
+    /// let mut inbox = Inbox::new(&Config::default().with_max_frame_len(8));
+    /// let wire = [0u8, 0, 0, 1, 7, 0, 0, 0, 2, 8, 9, 0, 0, 0, 9];
+    /// inbox.read_buf()[..wire.len()].copy_from_slice(&wire);
+    /// inbox.handle_read(wire.len());
+    /// let mut sum = 0;
+    /// while let Some(Ok(ReceivedRef::Frame(payload))) = inbox.poll_frame_ref() {
+    ///     sum += payload.iter().map(|&b| b as u32).sum::<u32>(); // used in place
+    ///     if sum > 20 {
+    ///         break;
+    ///     }
+    /// }
+    /// assert_eq!(sum, 24);
+    /// // Then the header over the maximum, as `poll_frame` would say, on every call.
+    /// assert_eq!(inbox.poll_frame_ref(), Some(Err(DecodeError::TooLarge { declared: 9, max: 8 })));
+    /// assert_eq!(inbox.poll_frame(), Some(Err(DecodeError::TooLarge { declared: 9, max: 8 })));
+    /// ```
+    #[inline(always)]
+    pub fn poll_frame_ref(&mut self) -> Option<Result<ReceivedRef<'_>, DecodeError>> {
+        if !self.ready.is_empty() {
+            // Frames already split off for `poll_frame`: lent from there, in order.
+            self.held = self.next_ready();
+            return Some(Ok(ReceivedRef::Frame(&self.held)));
+        }
+        let eof = match self.state {
+            InboxState::Open => false,
+            InboxState::Eof => true,
+            InboxState::Closed => return Some(Ok(ReceivedRef::PeerClosed)),
+            InboxState::Failed(err) => return Some(Err(err)),
+        };
+        let at = self.start;
+        let step = match self.decoder.step(&self.buf[at..self.filled]) {
+            Ok(step) => step,
+            Err(err) => return Some(Err(self.fail(err))),
+        };
+        match step {
+            Step::Frame { at: payload, end } => {
+                self.start = at + end;
+                Some(Ok(ReceivedRef::Frame(&self.buf[at + payload..at + end])))
+            }
+            Step::Close => {
+                self.close();
+                Some(Ok(ReceivedRef::PeerClosed))
+            }
+            Step::More { consumed } => {
+                self.start = at + consumed;
+                if !eof {
+                    return None;
+                }
+                match self.decoder.end_of_stream(self.filled - self.start) {
+                    Ok(()) => {
+                        self.close();
+                        Some(Ok(ReceivedRef::PeerClosed))
+                    }
+                    Err(err) => Some(Err(self.fail(err))),
+                }
             }
         }
     }
@@ -259,8 +389,9 @@ impl Inbox {
         self.state == InboxState::Closed
     }
 
-    /// Bytes held by the buffer: received but not yet delivered, plus the read scratch space.
-    /// Never more than the maximum frame length plus one read chunk (plus a header).
+    /// Bytes held by the buffer: received but not yet delivered, plus the read scratch space
+    /// (and frames lent, until their space is reused). Never more than the maximum frame length
+    /// plus one read chunk (plus a header).
     ///
     /// ```
     /// let mut inbox = pipe_proto::Inbox::new(&pipe_proto::Config::default().with_read_chunk(1024));
@@ -281,7 +412,7 @@ impl Inbox {
     /// ```
     pub fn pending_len(&self) -> usize {
         let header = if self.decoder.frame_in_progress().is_some() { HEADER_LEN } else { 0 };
-        self.ready.len() + self.filled + header
+        self.ready.len() + self.filled - self.start + header
     }
 
     /// Splits the complete frames at the front of the buffer off into `ready`, all at once;
@@ -321,7 +452,9 @@ impl Inbox {
 
     fn release(&mut self) {
         self.ready = Bytes::new();
+        self.held = Bytes::new();
         self.buf = BytesMut::new();
+        self.start = 0;
         self.filled = 0;
     }
 }

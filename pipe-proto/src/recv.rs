@@ -24,8 +24,8 @@ use bytes::buf::Limit;
 use bytes::BytesMut;
 
 use crate::config::Config;
-use crate::decoder::Received;
-use crate::error::{Failure, RecvError};
+use crate::decoder::{Received, ReceivedRef};
+use crate::error::{DecodeError, Failure, RecvError};
 use crate::inbox::Inbox;
 use crate::link::Link;
 use crate::transport::Transport;
@@ -362,34 +362,124 @@ impl RecvHalf {
     /// ```
     #[inline(always)]
     pub fn poll_recv(&mut self) -> Option<Result<Received, RecvError>> {
-        match self.state {
-            RecvState::Open => {}
-            RecvState::PeerClosed => return Some(Ok(Received::PeerClosed)),
-            RecvState::NotConnected => return Some(Err(RecvError::NotConnected)),
-            RecvState::ClosedLocally => return Some(Err(RecvError::ClosedLocally)),
-            RecvState::Failed => return self.failure.clone().map(|failure| Err(RecvError::Failed(failure))),
+        if let Some(answer) = self.finished_answer() {
+            return Some(answer.map(|()| Received::PeerClosed));
         }
-        match self.inbox.poll_frame()? {
+        let (inbox, ending) = self.inbox_apart();
+        match inbox.poll_frame()? {
             Ok(Received::Frame(payload)) => Some(Ok(Received::Frame(payload))),
             Ok(Received::PeerClosed) => {
-                self.state = RecvState::PeerClosed;
-                self.probe_at = None;
-                self.link.set_peer_closed();
+                ending.peer_closed();
                 Some(Ok(Received::PeerClosed))
             }
-            Err(err) => {
-                let failure = Failure::Decode(err);
-                self.fail(failure.clone());
-                Some(Err(RecvError::Failed(failure)))
-            }
+            Err(err) => Some(Err(ending.decode_failed(err))),
         }
     }
 
+    /// [`poll_recv`](Self::poll_recv), with the message lent in place (see
+    /// [`Inbox::poll_frame_ref`]): the same answers in every state, and the same effects (the
+    /// peer's close and a failure are known to the send half alike), but a frame is a slice of
+    /// the read buffer, valid until the next call on this half, and costs no allocation.
+    ///
+    /// ```
+    /// use pipe_proto::{Config, Connection, DecodeError, Failure, RecvError, ReceivedRef, Side, Transport};
+    ///
+    /// let (mut recv, mut send) = Connection::established(Transport::Tcp, Side::Client, Config::default())
+    ///     .into_split()
+    ///     .unwrap();
+    /// let wire = [0u8, 0, 0, 3, b'a', b'b', b'c', 0, 0, 0, 9, b'd'];
+    /// recv.read_buf()[..wire.len()].copy_from_slice(&wire);
+    /// recv.handle_read(wire.len());
+    /// let mut total = 0;
+    /// while let Some(Ok(ReceivedRef::Frame(payload))) = recv.poll_recv_ref() {
+    ///     total += payload.len();
+    /// }
+    /// assert_eq!(total, 3);
+    /// recv.handle_read(0); // the stream ends inside the second frame
+    /// let cut = Failure::Decode(DecodeError::Truncated { expected: 13, received: 5 });
+    /// assert_eq!(recv.poll_recv_ref(), Some(Err(RecvError::Failed(cut.clone()))));
+    /// assert_eq!(recv.poll_recv(), Some(Err(RecvError::Failed(cut))), "the same answer either way, for good");
+    /// assert!(send.send_slice(b"x").is_err(), "and the send half knows");
+    /// ```
+    #[inline(always)]
+    pub fn poll_recv_ref(&mut self) -> Option<Result<ReceivedRef<'_>, RecvError>> {
+        if let Some(answer) = self.finished_answer() {
+            return Some(answer.map(|()| ReceivedRef::PeerClosed));
+        }
+        // The frame lent borrows the inbox only: the rest of the half stays free for the answers
+        // that end receiving.
+        let (inbox, ending) = self.inbox_apart();
+        match inbox.poll_frame_ref()? {
+            Ok(ReceivedRef::Frame(payload)) => Some(Ok(ReceivedRef::Frame(payload))),
+            Ok(ReceivedRef::PeerClosed) => {
+                ending.peer_closed();
+                Some(Ok(ReceivedRef::PeerClosed))
+            }
+            Err(err) => Some(Err(ending.decode_failed(err))),
+        }
+    }
+
+    /// The answer of a half that is not open, whatever is buffered: `Ok(())` for the peer's
+    /// close, or the error; `None` while open.
+    #[inline(always)]
+    fn finished_answer(&self) -> Option<Result<(), RecvError>> {
+        match self.state {
+            RecvState::Open => None,
+            RecvState::PeerClosed => Some(Ok(())),
+            RecvState::NotConnected => Some(Err(RecvError::NotConnected)),
+            RecvState::ClosedLocally => Some(Err(RecvError::ClosedLocally)),
+            RecvState::Failed => self.failure.clone().map(|failure| Err(RecvError::Failed(failure))),
+        }
+    }
+
+    /// The inbox, and apart from it, what changes when receiving ends.
+    #[inline(always)]
+    fn inbox_apart(&mut self) -> (&mut Inbox, Ending<'_>) {
+        let ending = Ending {
+            state: &mut self.state,
+            failure: &mut self.failure,
+            probe_at: &mut self.probe_at,
+            probe_due: &mut self.probe_due,
+            link: &self.link,
+        };
+        (&mut self.inbox, ending)
+    }
+
     fn fail(&mut self, failure: Failure) {
-        self.state = RecvState::Failed;
-        self.probe_at = None;
-        self.probe_due = false;
+        self.inbox_apart().1.failed(failure);
+    }
+}
+
+/// What changes in a [`RecvHalf`] when receiving ends (everything but the inbox), borrowed apart
+/// from the inbox: the one place the endings are written, for frames handed out and lent alike.
+struct Ending<'a> {
+    state: &'a mut RecvState,
+    failure: &'a mut Option<Failure>,
+    probe_at: &'a mut Option<Instant>,
+    probe_due: &'a mut bool,
+    link: &'a Link,
+}
+
+impl Ending<'_> {
+    /// The inbox delivered the peer's close: the half is over, and the send half knows.
+    fn peer_closed(self) {
+        *self.state = RecvState::PeerClosed;
+        *self.probe_at = None;
+        self.link.set_peer_closed();
+    }
+
+    /// The inbox found `err` in the stream: the half fails, and the send half knows.
+    fn decode_failed(self, err: DecodeError) -> RecvError {
+        let failure = Failure::Decode(err);
+        self.failed(failure.clone());
+        RecvError::Failed(failure)
+    }
+
+    fn failed(self, failure: Failure) {
+        *self.state = RecvState::Failed;
+        *self.probe_at = None;
+        *self.probe_due = false;
         self.link.set_failed(failure.clone());
-        self.failure = Some(failure);
+        *self.failure = Some(failure);
     }
 }

@@ -2,14 +2,15 @@
 //!
 //! 1. Any sequence of non-empty frames, encoded, then fed in any chunking, decodes to the same
 //!    frames, through [`FrameDecoder`] and through [`Inbox`] (reading into `read_buf` or through
-//!    `read_buf_uninit`, mixed), and the end of the stream after the last frame is a clean close.
+//!    `read_buf_uninit`, mixed; frames handed out by `poll_frame` or lent by `poll_frame_ref`,
+//!    mixed), and the end of the stream after the last frame is a clean close.
 //! 2. Any bytes at all, in any chunking, never make the decoder or the inbox panic; the inbox
 //!    never holds more than `max_frame_len + read_chunk + 4` bytes (checked after every step);
 //!    the frames it delivers re-encode to exactly the bytes it consumed; and once it reports a
 //!    close or an error, it reports the same thing forever.
 
 use bytes::{BufMut, Bytes, BytesMut};
-use pipe_proto::{encode_into, Config, DecodeError, FrameDecoder, Inbox, Received, HEADER_LEN};
+use pipe_proto::{encode_into, Config, DecodeError, FrameDecoder, Inbox, Received, ReceivedRef, HEADER_LEN};
 use proptest::prelude::*;
 
 fn encode_all(payloads: &[Vec<u8>]) -> Vec<u8> {
@@ -46,13 +47,19 @@ fn pieces<'a>(wire: &'a [u8], sizes: &'a [usize]) -> impl Iterator<Item = &'a [u
     })
 }
 
+/// How frames are taken: by `poll_frame`, or lent by `poll_frame_ref` and copied, as each next
+/// value says (cycled).
+type Lend<'a> = std::iter::Cycle<std::iter::Copied<std::slice::Iter<'a, bool>>>;
+
 /// Feeds `piece` to `inbox` through as many reads as its read buffer needs (into `read_buf` or
 /// through `read_buf_uninit`, as `uninit` says, cycled), taking every frame after each read (the
-/// documented protocol), and checks the memory bound after each step.
+/// documented protocol; handed out or lent, as `lend` says), and checks the memory bound after
+/// each step.
 fn feed(
     inbox: &mut Inbox,
     piece: &[u8],
     uninit: &mut impl Iterator<Item = bool>,
+    lend: &mut Lend<'_>,
     bound: usize,
     out: &mut Vec<Result<Received, DecodeError>>,
 ) {
@@ -74,16 +81,25 @@ fn feed(
         inbox.handle_read(n);
         rest = &rest[n..];
         assert!(inbox.buffered_len() <= bound, "{} > {bound} after a read", inbox.buffered_len());
-        drain(inbox, bound, out);
+        drain(inbox, lend, bound, out);
+    }
+}
+
+/// The next answer, handed out or lent (and copied, to compare).
+fn next(inbox: &mut Inbox, lend: bool) -> Option<Result<Received, DecodeError>> {
+    if lend {
+        inbox.poll_frame_ref().map(|lent| lent.map(Received::from))
+    } else {
+        inbox.poll_frame()
     }
 }
 
 /// Takes frames until `None`, or until a close or an error (which then repeats).
-fn drain(inbox: &mut Inbox, bound: usize, out: &mut Vec<Result<Received, DecodeError>>) {
+fn drain(inbox: &mut Inbox, lend: &mut Lend<'_>, bound: usize, out: &mut Vec<Result<Received, DecodeError>>) {
     if matches!(out.last(), Some(Ok(Received::PeerClosed) | Err(_))) {
         return;
     }
-    while let Some(result) = inbox.poll_frame() {
+    while let Some(result) = next(inbox, lend.next().unwrap()) {
         assert!(inbox.buffered_len() <= bound, "{} > {bound} after a frame", inbox.buffered_len());
         let last = matches!(result, Ok(Received::PeerClosed) | Err(_));
         out.push(result);
@@ -126,6 +142,7 @@ proptest! {
         read_chunk in 16usize..2048,
         zero_frame in any::<bool>(),
         uninit in prop::collection::vec(any::<bool>(), 1..8),
+        lend in prop::collection::vec(any::<bool>(), 1..8),
     ) {
         let mut wire = encode_all(&payloads);
         if zero_frame {
@@ -136,15 +153,17 @@ proptest! {
         let mut inbox = Inbox::new(&config);
         let mut out = Vec::new();
         let mut uninit = uninit.iter().copied().cycle();
+        let mut lend = lend.iter().copied().cycle();
         for piece in pieces(&wire, &sizes) {
-            feed(&mut inbox, piece, &mut uninit, bound, &mut out);
+            feed(&mut inbox, piece, &mut uninit, &mut lend, bound, &mut out);
         }
         inbox.handle_read(0);
-        drain(&mut inbox, bound, &mut out);
+        drain(&mut inbox, &mut lend, bound, &mut out);
         let mut expected = frames_of(&payloads);
         expected.push(Ok(Received::PeerClosed));
         prop_assert_eq!(out, expected);
         prop_assert_eq!(inbox.poll_frame(), Some(Ok(Received::PeerClosed)));
+        prop_assert_eq!(inbox.poll_frame_ref(), Some(Ok(ReceivedRef::PeerClosed)));
         prop_assert!(inbox.is_closed());
     }
 
@@ -156,18 +175,20 @@ proptest! {
         read_chunk in 16usize..4096,
         eof in any::<bool>(),
         uninit in prop::collection::vec(any::<bool>(), 1..8),
+        lend in prop::collection::vec(any::<bool>(), 1..8),
     ) {
         let config = Config::default().with_max_frame_len(max_frame_len).with_read_chunk(read_chunk);
         let bound = max_frame_len + read_chunk + HEADER_LEN;
         let mut inbox = Inbox::new(&config);
         let mut out = Vec::new();
         let mut uninit = uninit.iter().copied().cycle();
+        let mut lend = lend.iter().copied().cycle();
         for piece in pieces(&wire, &sizes) {
-            feed(&mut inbox, piece, &mut uninit, bound, &mut out);
+            feed(&mut inbox, piece, &mut uninit, &mut lend, bound, &mut out);
         }
         if eof {
             inbox.handle_read(0);
-            drain(&mut inbox, bound, &mut out);
+            drain(&mut inbox, &mut lend, bound, &mut out);
             prop_assert!(matches!(out.last(), Some(Ok(Received::PeerClosed) | Err(_))), "EOF always ends it");
         }
 
@@ -204,6 +225,7 @@ proptest! {
         // A close or an error is final.
         if let Some(last @ (Ok(Received::PeerClosed) | Err(_))) = out.last() {
             prop_assert_eq!(inbox.poll_frame(), Some(last.clone()));
+            prop_assert_eq!(next(&mut inbox, true), Some(last.clone()), "lent or handed out");
             prop_assert!(!inbox.wants_read());
         }
     }

@@ -1,12 +1,14 @@
 //! Arbitrary bytes in arbitrary chunks through `FrameDecoder` and through `Inbox`.
 //!
 //! Checked: nothing panics; the inbox holds at most `max_frame_len + read_chunk + 4` bytes after
-//! every step; both paths deliver the same frames, closes and errors; the frames delivered,
+//! every step; both paths deliver the same frames, closes and errors (the inbox handing its frames
+//! out or lending them in place, mixed); the frames delivered,
 //! re-encoded, are exactly the bytes consumed from the front of the input; no frame is longer
 //! than the maximum; and once a close or an error is reported, it is reported again.
 //!
-//! Input: 9 bytes of parameters (maximum frame length, read chunk, four chunk sizes cycled over
-//! the input, end of stream or not, which reads skip zeroing), then the bytes on the wire.
+//! Input: 10 bytes of parameters (maximum frame length, read chunk, four chunk sizes cycled over
+//! the input, end of stream or not, which reads skip zeroing, which frames are lent), then the
+//! bytes on the wire.
 
 #![no_main]
 
@@ -14,6 +16,15 @@ use arbitrary::{Arbitrary, Unstructured};
 use bytes::{BufMut, BytesMut};
 use libfuzzer_sys::fuzz_target;
 use pipe_proto::{Config, DecodeError, FrameDecoder, Inbox, Received, HEADER_LEN};
+
+/// The next answer of `inbox`, lent (and copied, to compare) or handed out.
+fn next(inbox: &mut Inbox, lend: bool) -> Option<Result<Received, DecodeError>> {
+    if lend {
+        inbox.poll_frame_ref().map(|lent| lent.map(Received::from))
+    } else {
+        inbox.poll_frame()
+    }
+}
 
 #[derive(Debug, Arbitrary)]
 struct Params {
@@ -23,6 +34,8 @@ struct Params {
     eof: bool,
     /// Bit i: read i (cycled over 8) goes through `read_buf_uninit` instead of `read_buf`.
     uninit_reads: u8,
+    /// Bit i: answer i (cycled over 8) is taken with `poll_frame_ref` instead of `poll_frame`.
+    lent_frames: u8,
 }
 
 type Delivered = Vec<Result<Received, DecodeError>>;
@@ -97,18 +110,22 @@ fn through_inbox(wire: &[u8], params: &Params, max_frame_len: usize, read_chunk:
         assert!(inbox.buffered_len() <= bound, "{} > {bound} bytes {when}", inbox.buffered_len());
         assert!(inbox.pending_len() <= inbox.buffered_len() + HEADER_LEN);
     };
-    let take = |inbox: &mut Inbox, out: &mut Delivered| -> bool {
-        while let Some(result) = inbox.poll_frame() {
+    let mut answers = 0u32;
+    let mut take = |inbox: &mut Inbox, out: &mut Delivered| -> bool {
+        loop {
+            let lend = params.lent_frames & (1 << (answers % 8)) != 0;
+            answers += 1;
+            let Some(result) = next(inbox, lend) else { return false };
             check(inbox, "after a frame");
             let done = is_final(&result);
             out.push(result);
             if done {
                 assert_eq!(inbox.poll_frame().as_ref(), out.last(), "a close or an error is final");
+                assert_eq!(next(inbox, true).as_ref(), out.last(), "lent or handed out");
                 assert!(!inbox.wants_read());
                 return true;
             }
         }
-        false
     };
     let mut reads = 0u32;
     for piece in pieces(wire, params) {

@@ -6,8 +6,8 @@ use std::io::IoSlice;
 
 use bytes::Bytes;
 
-use super::util::{broken_pipe, Pair};
-use crate::{Config, Connection, Inbox, Outbox, Received, Side, Transport};
+use super::util::{broken_pipe, encoded, Pair};
+use crate::{Config, Connection, Inbox, Outbox, Received, ReceivedRef, Side, Transport};
 
 fn inbox(read_chunk: usize, max: usize) -> Inbox {
     Inbox::new(&Config::default().with_read_chunk(read_chunk).with_max_frame_len(max))
@@ -121,6 +121,87 @@ fn a_large_frame_is_moved_to_the_front_of_its_buffer_while_it_is_short() {
         );
     }
     assert!(matches!(inbox.poll_frame(), Some(Ok(Received::Frame(frame))) if frame.len() == max));
+}
+
+#[test]
+fn lent_frames_are_the_read_buffer_itself() {
+    let mut inbox = inbox(4096, 1 << 20);
+    let wire = encoded(&[b"first", b"second"]);
+    let space = inbox.read_buf();
+    let base = space.as_ptr() as usize;
+    space[..wire.len()].copy_from_slice(&wire);
+    inbox.handle_read(wire.len());
+    let Some(Ok(ReceivedRef::Frame(first))) = inbox.poll_frame_ref() else { panic!("a frame") };
+    assert_eq!((first, first.as_ptr() as usize), (&b"first"[..], base + 4));
+    let Some(Ok(ReceivedRef::Frame(second))) = inbox.poll_frame_ref() else { panic!("a frame") };
+    assert_eq!((second, second.as_ptr() as usize), (&b"second"[..], base + 4 + 5 + 4));
+    assert_eq!(inbox.poll_frame_ref(), None);
+    assert_eq!(inbox.pending_len(), 0);
+}
+
+#[test]
+fn the_space_of_lent_frames_is_read_into_again_without_being_zeroed_again() {
+    let mut inbox = inbox(4096, 1 << 20);
+    // A chunk of 60-byte frames, and the first two bytes of the next header.
+    let mut wire = Vec::new();
+    while wire.len() + 64 <= 4094 {
+        wire.extend_from_slice(&encoded(&[&[0xab; 60]]));
+    }
+    wire.extend_from_slice(&[0, 0]);
+    let space = inbox.read_buf();
+    let base = space.as_ptr() as usize;
+    space[..wire.len()].copy_from_slice(&wire);
+    inbox.handle_read(wire.len());
+    let mut lent = 0;
+    while let Some(Ok(ReceivedRef::Frame(frame))) = inbox.poll_frame_ref() {
+        assert_eq!(frame, [0xab; 60]);
+        lent += 1;
+    }
+    assert_eq!(lent, 4094 / 64);
+    // Little scratch is left: the two bytes still to deliver move to the front of the same
+    // buffer, and the rest is read into as it is (the bytes of the frames lent, not zeros).
+    let space = inbox.read_buf();
+    assert_eq!(space.as_ptr() as usize, base + 2, "the same buffer, after the two bytes kept");
+    assert_eq!(space.len(), 4094);
+    assert!(space[..60].contains(&0xab), "the space was not zeroed again");
+    space[..6].copy_from_slice(&[0, 2, b'h', b'i', 0, 0]);
+    inbox.handle_read(6);
+    assert_eq!(inbox.poll_frame_ref(), Some(Ok(ReceivedRef::Frame(b"hi"))));
+}
+
+#[test]
+fn a_frame_larger_than_the_read_chunk_is_lent_whole_once_it_is_all_there() {
+    let mut inbox = inbox(1024, 1 << 20);
+    let payload: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+    let wire = encoded(&[&payload, b"after"]);
+    let mut offset = 0;
+    let mut lent = Vec::new();
+    while offset < wire.len() {
+        let space = inbox.read_buf();
+        let n = space.len().min(wire.len() - offset);
+        space[..n].copy_from_slice(&wire[offset..offset + n]);
+        inbox.handle_read(n);
+        offset += n;
+        while let Some(answer) = inbox.poll_frame_ref() {
+            lent.push(Received::from(answer.expect("a frame")));
+        }
+    }
+    assert_eq!(lent, [Received::Frame(payload.into()), Received::Frame("after".into())]);
+}
+
+#[test]
+fn frames_handed_out_and_lent_mix_in_order() {
+    let mut inbox = inbox(4096, 1 << 20);
+    read(&mut inbox, &encoded(&[b"a", b"b", b"c", b"d"]));
+    assert_eq!(inbox.poll_frame(), Some(Ok(Received::Frame("a".into()))), "splits off all four");
+    assert_eq!(inbox.poll_frame_ref(), Some(Ok(ReceivedRef::Frame(b"b"))), "lent from those split off");
+    assert_eq!(inbox.poll_frame(), Some(Ok(Received::Frame("c".into()))));
+    assert_eq!(inbox.poll_frame_ref(), Some(Ok(ReceivedRef::Frame(b"d"))));
+    read(&mut inbox, &encoded(&[b"e", b"f"]));
+    assert_eq!(inbox.poll_frame_ref(), Some(Ok(ReceivedRef::Frame(b"e"))));
+    assert_eq!(inbox.poll_frame(), Some(Ok(Received::Frame("f".into()))), "after a frame lent in place");
+    assert_eq!(inbox.poll_frame_ref(), None);
+    assert_eq!(inbox.poll_frame(), None);
 }
 
 #[test]
