@@ -12,7 +12,7 @@ use std::future::poll_fn;
 
 use bytes::Bytes;
 use futures_io::{AsyncRead, AsyncWrite};
-use pipe_proto::{Received, RecvAction, RecvHalf, SendAction, SendHalf};
+use pipe_proto::{Received, ReceivedRef, RecvAction, RecvHalf, SendAction, SendHalf};
 
 use crate::ends::{ReadEnd, WriteEnd};
 use crate::error::{failure_of_io, Error};
@@ -28,15 +28,55 @@ const MAX_WRITE_SLICES: usize = 64;
 #[inline]
 pub(crate) fn poll_read_frame<R: Runtime>(
     recv: &mut RecvHalf,
-    mut end: Option<&mut ReadEnd<R>>,
+    end: Option<&mut ReadEnd<R>>,
     cx: &mut Context<'_>,
 ) -> Poll<Result<Option<Bytes>, Error>> {
+    poll_answer(recv, end, cx, |recv| {
+        Some(match recv.poll_recv()? {
+            Ok(Received::Frame(payload)) => Ok(Some(payload)),
+            Ok(Received::PeerClosed) => Ok(None),
+            Err(err) => Err(err.into()),
+        })
+    })
+}
+
+/// [`poll_read_frame`] with the frame lent in place: `f` is called with it, and its result is
+/// the answer (`Some`); the peer's close (`None`) and the errors are the same, from the same
+/// core. `f` is taken out of `f_slot` by the poll that completes, and only then.
+///
+/// Cancel-safe in the same way: a frame is taken from the core and given to `f` in one step, so
+/// a future dropped before it completes has taken nothing.
+#[inline]
+pub(crate) fn poll_read_with<R: Runtime, T, F: FnOnce(&[u8]) -> T>(
+    recv: &mut RecvHalf,
+    end: Option<&mut ReadEnd<R>>,
+    cx: &mut Context<'_>,
+    f_slot: &mut Option<F>,
+) -> Poll<Result<Option<T>, Error>> {
+    poll_answer(recv, end, cx, |recv| {
+        Some(match recv.poll_recv_ref()? {
+            Ok(ReceivedRef::Frame(payload)) => {
+                let f = f_slot.take().expect("a read_with future is not polled after it completed");
+                Ok(Some(f(payload)))
+            }
+            Ok(ReceivedRef::PeerClosed) => Ok(None),
+            Err(err) => Err(err.into()),
+        })
+    })
+}
+
+/// The read loop under both: asks the core for an answer (`answer` takes it from the receive
+/// half) and, while it has none, carries out its probe and reads, until it has one.
+#[inline(always)]
+fn poll_answer<R: Runtime, A>(
+    recv: &mut RecvHalf,
+    mut end: Option<&mut ReadEnd<R>>,
+    cx: &mut Context<'_>,
+    mut answer: impl FnMut(&mut RecvHalf) -> Option<Result<A, Error>>,
+) -> Poll<Result<A, Error>> {
     loop {
-        match recv.poll_recv() {
-            Some(Ok(Received::Frame(payload))) => return Poll::Ready(Ok(Some(payload))),
-            Some(Ok(Received::PeerClosed)) => return Poll::Ready(Ok(None)),
-            Some(Err(err)) => return Poll::Ready(Err(err.into())),
-            None => {}
+        if let Some(answer) = answer(recv) {
+            return Poll::Ready(answer);
         }
         // The core wants bytes, so it is connected and not closed: the read end exists.
         let Some(end) = end.as_deref_mut() else {

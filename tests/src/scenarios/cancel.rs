@@ -40,6 +40,17 @@ fn short(jitter: &mut Jitter) -> Duration {
 /// µs to 2 ms and simply reads again when it fires. Every frame arrives once, intact and in
 /// order, then the close; and reads were indeed cancelled along the way.
 pub async fn reads_cancelled_by_timeouts_lose_nothing<R: Runtime, K: Kind>() {
+    cancelled_reads::<R, K>(false).await
+}
+
+/// [`reads_cancelled_by_timeouts_lose_nothing`] with `read_with`: every frame is lent once,
+/// intact and in order, and a `read_with` cancelled by its timeout never calls its function.
+pub async fn lent_reads_cancelled_by_timeouts_lose_nothing<R: Runtime, K: Kind>() {
+    cancelled_reads::<R, K>(true).await
+}
+
+/// The two scenarios above: reads by `read`, or by `read_with` (`lend`).
+async fn cancelled_reads<R: Runtime, K: Kind>(lend: bool) {
     let (mut channel, mut client) = connected::<R, K>().await;
     let frames = Frames::new(largest());
     let writer = async {
@@ -53,22 +64,38 @@ pub async fn reads_cancelled_by_timeouts_lose_nothing<R: Runtime, K: Kind>() {
     };
     let reader = async {
         let mut jitter = Jitter::new(0x5eed);
-        let (mut k, mut cancelled) = (0, 0);
+        let (mut k, mut cancelled, mut lent) = (0, 0, 0);
         loop {
-            let Some(result) = timeout::<R, _>(short(&mut jitter), channel.read()).await else {
+            let expected = frames.frame(k % FRAMES, size_of(k % FRAMES));
+            let read = async {
+                if lend {
+                    channel
+                        .read_with(|msg| {
+                            lent += 1;
+                            msg == &expected[..]
+                        })
+                        .await
+                } else {
+                    channel.read().await.map(|frame| frame.map(|frame| frame == expected))
+                }
+            };
+            let Some(result) = timeout::<R, _>(short(&mut jitter), read).await else {
                 cancelled += 1;
                 continue;
             };
             match result.unwrap_or_else(|err| panic!("read after frame {k}, {cancelled} cancelled reads: {err}")) {
-                Some(frame) => {
+                Some(same) => {
                     assert!(k < FRAMES, "a frame beyond the {FRAMES} sent arrived");
-                    assert!(frame == frames.frame(k, size_of(k)), "frame {k} is lost, duplicated or corrupted");
+                    assert!(same, "frame {k} is lost, duplicated or corrupted");
                     k += 1;
                 }
                 None => break,
             }
         }
         assert_eq!(k, FRAMES, "frames received before the close");
+        if lend {
+            assert_eq!(lent, FRAMES, "read_with called its function once per frame, never when cancelled");
+        }
         cancelled
     };
     let ((), cancelled) = join(writer, reader).await;

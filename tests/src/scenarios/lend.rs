@@ -1,0 +1,126 @@
+//! Messages lent in place (`read_with`): every message arrives whole and in order however the
+//! reads cut it, a message larger than the read buffer is gathered and lent whole, and every
+//! other answer (the peer's close, a stream cut inside a frame) is the one `read` gives.
+
+use std::time::Duration;
+
+use futures_util::future::join;
+use pipe_io::{Config, Error, Runtime};
+use pipe_proto::HEADER_LEN;
+
+use super::support::{connected_with, sleep, timeout, Frames, Kind};
+
+/// The smallest read chunk a configuration allows: with it, the reader's reads take at most 16
+/// bytes between frames, so headers and payloads are cut across reads.
+const TINY_READS: usize = 16;
+
+/// Sizes that start and end anywhere in a 16-byte read, one around the pipe buffer, and ones
+/// many times larger than both the read buffer and the FIFO or socket buffer (those cross many
+/// reads, and the reader waits for the writer in the middle of them).
+const SIZES: [usize; 12] = [1, 11, 12, 13, 16, 17, 100, 4_096, 65_537, 5, (1 << 20) + 3, 3 << 20];
+
+/// The size of frame `k`.
+fn size_of(k: usize) -> usize {
+    SIZES[k % SIZES.len()]
+}
+
+/// The client writes frames of every size of [`SIZES`], twice over; the channel, whose reads take
+/// 16 bytes at a time between frames, takes each with `read_with` and compares it where it lies,
+/// with a pause now and then so that the writer gets ahead and waits. Every frame is lent whole,
+/// in order, once; then the close, on every later call.
+pub async fn frames_cut_across_reads_are_lent_whole<R: Runtime, K: Kind>() {
+    let config = Config::default().with_read_chunk(TINY_READS);
+    let (mut channel, mut client) = connected_with::<R, K>(config).await;
+    let count = 2 * SIZES.len();
+    let frames = Frames::new(*SIZES.iter().max().unwrap());
+    let writer = async {
+        for k in 0..count {
+            client.write_bytes(frames.frame(k, size_of(k))).await.unwrap_or_else(|err| panic!("write {k}: {err}"));
+        }
+        client.close().await.expect("close the writer");
+    };
+    let reader = async {
+        for k in 0..count {
+            let expected = frames.frame(k, size_of(k));
+            let lent = channel.read_with(|msg| (msg.len(), msg == &expected[..])).await;
+            match lent.unwrap_or_else(|err| panic!("read_with of frame {k}: {err}")) {
+                Some((len, true)) => assert_eq!(len, expected.len()),
+                Some((len, false)) => {
+                    panic!("frame {k} ({len} bytes, {} expected) is not the one sent", expected.len())
+                }
+                None => panic!("the close came before frame {k}"),
+            }
+            if k % 5 == 0 {
+                sleep::<R>(Duration::from_millis(5)).await;
+            }
+        }
+        assert_eq!(channel.read_with(|msg| msg.len()).await.expect("read the close"), None);
+        assert_eq!(channel.read_with(|msg| msg.len()).await.expect("read the close again"), None);
+        assert_eq!(channel.read().await.expect("read the close with read"), None);
+    };
+    join(writer, reader).await;
+}
+
+/// `read` and `read_with` in turn on a split reader, over batches of small messages and ones
+/// larger than a read: each message is taken once, in order, whichever call takes it, including
+/// the messages `read` had already split off the read buffer together with its own.
+pub async fn read_and_read_with_take_every_message_once_in_order<R: Runtime, K: Kind>() {
+    let (channel, mut client) = connected_with::<R, K>(Config::default()).await;
+    let frames = Frames::new(70_000);
+    let size = |k: usize| [3, 40, 70_000, 1][k % 4];
+    let count = 200;
+    let writer = async {
+        // In batches: many frames per read, so that `read` splits off several at once.
+        for start in (0..count).step_by(10) {
+            let batch = (start..start + 10).map(|k| frames.frame(k, size(k)));
+            client.write_batch(batch).await.unwrap_or_else(|err| panic!("write from {start}: {err}"));
+        }
+        client.close().await.expect("close the writer");
+    };
+    let reader = async {
+        let (mut reader, writer) = channel.into_split().expect("split the channel");
+        for k in 0..count {
+            let expected = frames.frame(k, size(k));
+            let same = if k % 3 == 0 {
+                reader.read().await.map(|frame| frame.map(|frame| frame == expected))
+            } else {
+                reader.read_with(|msg| msg == &expected[..]).await
+            };
+            assert_eq!(same.unwrap_or_else(|err| panic!("frame {k}: {err}")), Some(true), "frame {k}");
+        }
+        assert_eq!(reader.read_with(|msg| msg.len()).await.expect("read the close"), None);
+        assert_eq!(reader.read().await.expect("read the close again"), None);
+        drop(writer);
+    };
+    join(writer, reader).await;
+}
+
+/// The frame left half-written for [`peer_died_mid_frame_is_a_truncated_frame`]: more than any
+/// pipe or socket buffer holds, so that its write cannot complete while nobody reads.
+const HUGE: usize = 32 << 20;
+
+/// The client sends a message, starts a 32 MiB one and is dropped half-way through it. The
+/// channel's `read_with` lends the message, then answers [`Error::TruncatedFrame`] counting the
+/// header and what came of the payload, on every later call, as `read` does; the cut frame is
+/// never lent.
+pub async fn peer_died_mid_frame_is_a_truncated_frame<R: Runtime, K: Kind>() {
+    let config = Config::default().with_max_frame_len(2 * HUGE);
+    let (mut channel, mut client) = connected_with::<R, K>(config).await;
+    client.write(b"whole").await.expect("client writes");
+    let huge = Frames::new(HUGE).frame(0, HUGE);
+    if timeout::<R, _>(Duration::from_millis(300), client.write_bytes(huge)).await.is_some() {
+        panic!("a {HUGE}-byte write completed with nobody reading: cannot leave it half-written");
+    }
+    drop(client);
+    assert_eq!(channel.read_with(|msg| msg.to_vec()).await.expect("read_with the message"), Some(b"whole".to_vec()));
+    let mut lent = 0;
+    let first = channel.read_with(|_| lent += 1).await.expect_err("the stream ended inside a frame");
+    let Error::TruncatedFrame { expected, received } = first else { panic!("not a truncated frame: {first:?}") };
+    assert_eq!(expected, HEADER_LEN + HUGE, "expected counts the header and the payload");
+    assert!(received > HEADER_LEN && received < expected, "received {received} of {expected}");
+    let again = channel.read_with(|_| lent += 1).await.expect_err("the failure stays");
+    assert!(matches!(again, Error::TruncatedFrame { expected: e, received: r } if (e, r) == (expected, received)));
+    let by_read = channel.read().await.expect_err("read answers the same");
+    assert!(matches!(by_read, Error::TruncatedFrame { expected: e, received: r } if (e, r) == (expected, received)));
+    assert_eq!(lent, 0, "the cut frame is never lent");
+}
