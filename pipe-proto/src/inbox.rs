@@ -328,12 +328,8 @@ impl Inbox {
             self.held = self.next_ready();
             return Some(Ok(ReceivedRef::Frame(&self.held)));
         }
-        let eof = match self.state {
-            InboxState::Open => false,
-            InboxState::Eof => true,
-            InboxState::Closed => return Some(Ok(ReceivedRef::PeerClosed)),
-            InboxState::Failed(err) => return Some(Err(err)),
-        };
+        // Frames still buffered come before the end of the stream; once closed or failed the
+        // buffer is released, so the decoder finds nothing and the state answers.
         let at = self.start;
         let step = match self.decoder.step(&self.buf[at..self.filled]) {
             Ok(step) => step,
@@ -350,17 +346,60 @@ impl Inbox {
             }
             Step::More { consumed } => {
                 self.start = at + consumed;
-                if !eof {
-                    return None;
-                }
-                match self.decoder.end_of_stream(self.filled - self.start) {
-                    Ok(()) => {
-                        self.close();
-                        Some(Ok(ReceivedRef::PeerClosed))
-                    }
-                    Err(err) => Some(Err(self.fail(err))),
+                match self.state {
+                    InboxState::Open => None,
+                    InboxState::Closed => Some(Ok(ReceivedRef::PeerClosed)),
+                    InboxState::Failed(err) => Some(Err(err)),
+                    InboxState::Eof => match self.decoder.end_of_stream(self.filled - self.start) {
+                        Ok(()) => {
+                            self.close();
+                            Some(Ok(ReceivedRef::PeerClosed))
+                        }
+                        Err(err) => Some(Err(self.fail(err))),
+                    },
                 }
             }
+        }
+    }
+
+    /// The next message if a whole one is already buffered, lent as
+    /// [`Inbox::poll_frame_ref`] lends it; `None` otherwise, and also when what comes next is the
+    /// peer's close, a header over the maximum or the end of the stream: those are left, untaken,
+    /// for the next call of `poll_frame` or `poll_frame_ref`. How a reader takes every message
+    /// that arrived together without taking the answer that follows them.
+    ///
+    /// ```
+    /// use pipe_proto::{Config, Inbox, ReceivedRef};
+    ///
+    /// let mut inbox = Inbox::new(&Config::default());
+    /// let wire = [0u8, 0, 0, 1, b'a', 0, 0, 0, 1, b'b', 0, 0, 0, 0];
+    /// inbox.read_buf()[..wire.len()].copy_from_slice(&wire);
+    /// inbox.handle_read(wire.len());
+    /// assert_eq!(inbox.poll_buffered_ref(), Some(&b"a"[..]));
+    /// assert_eq!(inbox.poll_buffered_ref(), Some(&b"b"[..]));
+    /// assert_eq!(inbox.poll_buffered_ref(), None, "the close is next: left for poll_frame_ref");
+    /// assert!(!inbox.is_closed());
+    /// assert_eq!(inbox.poll_frame_ref(), Some(Ok(ReceivedRef::PeerClosed)));
+    /// ```
+    #[inline(always)]
+    pub fn poll_buffered_ref(&mut self) -> Option<&[u8]> {
+        if !self.ready.is_empty() {
+            self.held = self.next_ready();
+            return Some(&self.held);
+        }
+        let at = self.start;
+        // A close marker and a header over the maximum are found again by the next step: the
+        // decoder takes neither.
+        match self.decoder.step(&self.buf[at..self.filled]) {
+            Ok(Step::Frame { at: payload, end }) => {
+                self.start = at + end;
+                Some(&self.buf[at + payload..at + end])
+            }
+            Ok(Step::More { consumed }) => {
+                self.start = at + consumed;
+                None
+            }
+            Ok(Step::Close) | Err(_) => None,
         }
     }
 

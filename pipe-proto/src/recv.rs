@@ -92,6 +92,20 @@ pub struct RecvHalf {
     probe_due: bool,
 }
 
+/// The [`Ending`] of a half: its fields apart from the inbox, which a frame lent may still
+/// borrow.
+macro_rules! ending {
+    ($half:expr) => {
+        Ending {
+            state: &mut $half.state,
+            failure: &mut $half.failure,
+            probe_at: &mut $half.probe_at,
+            probe_due: &mut $half.probe_due,
+            link: &$half.link,
+        }
+    };
+}
+
 impl RecvHalf {
     pub(crate) fn new(transport: Transport, config: &Config, link: Arc<Link>) -> Self {
         Self {
@@ -362,17 +376,16 @@ impl RecvHalf {
     /// ```
     #[inline(always)]
     pub fn poll_recv(&mut self) -> Option<Result<Received, RecvError>> {
-        if let Some(answer) = self.finished_answer() {
-            return Some(answer.map(|()| Received::PeerClosed));
+        if self.state != RecvState::Open {
+            return self.finished_answer().map(|answer| answer.map(|()| Received::PeerClosed));
         }
-        let (inbox, ending) = self.inbox_apart();
-        match inbox.poll_frame()? {
+        match self.inbox.poll_frame()? {
             Ok(Received::Frame(payload)) => Some(Ok(Received::Frame(payload))),
             Ok(Received::PeerClosed) => {
-                ending.peer_closed();
+                ending!(self).peer_closed();
                 Some(Ok(Received::PeerClosed))
             }
-            Err(err) => Some(Err(ending.decode_failed(err))),
+            Err(err) => Some(Err(ending!(self).decode_failed(err))),
         }
     }
 
@@ -403,25 +416,52 @@ impl RecvHalf {
     /// ```
     #[inline(always)]
     pub fn poll_recv_ref(&mut self) -> Option<Result<ReceivedRef<'_>, RecvError>> {
-        if let Some(answer) = self.finished_answer() {
-            return Some(answer.map(|()| ReceivedRef::PeerClosed));
+        if self.state != RecvState::Open {
+            return self.finished_answer().map(|answer| answer.map(|()| ReceivedRef::PeerClosed));
         }
         // The frame lent borrows the inbox only: the rest of the half stays free for the answers
         // that end receiving.
-        let (inbox, ending) = self.inbox_apart();
-        match inbox.poll_frame_ref()? {
+        match self.inbox.poll_frame_ref()? {
             Ok(ReceivedRef::Frame(payload)) => Some(Ok(ReceivedRef::Frame(payload))),
             Ok(ReceivedRef::PeerClosed) => {
-                ending.peer_closed();
+                ending!(self).peer_closed();
                 Some(Ok(ReceivedRef::PeerClosed))
             }
-            Err(err) => Some(Err(ending.decode_failed(err))),
+            Err(err) => Some(Err(ending!(self).decode_failed(err))),
         }
+    }
+
+    /// The next message if a whole one is already buffered and the half is open, lent as
+    /// [`poll_recv_ref`](Self::poll_recv_ref) lends it (see [`Inbox::poll_buffered_ref`]);
+    /// `None` otherwise. It never takes the peer's close or a failure, nor reads their effects
+    /// into the half: those stay the answer of the next `poll_recv` or `poll_recv_ref`, so that
+    /// a reader can take every message that arrived together and leave what follows them for
+    /// its next call.
+    ///
+    /// ```
+    /// use pipe_proto::{Config, Connection, ReceivedRef, Side, Transport};
+    ///
+    /// let (mut recv, mut send) = Connection::established(Transport::Tcp, Side::Client, Config::default())
+    ///     .into_split()
+    ///     .unwrap();
+    /// let wire = [0u8, 0, 0, 2, b'h', b'i', 0, 0, 0, 0];
+    /// recv.read_buf()[..wire.len()].copy_from_slice(&wire);
+    /// recv.handle_read(wire.len());
+    /// assert_eq!(recv.poll_buffered_ref(), Some(&b"hi"[..]));
+    /// assert_eq!(recv.poll_buffered_ref(), None);
+    /// assert!(!recv.peer_closed() && send.send_slice(b"still open").is_ok(), "the close is not taken");
+    /// assert_eq!(recv.poll_recv_ref(), Some(Ok(ReceivedRef::PeerClosed)));
+    /// ```
+    #[inline(always)]
+    pub fn poll_buffered_ref(&mut self) -> Option<&[u8]> {
+        if self.state != RecvState::Open {
+            return None;
+        }
+        self.inbox.poll_buffered_ref()
     }
 
     /// The answer of a half that is not open, whatever is buffered: `Ok(())` for the peer's
     /// close, or the error; `None` while open.
-    #[inline(always)]
     fn finished_answer(&self) -> Option<Result<(), RecvError>> {
         match self.state {
             RecvState::Open => None,
@@ -432,21 +472,8 @@ impl RecvHalf {
         }
     }
 
-    /// The inbox, and apart from it, what changes when receiving ends.
-    #[inline(always)]
-    fn inbox_apart(&mut self) -> (&mut Inbox, Ending<'_>) {
-        let ending = Ending {
-            state: &mut self.state,
-            failure: &mut self.failure,
-            probe_at: &mut self.probe_at,
-            probe_due: &mut self.probe_due,
-            link: &self.link,
-        };
-        (&mut self.inbox, ending)
-    }
-
     fn fail(&mut self, failure: Failure) {
-        self.inbox_apart().1.failed(failure);
+        ending!(self).failed(failure);
     }
 }
 

@@ -2,8 +2,9 @@
 //!
 //! 1. Any sequence of non-empty frames, encoded, then fed in any chunking, decodes to the same
 //!    frames, through [`FrameDecoder`] and through [`Inbox`] (reading into `read_buf` or through
-//!    `read_buf_uninit`, mixed; frames handed out by `poll_frame` or lent by `poll_frame_ref`,
-//!    mixed), and the end of the stream after the last frame is a clean close.
+//!    `read_buf_uninit`, mixed; frames handed out by `poll_frame` or lent by `poll_frame_ref` or
+//!    `poll_buffered_ref`, mixed), and the end of the stream after the last frame is a clean
+//!    close.
 //! 2. Any bytes at all, in any chunking, never make the decoder or the inbox panic; the inbox
 //!    never holds more than `max_frame_len + read_chunk + 4` bytes (checked after every step);
 //!    the frames it delivers re-encode to exactly the bytes it consumed; and once it reports a
@@ -47,9 +48,15 @@ fn pieces<'a>(wire: &'a [u8], sizes: &'a [usize]) -> impl Iterator<Item = &'a [u
     })
 }
 
-/// How frames are taken: by `poll_frame`, or lent by `poll_frame_ref` and copied, as each next
-/// value says (cycled).
-type Lend<'a> = std::iter::Cycle<std::iter::Copied<std::slice::Iter<'a, bool>>>;
+/// How frames are taken, as each next value says (cycled): 0 by `poll_frame`, 1 lent by
+/// `poll_frame_ref`, 2 lent by `poll_buffered_ref` if it has one and else by `poll_frame_ref`
+/// (lent frames are copied, to compare).
+type Lend<'a> = std::iter::Cycle<std::iter::Copied<std::slice::Iter<'a, u8>>>;
+
+/// A [`Lend`] sequence.
+fn lend_modes() -> impl Strategy<Value = Vec<u8>> {
+    prop::collection::vec(0u8..3, 1..8)
+}
 
 /// Feeds `piece` to `inbox` through as many reads as its read buffer needs (into `read_buf` or
 /// through `read_buf_uninit`, as `uninit` says, cycled), taking every frame after each read (the
@@ -85,12 +92,15 @@ fn feed(
     }
 }
 
-/// The next answer, handed out or lent (and copied, to compare).
-fn next(inbox: &mut Inbox, lend: bool) -> Option<Result<Received, DecodeError>> {
-    if lend {
-        inbox.poll_frame_ref().map(|lent| lent.map(Received::from))
-    } else {
-        inbox.poll_frame()
+/// The next answer, handed out or lent (and copied, to compare), as `mode` says (see [`Lend`]).
+fn next(inbox: &mut Inbox, mode: u8) -> Option<Result<Received, DecodeError>> {
+    match mode {
+        0 => inbox.poll_frame(),
+        1 => inbox.poll_frame_ref().map(|lent| lent.map(Received::from)),
+        _ => match inbox.poll_buffered_ref() {
+            Some(payload) => Some(Ok(Received::Frame(Bytes::copy_from_slice(payload)))),
+            None => inbox.poll_frame_ref().map(|lent| lent.map(Received::from)),
+        },
     }
 }
 
@@ -142,7 +152,7 @@ proptest! {
         read_chunk in 16usize..2048,
         zero_frame in any::<bool>(),
         uninit in prop::collection::vec(any::<bool>(), 1..8),
-        lend in prop::collection::vec(any::<bool>(), 1..8),
+        lend in lend_modes(),
     ) {
         let mut wire = encode_all(&payloads);
         if zero_frame {
@@ -175,7 +185,7 @@ proptest! {
         read_chunk in 16usize..4096,
         eof in any::<bool>(),
         uninit in prop::collection::vec(any::<bool>(), 1..8),
-        lend in prop::collection::vec(any::<bool>(), 1..8),
+        lend in lend_modes(),
     ) {
         let config = Config::default().with_max_frame_len(max_frame_len).with_read_chunk(read_chunk);
         let bound = max_frame_len + read_chunk + HEADER_LEN;
@@ -225,7 +235,8 @@ proptest! {
         // A close or an error is final.
         if let Some(last @ (Ok(Received::PeerClosed) | Err(_))) = out.last() {
             prop_assert_eq!(inbox.poll_frame(), Some(last.clone()));
-            prop_assert_eq!(next(&mut inbox, true), Some(last.clone()), "lent or handed out");
+            prop_assert_eq!(next(&mut inbox, 1), Some(last.clone()), "lent or handed out");
+            prop_assert_eq!(inbox.poll_buffered_ref(), None, "no message after the end");
             prop_assert!(!inbox.wants_read());
         }
     }

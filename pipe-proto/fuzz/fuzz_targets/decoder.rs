@@ -17,13 +17,18 @@ use bytes::{BufMut, BytesMut};
 use libfuzzer_sys::fuzz_target;
 use pipe_proto::{Config, DecodeError, FrameDecoder, Inbox, Received, HEADER_LEN};
 
-/// The next answer of `inbox`, lent (and copied, to compare) or handed out.
-fn next(inbox: &mut Inbox, lend: bool) -> Option<Result<Received, DecodeError>> {
-    if lend {
-        inbox.poll_frame_ref().map(|lent| lent.map(Received::from))
-    } else {
-        inbox.poll_frame()
+/// The next answer of `inbox`, handed out, or lent (and copied, to compare) by
+/// `poll_buffered_ref` if it has one (`buffered`) and else by `poll_frame_ref`.
+fn next(inbox: &mut Inbox, lend: bool, buffered: bool) -> Option<Result<Received, DecodeError>> {
+    if !lend {
+        return inbox.poll_frame();
     }
+    if buffered {
+        if let Some(payload) = inbox.poll_buffered_ref() {
+            return Some(Ok(Received::Frame(payload.to_vec().into())));
+        }
+    }
+    inbox.poll_frame_ref().map(|lent| lent.map(Received::from))
 }
 
 #[derive(Debug, Arbitrary)]
@@ -34,7 +39,8 @@ struct Params {
     eof: bool,
     /// Bit i: read i (cycled over 8) goes through `read_buf_uninit` instead of `read_buf`.
     uninit_reads: u8,
-    /// Bit i: answer i (cycled over 8) is taken with `poll_frame_ref` instead of `poll_frame`.
+    /// Bit i: answer i (cycled over 8) is lent instead of handed out by `poll_frame`; every
+    /// other lent answer is tried with `poll_buffered_ref` first.
     lent_frames: u8,
 }
 
@@ -114,14 +120,16 @@ fn through_inbox(wire: &[u8], params: &Params, max_frame_len: usize, read_chunk:
     let mut take = |inbox: &mut Inbox, out: &mut Delivered| -> bool {
         loop {
             let lend = params.lent_frames & (1 << (answers % 8)) != 0;
+            let buffered = answers % 2 == 1;
             answers += 1;
-            let Some(result) = next(inbox, lend) else { return false };
+            let Some(result) = next(inbox, lend, buffered) else { return false };
             check(inbox, "after a frame");
             let done = is_final(&result);
             out.push(result);
             if done {
                 assert_eq!(inbox.poll_frame().as_ref(), out.last(), "a close or an error is final");
-                assert_eq!(next(inbox, true).as_ref(), out.last(), "lent or handed out");
+                assert_eq!(next(inbox, true, false).as_ref(), out.last(), "lent or handed out");
+                assert_eq!(inbox.poll_buffered_ref(), None, "no message after the end");
                 assert!(!inbox.wants_read());
                 return true;
             }

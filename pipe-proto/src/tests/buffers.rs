@@ -205,6 +205,39 @@ fn frames_handed_out_and_lent_mix_in_order() {
 }
 
 #[test]
+fn messages_buffered_together_are_lent_up_to_what_follows_them_which_stays_for_the_next_call() {
+    use crate::{DecodeError, Failure, RecvError};
+    let (mut recv, mut send) =
+        Connection::established(Transport::Tcp, Side::Client, Config::default().with_max_frame_len(8))
+            .into_split()
+            .unwrap();
+    let mut wire = encoded(&[b"one", b"two"]);
+    wire.extend_from_slice(&[0, 0, 0, 9]); // a header over the maximum
+    recv.read_buf()[..wire.len()].copy_from_slice(&wire);
+    recv.handle_read(wire.len());
+    assert_eq!(recv.poll_buffered_ref(), Some(&b"one"[..]));
+    assert_eq!(recv.poll_buffered_ref(), Some(&b"two"[..]));
+    assert_eq!(recv.poll_buffered_ref(), None);
+    assert_eq!(recv.poll_buffered_ref(), None, "again: the header is not taken");
+    assert!(recv.failure().is_none() && send.send_slice(b"x").is_ok(), "nor its failure known");
+    let too_large = RecvError::Failed(Failure::Decode(DecodeError::TooLarge { declared: 9, max: 8 }));
+    assert_eq!(recv.poll_recv_ref(), Some(Err(too_large)));
+    assert_eq!(recv.poll_buffered_ref(), None, "after the failure, nothing");
+
+    // The end of the stream inside a frame, after a whole one.
+    let (mut recv, _send) =
+        Connection::established(Transport::Fifo, Side::Client, Config::default()).into_split().unwrap();
+    let wire = [0, 0, 0, 1, 7, 0, 0];
+    recv.read_buf()[..wire.len()].copy_from_slice(&wire);
+    recv.handle_read(wire.len());
+    recv.handle_read(0);
+    assert_eq!(recv.poll_buffered_ref(), Some(&[7][..]));
+    assert_eq!(recv.poll_buffered_ref(), None);
+    let cut = RecvError::Failed(Failure::Decode(DecodeError::Truncated { expected: 4, received: 2 }));
+    assert_eq!(recv.poll_recv_ref(), Some(Err(cut)));
+}
+
+#[test]
 fn uninitialised_reads_follow_the_same_sizes() {
     use bytes::BufMut;
     let mut inbox = inbox(64 * 1024, 1 << 20);
