@@ -443,6 +443,25 @@ macro_rules! runtime_crate {
                 self.0.read_with(f).await
             }
 
+            /// Hands the next message and every other whole message already received to `f`, in
+            /// place, in order: `Some(count)`, or `None` once the peer closed. Cancel-safe. The
+            /// same answers as the whole pipe's `read_batch_with`.
+            ///
+            /// ```
+            #[doc = concat!("use ", $krate, "::Bytes;")]
+            #[doc = $crate::__doc_pair!($krate, "TcpSocketPipe")]
+            /// let (mut reader, _writer) = client.into_split()?;
+            /// channel.write_batch(["a", "bc"].map(Bytes::from)).await?;
+            /// channel.close().await?;
+            /// let mut bytes = 0;
+            /// while reader.read_batch_with(|msg| bytes += msg.len()).await?.is_some() {}
+            /// assert_eq!(bytes, 3);
+            #[doc = $crate::__doc_end!($krate)]
+            /// ```
+            pub async fn read_batch_with(&mut self, f: impl FnMut(&[u8])) -> Result<Option<usize>, Error> {
+                self.0.read_batch_with(f).await
+            }
+
             /// Whether the peer's close has been read.
             ///
             /// ```
@@ -752,6 +771,40 @@ macro_rules! runtime_crate {
             /// ```
             pub async fn read_with<T>(&mut self, f: impl FnOnce(&[u8]) -> T) -> Result<Option<T>, Error> {
                 self.0.read_with(f).await
+            }
+
+            /// [`read_with`](Self::read_with) for every message that has arrived: waits for the
+            /// next message, then hands it and every other whole message already received to
+            /// `f`, in order, where they lie, without waiting for more. What it answers:
+            ///
+            /// - messages: `Some(count)`, how many `f` was given (at least one). The fastest way
+            ///   to take many small messages: one call for all that one read brought.
+            /// - the peer closed, before any message of this call: `None`, on every later call.
+            /// - an error before any message of this call: the error `read` gives.
+            /// - a close or an error after messages: those messages are this call's answer, and
+            ///   the close or the error the next call's, as `read` would answer them one by one
+            ///   (until then, [`peer_closed`](Self::peer_closed) is false and writes go on).
+            ///
+            /// Cancel-safe: `f` is called by the poll that completes, and only then.
+            ///
+            /// ```
+            #[doc = concat!("use ", $krate, "::Bytes;")]
+            #[doc = $crate::__doc_pair!($krate, $name_str)]
+            /// client.write_batch((1..=100u8).map(|i| Bytes::from(vec![i; 64]))).await?;
+            /// client.close().await?;
+            /// let (mut messages, mut sum) = (0, 0u32);
+            /// let mut calls = 0;
+            /// while let Some(count) = channel.read_batch_with(|msg| sum += u32::from(msg[0])).await? {
+            ///     messages += count;
+            ///     calls += 1;
+            /// }
+            /// assert_eq!((messages, sum), (100, 5050));
+            /// assert!(calls <= messages, "several messages per call, as they arrived");
+            /// assert_eq!(channel.read_batch_with(|_| unreachable!()).await?, None, "and closed for good");
+            #[doc = $crate::__doc_end!($krate)]
+            /// ```
+            pub async fn read_batch_with(&mut self, f: impl FnMut(&[u8])) -> Result<Option<usize>, Error> {
+                self.0.read_batch_with(f).await
             }
 
             /// Sends one message (copied once into the transmit queue) and returns when all of

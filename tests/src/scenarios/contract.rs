@@ -26,7 +26,12 @@ const COLUMNS: [&str; 9] =
 
 /// Operations the table has no column for, because they answer as a column does: each is run
 /// in every row and checked against that column's cell.
-const SAME_AS: [(&str, &str); 2] = [("read_with", "read"), ("reader read_with", "reader next")];
+const SAME_AS: [(&str, &str); 4] = [
+    ("read_with", "read"),
+    ("read_batch_with", "read"),
+    ("reader read_with", "reader next"),
+    ("reader read_batch_with", "reader next"),
+];
 
 /// Runs every cell of the row named `row` over transport `K`, and panics with the list of cells
 /// whose answer differs from the table.
@@ -134,6 +139,7 @@ async fn run_cell<R: Runtime, K: Kind>(row: &str, column: &str) -> String {
     match column {
         "read" => read_answer(timeout::<R, _>(PENDING_AFTER, ours.read()).await),
         "read_with" => read_answer(timeout::<R, _>(PENDING_AFTER, ours.read_with(|_| ())).await),
+        "read_batch_with" => read_answer(timeout::<R, _>(PENDING_AFTER, ours.read_batch_with(|_| ())).await),
         "write" => answer_of(timeout::<R, _>(PENDING_AFTER, ours.write(b"contract")).await),
         "flush" => answer_of(timeout::<R, _>(PENDING_AFTER, ours.flush()).await),
         "close" => answer_of(timeout::<R, _>(PENDING_AFTER, ours.close()).await),
@@ -155,6 +161,9 @@ async fn run_cell<R: Runtime, K: Kind>(row: &str, column: &str) -> String {
                     Some(Some(Err(err))) => describe(&err),
                 },
                 "reader read_with" => read_answer(timeout::<R, _>(PENDING_AFTER, reader.read_with(|_| ())).await),
+                "reader read_batch_with" => {
+                    read_answer(timeout::<R, _>(PENDING_AFTER, reader.read_batch_with(|_| ())).await)
+                }
                 "writer send" => {
                     answer_of(timeout::<R, _>(PENDING_AFTER, writer.send(Bytes::from_static(b"contract"))).await)
                 }

@@ -28,7 +28,7 @@
 //! | [`cycles`] | a thousand pipes leave no directory and no file descriptor behind |
 //! | [`portable`] | `make_pipe` builds the platform's default transport; default and TCP pairs exchange and close |
 //! | [`hangup`] | a peer dropped mid-stream: end of stream or truncation for the reader, an IO error for the writer |
-//! | [`lend`] | `read_with`: messages cut across reads or larger than the read buffer lent whole; mixed with `read`; a cut frame is the truncation `read` reports |
+//! | [`lend`] | `read_with` and `read_batch_with`: messages cut across reads or larger than the read buffer lent whole; mixed with `read`; the close or a cut frame after a batch answered by the next call, as `read` answers them |
 //!
 //! [`Runtime::sleep_until`]: pipe_io::Runtime::sleep_until
 
@@ -192,6 +192,11 @@ macro_rules! behaviour_tests {
             tcp_read_with_cancelled_by_short_timeouts_loses_duplicates_or_reorders_nothing:
                 shared cancel::lent_reads_cancelled_by_timeouts_lose_nothing<Tcp>;
             #[cfg(unix)]
+            fifo_read_batch_with_cancelled_by_short_timeouts_loses_duplicates_or_reorders_nothing:
+                shared cancel::batch_reads_cancelled_by_timeouts_lose_nothing<Fifo>;
+            tcp_read_batch_with_cancelled_by_short_timeouts_loses_duplicates_or_reorders_nothing:
+                shared cancel::batch_reads_cancelled_by_timeouts_lose_nothing<Tcp>;
+            #[cfg(unix)]
             fifo_writes_cancelled_by_short_timeouts_are_sent_exactly_once_in_order:
                 shared cancel::writes_cancelled_by_timeouts_are_sent_once<Fifo>;
             tcp_writes_cancelled_by_short_timeouts_are_sent_exactly_once_in_order:
@@ -247,9 +252,19 @@ macro_rules! behaviour_tests {
             tcp_read_with_lends_frames_cut_across_reads_and_larger_than_the_read_buffer_whole:
                 shared lend::frames_cut_across_reads_are_lent_whole<Tcp>;
             #[cfg(unix)]
-            fifo_read_and_read_with_mixed_take_every_message_once_in_order:
+            fifo_read_batch_with_lends_frames_cut_across_reads_and_larger_than_the_read_buffer_whole:
+                shared lend::frames_cut_across_reads_are_lent_whole_in_batches<Fifo>;
+            tcp_read_batch_with_lends_frames_cut_across_reads_and_larger_than_the_read_buffer_whole:
+                shared lend::frames_cut_across_reads_are_lent_whole_in_batches<Tcp>;
+            #[cfg(unix)]
+            fifo_read_batch_with_leaves_the_close_or_a_cut_frame_after_its_messages_to_the_next_call:
+                shared lend::what_follows_a_batch_is_the_next_call_s_answer<Fifo>;
+            tcp_read_batch_with_leaves_the_close_or_a_cut_frame_after_its_messages_to_the_next_call:
+                shared lend::what_follows_a_batch_is_the_next_call_s_answer<Tcp>;
+            #[cfg(unix)]
+            fifo_read_read_with_and_read_batch_with_mixed_take_every_message_once_in_order:
                 shared lend::read_and_read_with_take_every_message_once_in_order<Fifo>;
-            tcp_read_and_read_with_mixed_take_every_message_once_in_order:
+            tcp_read_read_with_and_read_batch_with_mixed_take_every_message_once_in_order:
                 shared lend::read_and_read_with_take_every_message_once_in_order<Tcp>;
             #[cfg(unix)]
             fifo_read_with_after_the_writer_died_mid_frame_answers_the_truncated_frame_as_read_does:
