@@ -140,7 +140,12 @@ fn poll_fill<R: Runtime>(
         }
         return Poll::Ready(Ok(()));
     }
-    match Pin::new(&mut *end).poll_read(cx, recv.read_buf()) {
+    let read = if R::READS_UNINIT {
+        end.poll_read_uninit(cx, &mut recv.read_buf_uninit())
+    } else {
+        Pin::new(&mut *end).poll_read(cx, recv.read_buf())
+    };
+    match read {
         Poll::Ready(Ok(n)) => recv.handle_read(n),
         Poll::Ready(Err(err)) if err.kind() == io::ErrorKind::Interrupted => {}
         Poll::Ready(Err(err)) => recv.handle_read_error(failure_of_io(&err)),
