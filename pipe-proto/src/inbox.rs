@@ -2,13 +2,22 @@
 //!
 //! The buffer holds the bytes received (`filled`) followed by scratch space that the next read
 //! goes into, zeroed when it is made, so adapters can read into a plain `&mut [u8]` without
-//! `unsafe` and without a copy: frames are taken off the front of the same allocation. Once less than half a read chunk
-//! of scratch is left, it is topped up to one read chunk, or, inside a large frame, to as much as
-//! the part of that frame already received (so a 1 MiB frame takes a handful of reads, yet a
-//! header that lies about its length costs nothing). Short reads reuse what is left, so each byte
-//! of scratch is zeroed about once. The chunk itself starts at 4 KiB (or the configured read chunk
-//! if that is smaller) and doubles, up to the configured size, each time a read fills all the
-//! space it was given: a pipe that waits for its first message holds 4 KiB, not a whole chunk.
+//! `unsafe` and without a copy: frames are taken off the front of the same allocation. Once less
+//! than half a read chunk of scratch is left, it is topped up to one read chunk, or, inside a
+//! large frame, to as much as the part of that frame already received (so a 1 MiB frame takes a
+//! handful of reads, yet a header that lies about its length costs nothing). Short reads reuse
+//! what is left, so each byte of scratch is zeroed about once. The chunk itself starts at 4 KiB
+//! (or the configured read chunk if that is smaller) and doubles, up to the configured size, each
+//! time a read fills all the space it was given: a pipe that waits for its first message holds
+//! 4 KiB, not a whole chunk.
+//!
+//! A large frame is read straight into the buffer it is handed out or lent from. Once the part
+//! of it received is at least 1/32 of its declared length (the first 64 KiB read of a 1 MiB
+//! frame), that part vouches for the rest: room for the whole frame is reserved at once, so the
+//! buffer never grows (and copies) again while the frame arrives, and reads into memory that is
+//! not zeroed ([`Inbox::read_buf_uninit`]) are offered all the rest of the frame. Reserved room is
+//! address space: memory is only touched as bytes arrive (zeroed scratch is still made one read
+//! at a time), and a header alone reserves nothing.
 //!
 //! Frames leave the buffer in one of two ways, which may be mixed:
 //!
@@ -36,6 +45,10 @@ use crate::frame::{header_at, FrameHeader, Header, HEADER_LEN};
 
 /// The read chunk of a new inbox (or the configured one, if smaller).
 const FIRST_READ_CHUNK: usize = 4096;
+
+/// How many times its own size the part of a frame received vouches for: once it is at least
+/// 1/32 of the frame's declared length, room for the whole frame is reserved.
+const VOUCHES_FOR: usize = 32;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum InboxState {
@@ -116,8 +129,10 @@ impl Inbox {
         self.drop_held();
         let want = self.want();
         // Scratch space is zeroed when it is made. Make more only once less than half a chunk is
-        // left (not after every short read), and keep what is left instead of zeroing it again.
-        if (self.buf.len() - self.filled) * 2 < self.chunk {
+        // left (not after every short read), and keep what is left instead of zeroing it again;
+        // or once a frame vouched for all the room it needs.
+        let frame = self.vouched_frame().unwrap_or(0);
+        if (self.buf.len() - self.filled) * 2 < self.chunk || self.buf.capacity() < self.start + frame {
             // The space of the frames lent is ours again: move the bytes still to deliver (part
             // of a frame) to the front, which keeps the zeroed bytes after them.
             if self.start > 0 {
@@ -126,13 +141,20 @@ impl Inbox {
                 self.start = 0;
             }
         }
-        if (self.buf.len() - self.filled) * 2 < self.chunk {
+        // Still short (the buffer starts with what is left to deliver, then).
+        if (self.buf.len() - self.filled) * 2 < self.chunk || self.buf.capacity() < frame {
             let len = self.filled + want;
             if self.buf.capacity() < len.max(self.frame_len()) {
                 // Reallocating (or moving a frame to the front): copy only the bytes received,
                 // not the old scratch.
                 self.buf.truncate(self.filled);
                 self.reclaim_for_frame();
+            }
+            if self.buf.capacity() < frame {
+                // Room for all of the frame now, so the buffer does not grow again while it
+                // arrives; only what the next read may fill is zeroed.
+                self.buf.truncate(self.filled);
+                self.buf.reserve(frame - self.filled);
             }
             self.buf.resize(len, 0);
         }
@@ -158,12 +180,18 @@ impl Inbox {
     /// ```
     pub fn read_buf_uninit(&mut self) -> Limit<&mut BytesMut> {
         self.drop_held();
-        let want = self.want();
+        // Inside a frame that arrived far enough: all the rest of it, in one read if the OS has
+        // it (nothing is touched before it is written).
+        let (want, frame) = match self.vouched_frame() {
+            Some(room) => (room - self.chunk - (self.filled - self.start), room),
+            None => (self.want(), 0),
+        };
         self.buf.truncate(self.filled);
         self.settle();
         self.reclaim_for_frame();
-        // As in `read_buf`: make room only once less than half a chunk is left.
-        if (self.buf.capacity() - self.filled) * 2 < self.chunk {
+        // As in `read_buf`: make room only once less than half a chunk is left, or for all of a
+        // frame that vouched for it.
+        if (self.buf.capacity() - self.filled) * 2 < self.chunk || self.buf.capacity() < frame {
             self.buf.reserve(want);
         }
         let room = (self.buf.capacity() - self.filled).min(want);
@@ -174,6 +202,15 @@ impl Inbox {
     /// The length of the frame in progress, 0 between frames.
     fn frame_len(&self) -> usize {
         self.decoder.frame_in_progress().unwrap_or(0)
+    }
+
+    /// The room the frame in progress needs once the part of it received vouches for it (is at
+    /// least 1/[`VOUCHES_FOR`] of it): all of it and one read chunk after it, where the read
+    /// that ends it may bring the start of the next one.
+    fn vouched_frame(&self) -> Option<usize> {
+        let frame_len = self.decoder.frame_in_progress()?;
+        let received = self.filled - self.start;
+        (received.saturating_mul(VOUCHES_FOR) >= frame_len).then_some(frame_len + self.chunk)
     }
 
     /// Drops the space of the frames lent, so that the bytes not yet delivered start the buffer.
@@ -439,6 +476,23 @@ impl Inbox {
     /// ```
     pub fn buffered_len(&self) -> usize {
         self.ready.len() + self.buf.len()
+    }
+
+    /// Bytes of room the read buffer has reserved, from the first byte not yet delivered: what
+    /// [`Inbox::buffered_len`] holds plus the room not made into scratch yet. Reserved room is
+    /// address space; only what reads fill (or zeroed scratch) is touched.
+    ///
+    /// ```
+    /// use bytes::BufMut;
+    ///
+    /// let mut inbox = pipe_proto::Inbox::new(&pipe_proto::Config::default());
+    /// assert_eq!(inbox.capacity(), 0, "nothing before the first read");
+    /// inbox.read_buf_uninit().put_slice(&[0, 0, 0, 4]);
+    /// inbox.handle_read(4);
+    /// assert!(inbox.capacity() >= 4096);
+    /// ```
+    pub fn capacity(&self) -> usize {
+        self.ready.len() + self.buf.capacity() - self.start
     }
 
     /// Bytes received and not yet delivered as frames (headers included, scratch excluded).

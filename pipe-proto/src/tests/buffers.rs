@@ -96,6 +96,79 @@ fn inside_a_large_frame_the_space_grows_with_what_arrived_never_with_what_the_he
 }
 
 #[test]
+fn once_a_large_frame_has_vouched_for_itself_the_rest_is_read_into_place_in_one_read_if_uninitialised() {
+    use bytes::BufMut;
+    let frame_len = 64 * 1024;
+    let mut inbox = inbox(1024, 1 << 20);
+    let mut wire = (frame_len as u32).to_be_bytes().to_vec();
+    wire.extend((0..frame_len).map(|i| (i % 253) as u8));
+    let mut offset = 0;
+    let mut offers = Vec::new();
+    let mut rest_at = None;
+    while offset < wire.len() {
+        let mut space = inbox.read_buf_uninit();
+        let n = space.remaining_mut().min(wire.len() - offset);
+        offers.push(space.remaining_mut());
+        if rest_at.is_none() && offset >= 4 + frame_len / 32 {
+            // What arrived vouches for the frame: the next byte goes right after it, for good.
+            rest_at = Some(space.chunk_mut().as_mut_ptr() as usize - (offset - 4));
+        }
+        space.put_slice(&wire[offset..offset + n]);
+        inbox.handle_read(n);
+        offset += n;
+        if offset < wire.len() {
+            assert_eq!(inbox.poll_frame_ref(), None);
+        }
+    }
+    // 1 KiB, then as much as arrived (doubling), then, past 1/32 of the frame, all the rest.
+    assert_eq!(offers, [1024, 1024, 2044, frame_len - 4088], "the reads offered");
+    let Some(Ok(ReceivedRef::Frame(frame))) = inbox.poll_frame_ref() else { panic!("the frame") };
+    assert_eq!(frame, &wire[4..]);
+    assert_eq!(Some(frame.as_ptr() as usize), rest_at, "lent from where it was read");
+    read(&mut inbox, &[0, 0, 0, 1, 9]);
+    assert_eq!(inbox.poll_frame_ref(), Some(Ok(ReceivedRef::Frame(&[9]))), "and the next frame after it");
+}
+
+#[test]
+fn once_a_large_frame_has_vouched_for_itself_its_buffer_never_moves_while_zeroed_reads_stay_small() {
+    let frame_len = 64 * 1024;
+    let mut inbox = inbox(1024, 1 << 20);
+    // A small frame first, handed out and kept: the buffer it came from is shared, so growing
+    // means moving to a new one.
+    read(&mut inbox, &[0, 0, 0, 1, 5]);
+    let _kept = inbox.poll_frame();
+    let mut wire = (frame_len as u32).to_be_bytes().to_vec();
+    wire.extend((0..frame_len).map(|i| (i % 251) as u8));
+    let mut offset = 0;
+    let mut payload_at = None;
+    let mut lent = None;
+    while offset < wire.len() {
+        let space = inbox.read_buf();
+        let n = space.len().min(wire.len() - offset);
+        assert!(n <= (offset.max(1024)), "a zeroed read of {n} bytes after {offset}: memory grows with what arrived");
+        let vouched = offset >= 4 + frame_len / 32;
+        if vouched {
+            let at = space.as_ptr() as usize - (offset - 4);
+            assert_eq!(*payload_at.get_or_insert(at), at, "the frame moved after it vouched for itself");
+        }
+        space[..n].copy_from_slice(&wire[offset..offset + n]);
+        if vouched {
+            assert!(inbox.capacity() >= frame_len, "room for all of it, after {offset} bytes");
+        } else {
+            assert!(inbox.capacity() < frame_len, "room for all of it already, after {offset} bytes");
+        }
+        inbox.handle_read(n);
+        offset += n;
+        if let Some(Ok(Received::Frame(frame))) = inbox.poll_frame() {
+            lent = Some(frame);
+        }
+    }
+    let frame = lent.expect("the frame");
+    assert_eq!(&frame[..], &wire[4..]);
+    assert_eq!(Some(frame.as_ptr() as usize), payload_at, "handed out from where it was read");
+}
+
+#[test]
 fn a_large_frame_is_moved_to_the_front_of_its_buffer_while_it_is_short() {
     // After a small frame is taken, a large one starts later in the allocation; it moves to the
     // front early, so the buffer does not grow past one frame plus a chunk.
