@@ -19,6 +19,14 @@
 //! address space: memory is only touched as bytes arrive (zeroed scratch is still made one read
 //! at a time), and a header alone reserves nothing.
 //!
+//! While the reader waits with nothing buffered (no bytes to deliver, no frame split off or
+//! lent), the buffer is given back ([`Inbox::handle_read_blocked`]) where making it again is
+//! cheap: when reads go into memory that is not zeroed (an allocation, nothing to zero), or when
+//! it is still no larger than the first read chunk (a pipe that has not been busy). A busy pipe
+//! that reads into zeroed memory keeps its chunk, which it would otherwise zero again at every
+//! wake-up, and a buffer that held a frame larger than a read chunk since the previous wait is
+//! kept for the next one. So an idle pipe holds no read buffer.
+//!
 //! Frames leave the buffer in one of two ways, which may be mixed:
 //!
 //! - **Handed out** ([`Inbox::poll_frame`]): the complete frames at the front of the buffer are
@@ -93,6 +101,10 @@ pub struct Inbox {
     chunk: usize,
     /// The scratch space given for the last read: a read that fills it doubles `chunk`.
     offered: usize,
+    /// The last read went into zeroed scratch (`read_buf`), not into spare capacity.
+    zeroed: bool,
+    /// A frame larger than a read chunk was in progress since the reader last waited.
+    large: bool,
     state: InboxState,
 }
 
@@ -114,6 +126,8 @@ impl Inbox {
             read_chunk: config.read_chunk,
             chunk: config.read_chunk.min(FIRST_READ_CHUNK),
             offered: 0,
+            zeroed: false,
+            large: false,
             state: InboxState::Open,
         }
     }
@@ -127,6 +141,7 @@ impl Inbox {
     /// ```
     pub fn read_buf(&mut self) -> &mut [u8] {
         self.drop_held();
+        self.zeroed = true;
         let want = self.want();
         // Scratch space is zeroed when it is made. Make more only once less than half a chunk is
         // left (not after every short read), and keep what is left instead of zeroing it again;
@@ -180,6 +195,7 @@ impl Inbox {
     /// ```
     pub fn read_buf_uninit(&mut self) -> Limit<&mut BytesMut> {
         self.drop_held();
+        self.zeroed = false;
         // Inside a frame that arrived far enough: all the rest of it, in one read if the OS has
         // it (nothing is touched before it is written).
         let (want, frame) = match self.vouched_frame() {
@@ -207,8 +223,9 @@ impl Inbox {
     /// The room the frame in progress needs once the part of it received vouches for it (is at
     /// least 1/[`VOUCHES_FOR`] of it): all of it and one read chunk after it, where the read
     /// that ends it may bring the start of the next one.
-    fn vouched_frame(&self) -> Option<usize> {
+    fn vouched_frame(&mut self) -> Option<usize> {
         let frame_len = self.decoder.frame_in_progress()?;
+        self.large |= frame_len > self.read_chunk;
         let received = self.filled - self.start;
         (received.saturating_mul(VOUCHES_FOR) >= frame_len).then_some(frame_len + self.chunk)
     }
@@ -246,9 +263,10 @@ impl Inbox {
 
     /// How much room the next read gets: one chunk, or inside a large frame, as much as the part
     /// of it already received (doubling), never past what the frame still needs.
-    fn want(&self) -> usize {
+    fn want(&mut self) -> usize {
         match self.decoder.frame_in_progress() {
             Some(frame_len) => {
+                self.large |= frame_len > self.read_chunk;
                 let received = self.filled - self.start;
                 let remaining = frame_len.saturating_sub(received);
                 self.chunk.max(remaining.min(received))
@@ -279,6 +297,39 @@ impl Inbox {
                 self.chunk = (self.chunk * 2).min(self.read_chunk);
             }
             self.filled += n;
+        }
+    }
+
+    /// Reports that a read found nothing: the reader waits. With nothing buffered (no bytes to
+    /// deliver, no frame split off or lent), the buffer is given back if making it again is
+    /// cheap: the last read went into memory that is not zeroed ([`Inbox::read_buf_uninit`]),
+    /// or the buffer is no larger than the first read chunk (4 KiB). A buffer that held a frame
+    /// larger than a read chunk since the previous wait is kept, for the next one. The read
+    /// size reached is kept too: the next read after the wait is as large as the last.
+    ///
+    /// ```
+    /// use bytes::BufMut;
+    /// use pipe_proto::{Config, Inbox, Received};
+    ///
+    /// let mut inbox = Inbox::new(&Config::default());
+    /// inbox.read_buf_uninit().put_slice(&[0, 0, 0, 2, b'h', b'i']);
+    /// inbox.handle_read(6);
+    /// assert_eq!(inbox.poll_frame(), Some(Ok(Received::Frame("hi".into()))));
+    /// assert!(inbox.capacity() > 0);
+    /// inbox.handle_read_blocked(); // the next read would block
+    /// assert_eq!((inbox.capacity(), inbox.buffered_len()), (0, 0), "a waiting pipe holds no buffer");
+    /// ```
+    pub fn handle_read_blocked(&mut self) {
+        let nothing_buffered = self.ready.is_empty()
+            && self.filled == self.start
+            && self.decoder.frame_in_progress().is_none()
+            && self.state == InboxState::Open;
+        let large = std::mem::take(&mut self.large);
+        if nothing_buffered && !large && (!self.zeroed || self.buf.capacity() <= FIRST_READ_CHUNK) {
+            self.held = Bytes::new();
+            self.buf = BytesMut::new();
+            self.start = 0;
+            self.filled = 0;
         }
     }
 
@@ -478,9 +529,9 @@ impl Inbox {
         self.ready.len() + self.buf.len()
     }
 
-    /// Bytes of room the read buffer has reserved, from the first byte not yet delivered: what
-    /// [`Inbox::buffered_len`] holds plus the room not made into scratch yet. Reserved room is
-    /// address space; only what reads fill (or zeroed scratch) is touched.
+    /// Bytes of room the read buffer holds: what [`Inbox::buffered_len`] counts, plus the room
+    /// reserved and not made into scratch yet. Reserved room is address space; only what reads
+    /// fill (or zeroed scratch) is touched.
     ///
     /// ```
     /// use bytes::BufMut;
@@ -492,7 +543,7 @@ impl Inbox {
     /// assert!(inbox.capacity() >= 4096);
     /// ```
     pub fn capacity(&self) -> usize {
-        self.ready.len() + self.buf.capacity() - self.start
+        self.ready.len() + self.buf.capacity()
     }
 
     /// Bytes received and not yet delivered as frames (headers included, scratch excluded).

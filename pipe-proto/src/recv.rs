@@ -119,10 +119,13 @@ impl RecvHalf {
         }
     }
 
-    /// The connection is established: frames may be received.
+    /// The connection is established: frames may be received. If the connect's probe read
+    /// (FIFO) found nothing, the reader is now waiting: the space it read into is given back as
+    /// after any read that found nothing.
     pub(crate) fn open(&mut self) {
         if self.state == RecvState::NotConnected {
             self.state = RecvState::Open;
+            self.inbox.handle_read_blocked();
         }
     }
 
@@ -274,7 +277,9 @@ impl RecvHalf {
     }
 
     /// Reports that the reader is waiting for data (a read would block). On a FIFO with
-    /// [`Config::with_fifo_hangup_probe`], this arms the probe timer, if it is not running.
+    /// [`Config::with_fifo_hangup_probe`], this arms the probe timer, if it is not running. With
+    /// nothing buffered, the read buffer is given back while the reader waits, where making it
+    /// again is cheap (see [`Inbox::handle_read_blocked`]).
     ///
     /// ```
     /// # use pipe_proto::{Config, Connection, Side, Transport};
@@ -288,6 +293,7 @@ impl RecvHalf {
     /// assert_eq!(recv.poll_timeout(), Some(now + Duration::from_secs(1)), "a running timer is kept");
     /// ```
     pub fn handle_read_blocked(&mut self, now: Instant) {
+        self.inbox.handle_read_blocked();
         self.probe_due = false;
         if self.state != RecvState::Open || self.probe_at.is_some() {
             return;

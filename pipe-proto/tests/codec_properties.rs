@@ -5,6 +5,8 @@
 //!    `read_buf_uninit`, mixed; frames handed out by `poll_frame` or lent by `poll_frame_ref` or
 //!    `poll_buffered_ref`, mixed), and the end of the stream after the last frame is a clean
 //!    close.
+//!    Reads of an odd length are followed by a wait (`handle_read_blocked`), where the inbox
+//!    may give its buffer back.
 //! 2. Any bytes at all, in any chunking, never make the decoder or the inbox panic; the inbox
 //!    never holds more than `max_frame_len + read_chunk + 4` bytes (checked after every step);
 //!    the frames it delivers re-encode to exactly the bytes it consumed; and once it reports a
@@ -89,6 +91,10 @@ fn feed(
         rest = &rest[n..];
         assert!(inbox.buffered_len() <= bound, "{} > {bound} after a read", inbox.buffered_len());
         drain(inbox, lend, bound, out);
+        if n % 2 == 1 {
+            // The next read would block: the reader waits (and may give its buffer back).
+            inbox.handle_read_blocked();
+        }
     }
 }
 

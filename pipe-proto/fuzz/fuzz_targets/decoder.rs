@@ -159,6 +159,11 @@ fn through_inbox(wire: &[u8], params: &Params, max_frame_len: usize, read_chunk:
             if take(&mut inbox, &mut out) {
                 return out;
             }
+            if n % 2 == 1 {
+                // The next read would block: the inbox may give its buffer back.
+                inbox.handle_read_blocked();
+                check(&inbox, "after a wait");
+            }
         }
     }
     if params.eof {

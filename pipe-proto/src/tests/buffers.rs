@@ -310,6 +310,122 @@ fn messages_buffered_together_are_lent_up_to_what_follows_them_which_stays_for_t
     assert_eq!(recv.poll_recv_ref(), Some(Err(cut)));
 }
 
+/// Puts `bytes` into the space `read_buf_uninit` offers, and reports them.
+fn read_uninit(inbox: &mut Inbox, bytes: &[u8]) {
+    use bytes::BufMut;
+    let mut space = inbox.read_buf_uninit();
+    assert!(space.remaining_mut() >= bytes.len(), "offered {} bytes, {} to read", space.remaining_mut(), bytes.len());
+    space.put_slice(bytes);
+    inbox.handle_read(bytes.len());
+}
+
+#[test]
+fn a_waiting_reader_with_nothing_buffered_gives_back_a_buffer_it_can_make_again_without_zeroing() {
+    use bytes::BufMut;
+    let mut inbox = inbox(64 * 1024, 1 << 20);
+    // Busy: reads that fill their space make the next ones larger.
+    for _ in 0..5 {
+        let len = inbox.read_buf_uninit().remaining_mut();
+        let mut frame = ((len - 4) as u32).to_be_bytes().to_vec();
+        frame.resize(len, 1);
+        read_uninit(&mut inbox, &frame);
+        assert!(matches!(inbox.poll_frame_ref(), Some(Ok(ReceivedRef::Frame(_)))));
+    }
+    assert!(inbox.capacity() >= 64 * 1024);
+    inbox.handle_read_blocked();
+    assert_eq!((inbox.capacity(), inbox.buffered_len()), (0, 0), "given back while waiting");
+    assert_eq!(inbox.read_buf_uninit().remaining_mut(), 64 * 1024, "the next read is as large as the last");
+}
+
+#[test]
+fn a_waiting_reader_keeps_what_is_buffered_and_a_busy_zeroed_chunk() {
+    use bytes::BufMut;
+    let new_inbox = || inbox(64 * 1024, 1 << 20);
+    // Part of a frame: kept, whichever way it was read.
+    let mut inbox = new_inbox();
+    read_uninit(&mut inbox, &[0, 0, 0, 3, b'a']);
+    assert_eq!(inbox.poll_frame(), None);
+    inbox.handle_read_blocked();
+    assert_eq!(inbox.pending_len(), 5);
+    read_uninit(&mut inbox, b"bc");
+    assert_eq!(inbox.poll_frame(), Some(Ok(Received::Frame("abc".into()))));
+
+    // Frames split off and not handed out yet: kept.
+    let mut inbox = new_inbox();
+    read_uninit(&mut inbox, &encoded(&[b"x", b"y"]));
+    assert_eq!(inbox.poll_frame(), Some(Ok(Received::Frame("x".into()))));
+    inbox.handle_read_blocked();
+    assert_eq!(inbox.poll_frame(), Some(Ok(Received::Frame("y".into()))));
+
+    // Zeroed: the first 4 KiB are given back, a chunk grown by busy reads is kept.
+    let mut inbox = new_inbox();
+    read(&mut inbox, &[0, 0, 0, 1, 7]);
+    assert!(inbox.poll_frame().is_some());
+    inbox.handle_read_blocked();
+    assert_eq!(inbox.capacity(), 0, "4 KiB not yet needed by a busy pipe: given back");
+    for _ in 0..3 {
+        let len = inbox.read_buf().len();
+        let mut frame = ((len - 4) as u32).to_be_bytes().to_vec();
+        frame.resize(len, 1);
+        read(&mut inbox, &frame);
+        assert!(inbox.poll_frame_ref().is_some(), "lent: the buffer stays whole");
+    }
+    inbox.handle_read_blocked();
+    assert!(inbox.capacity() > 4096, "a busy pipe's zeroed chunk is kept, not zeroed again at every wake-up");
+    let mut space = inbox.read_buf_uninit();
+    space.put_slice(&[0, 0, 0, 1, 8]);
+    inbox.handle_read(5);
+    assert!(inbox.poll_frame().is_some());
+    inbox.handle_read_blocked();
+    assert_eq!(inbox.capacity(), 0, "read into memory not zeroed: given back whatever its size");
+}
+
+#[test]
+fn a_fifo_connected_by_a_probe_that_found_nothing_holds_no_read_buffer() {
+    use crate::{Action, ConnectAction, Event, State};
+    use std::time::{Duration, Instant};
+    let now = Instant::now();
+    let mut conn = Connection::new(Transport::Fifo, Side::Client, Config::default());
+    conn.connect(now, Duration::from_secs(1)).unwrap();
+    while conn.state() != State::Open {
+        let event = match conn.poll_action() {
+            Some(Action::Connect(ConnectAction::ProbeRead)) => {
+                assert!(!conn.read_buf().is_empty(), "the probe reads into the read buffer");
+                Event::WouldBlock // a writer, and nothing written yet
+            }
+            Some(Action::Connect(_)) => Event::Done,
+            other => panic!("{other:?} while connecting"),
+        };
+        conn.handle_event(now, event);
+    }
+    assert_eq!(conn.recv_half().inbox().capacity(), 0, "the probe's space is given back");
+}
+
+#[test]
+fn a_buffer_that_held_a_large_frame_is_kept_over_the_next_wait_only() {
+    use bytes::BufMut;
+    let mut inbox = inbox(1024, 1 << 20);
+    let mut wire = vec![0, 1, 0, 0]; // 64 KiB
+    wire.resize(4 + 64 * 1024, 3);
+    let mut offset = 0;
+    loop {
+        let n = inbox.read_buf_uninit().remaining_mut().min(wire.len() - offset);
+        read_uninit(&mut inbox, &wire[offset..offset + n]);
+        offset += n;
+        if offset == wire.len() {
+            break;
+        }
+        assert_eq!(inbox.poll_frame_ref(), None);
+    }
+    assert!(matches!(inbox.poll_frame_ref(), Some(Ok(ReceivedRef::Frame(frame))) if frame.len() == 64 * 1024));
+    inbox.handle_read_blocked();
+    assert!(inbox.capacity() >= 64 * 1024, "kept for the next large frame");
+    read_uninit(&mut inbox, &[0, 0, 0, 1, 1]);
+    assert!(inbox.poll_frame_ref().is_some());
+    inbox.handle_read_blocked();
+    assert_eq!(inbox.capacity(), 0, "no large frame since the last wait: given back");
+}
+
 #[test]
 fn uninitialised_reads_follow_the_same_sizes() {
     use bytes::BufMut;
