@@ -26,10 +26,11 @@ fn size_of(k: usize) -> usize {
     SIZES[k % SIZES.len()]
 }
 
-/// The client writes frames of every size of [`SIZES`], twice over; the channel, whose reads take
-/// 16 bytes at a time between frames, takes each with `read_with` and compares it where it lies,
-/// with a pause now and then so that the writer gets ahead and waits. Every frame is lent whole,
-/// in order, once; then the close, on every later call.
+/// The client writes frames of a dozen sizes (around 16 bytes, 4 KiB, 64 KiB, 1 and 3 MiB),
+/// twice over; the channel, whose reads take 16 bytes at a time between frames, takes each with
+/// `read_with` and compares it where it lies, with a pause now and then so that the writer gets
+/// ahead and waits. Every frame is lent whole, in order, once; then the close, on every later
+/// call.
 pub async fn frames_cut_across_reads_are_lent_whole<R: Runtime, K: Kind>() {
     cut_across_reads::<R, K>(false).await
 }
