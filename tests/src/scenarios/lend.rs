@@ -36,7 +36,9 @@ pub async fn frames_cut_across_reads_are_lent_whole<R: Runtime, K: Kind>() {
 }
 
 /// [`frames_cut_across_reads_are_lent_whole`], the channel taking what arrived with
-/// `read_batch_with`: every frame is lent whole, in order, once, and some calls take several.
+/// `read_batch_with`: every frame is lent whole, in order, once (how many a call takes depends on
+/// how the reads fall; `what_follows_a_batch_is_the_next_call_s_answer` checks a call that takes
+/// several).
 pub async fn frames_cut_across_reads_are_lent_whole_in_batches<R: Runtime, K: Kind>() {
     cut_across_reads::<R, K>(true).await
 }
@@ -79,9 +81,6 @@ async fn cut_across_reads<R: Runtime, K: Kind>(batches: bool) {
             if calls % 5 == 0 {
                 sleep::<R>(Duration::from_millis(5)).await;
             }
-        }
-        if batches {
-            assert!(calls < count, "{calls} calls for {count} frames: none took several");
         }
         assert_eq!(channel.read_with(|msg| msg.len()).await.expect("read the close"), None);
         assert_eq!(channel.read_batch_with(|_| panic!("a message after the close")).await.expect("again"), None);
