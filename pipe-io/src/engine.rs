@@ -118,8 +118,7 @@ pub(crate) fn poll_read_batch_with<R: Runtime, F: FnMut(&[u8])>(
 /// stream, an error, a probe due), so that the caller asks it again; `Pending` while the reader
 /// waits.
 ///
-/// Never inlined: it runs once per read, the loops around it once per frame, and kept apart it
-/// leaves those loops small enough to be inlined into the caller's future.
+/// Kept out of line: it runs once per read, the loops around it once per frame.
 #[inline(never)]
 fn poll_fill<R: Runtime>(
     recv: &mut RecvHalf,

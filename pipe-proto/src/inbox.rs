@@ -8,8 +8,8 @@
 //! handful of reads, yet a header that lies about its length costs nothing). Short reads reuse
 //! what is left, so each byte of scratch is zeroed about once. The chunk itself starts at 4 KiB
 //! (or the configured read chunk if that is smaller) and doubles, up to the configured size, each
-//! time a read fills all the space it was given: a pipe that waits for its first message holds
-//! 4 KiB, not a whole chunk.
+//! time a read fills all the space it was given: a pipe that has not been busy reads into 4 KiB,
+//! not a whole chunk.
 //!
 //! A large frame is read straight into the buffer it is handed out or lent from. Once the part
 //! of it received is at least 1/32 of its declared length (the first 64 KiB read of a 1 MiB

@@ -1,7 +1,8 @@
 //! The receive half: the rules of receiving, over the read buffer and decoder, and the FIFO
 //! hang-up probe timer.
 //!
-//! What [`RecvHalf::poll_recv`] answers in each state:
+//! What [`RecvHalf::poll_recv`] answers in each state (and [`RecvHalf::poll_recv_ref`], the same
+//! with the message lent in place):
 //!
 //! | state | answer |
 //! |---|---|

@@ -24,7 +24,7 @@ fn read(inbox: &mut Inbox, bytes: &[u8]) {
 #[test]
 fn a_new_inbox_offers_4_kib_and_doubles_while_reads_fill_it_up_to_the_read_chunk() {
     let mut inbox = inbox(64 * 1024, 1 << 20);
-    assert_eq!(inbox.read_buf().len(), 4096, "a waiting pipe holds 4 KiB, not a whole chunk");
+    assert_eq!(inbox.read_buf().len(), 4096, "a new pipe reads into 4 KiB, not a whole chunk");
     let mut offered = Vec::new();
     for _ in 0..6 {
         let len = inbox.read_buf().len();
