@@ -6,6 +6,12 @@
 //! transmit queue); a batch is one [`write_batch`](pipe_io::Pipe::write_batch) of borrowed
 //! payloads (each copied once into the queue, as the raw loop copies it); a large frame is
 //! one [`write_bytes`](pipe_io::Pipe::write_bytes) (queued by reference, no copy).
+//!
+//! The reader of the throughput runs takes each frame with [`read`](pipe_io::Pipe::read) (a
+//! `Bytes` of its own, dropped before the next read), or, for `pipe-tokio-lent`, every frame that
+//! arrived with one [`read_batch_with`](pipe_io::Pipe::read_batch_with) (lent in place).
+//! Everything else is the same in both rows: the writer, the echo and the ping-pong reads use
+//! the owned API.
 
 use std::io;
 use std::pin::pin;
@@ -24,6 +30,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
 struct OursPeer<R: Runtime> {
     pipe: Pipe<R, Portable>,
     last: Bytes,
+    /// Throughput runs read with `read_batch_with` instead of `read`.
+    lend: bool,
 }
 
 impl<R: Runtime> Peer for OursPeer<R> {
@@ -65,6 +73,19 @@ impl<R: Runtime> Peer for OursPeer<R> {
     async fn receive_until_last(&mut self) -> io::Result<(u64, u64)> {
         let mut frames = 0u64;
         let mut bytes = 0u64;
+        if self.lend {
+            // The writer sends nothing after the last frame until the next go: a batch ends there.
+            let mut last = false;
+            while !last {
+                let lent = self.pipe.read_batch_with(|frame| {
+                    frames += 1;
+                    bytes += frame.len() as u64;
+                    last = frame[0] == LAST;
+                });
+                lent.await?.ok_or_else(peer::closed)?;
+            }
+            return Ok((frames, bytes));
+        }
         while let Some(frame) = self.pipe.read().await? {
             frames += 1;
             bytes += frame.len() as u64;
@@ -109,7 +130,7 @@ fn new_client<R: Runtime>(transport: Transport, in_path: &str, out_path: &str) -
 macro_rules! on_runtime {
     ($imp:expr, $f:ident ( $($arg:expr),* )) => {
         match $imp {
-            Impl::Tokio => crate::tokio_util_peer::block_on($f::<pipe_tokio::Tokio>($($arg),*)),
+            Impl::Tokio | Impl::TokioLent => crate::tokio_util_peer::block_on($f::<pipe_tokio::Tokio>($($arg),*)),
             Impl::Smol => smol::block_on($f::<pipe_smol::AsyncIo>($($arg),*)),
             Impl::AsyncStd => async_std::task::block_on($f::<pipe_async_std::AsyncIo>($($arg),*)),
             other => Err(format!("{other:?} is not one of ours").into()),
@@ -118,14 +139,14 @@ macro_rules! on_runtime {
 }
 
 pub fn channel(imp: Impl, transport: Transport, plan: &[Run]) -> Result<()> {
-    on_runtime!(imp, channel_on(transport, plan))
+    on_runtime!(imp, channel_on(transport, plan, imp == Impl::TokioLent))
 }
 
 pub fn client(imp: Impl, transport: Transport, plan: &[Run], peers: &[(String, String)]) -> Result<()> {
-    on_runtime!(imp, client_on(transport, plan, peers))
+    on_runtime!(imp, client_on(transport, plan, peers, imp == Impl::TokioLent))
 }
 
-async fn channel_on<R: Runtime>(transport: Transport, plan: &[Run]) -> Result<()> {
+async fn channel_on<R: Runtime>(transport: Transport, plan: &[Run], lend: bool) -> Result<()> {
     if let [Run::Idle { pipes }] = *plan {
         return idle_channel::<R>(transport, pipes).await;
     }
@@ -133,17 +154,22 @@ async fn channel_on<R: Runtime>(transport: Transport, plan: &[Run]) -> Result<()
     emit(&format!("READY {} {}", pipe.in_path(), pipe.out_path()));
     emit("READY_DONE");
     pipe.connect(CONNECT_TIMEOUT).await?;
-    peer::channel_session(&mut OursPeer { pipe, last: Bytes::new() }, plan).await
+    peer::channel_session(&mut OursPeer { pipe, last: Bytes::new(), lend }, plan).await
 }
 
-async fn client_on<R: Runtime>(transport: Transport, plan: &[Run], peers: &[(String, String)]) -> Result<()> {
+async fn client_on<R: Runtime>(
+    transport: Transport,
+    plan: &[Run],
+    peers: &[(String, String)],
+    lend: bool,
+) -> Result<()> {
     if let [Run::Idle { .. }] = *plan {
         return idle_client::<R>(transport, peers).await;
     }
     let (in_path, out_path) = peers.first().ok_or("no peer paths")?;
     let mut pipe = new_client::<R>(transport, in_path, out_path)?;
     pipe.connect(CONNECT_TIMEOUT).await?;
-    peer::client_session(&mut OursPeer { pipe, last: Bytes::new() }, plan).await
+    peer::client_session(&mut OursPeer { pipe, last: Bytes::new(), lend }, plan).await
 }
 
 /// Connects `pipes` channels at once, leaves a read pending on each for [`IDLE_WAIT`] (reads

@@ -27,6 +27,9 @@ pub enum Impl {
     Python,
     /// `pipe-tokio`.
     Tokio,
+    /// `pipe-tokio`, its reader taking the messages with `read_batch_with` (lent in place, all
+    /// that arrived per call) instead of `read`.
+    TokioLent,
     /// `pipe-smol`.
     Smol,
     /// `pipe-async-std`.
@@ -34,7 +37,8 @@ pub enum Impl {
 }
 
 impl Impl {
-    pub const ALL: [Impl; 6] = [Impl::Raw, Impl::TokioUtil, Impl::Python, Impl::Tokio, Impl::Smol, Impl::AsyncStd];
+    pub const ALL: [Impl; 7] =
+        [Impl::Raw, Impl::TokioUtil, Impl::Python, Impl::Tokio, Impl::TokioLent, Impl::Smol, Impl::AsyncStd];
 
     /// The name on the command line and in the JSON.
     pub fn key(self) -> &'static str {
@@ -43,6 +47,7 @@ impl Impl {
             Impl::TokioUtil => "tokio-util",
             Impl::Python => "python-aea",
             Impl::Tokio => "pipe-tokio",
+            Impl::TokioLent => "pipe-tokio-lent",
             Impl::Smol => "pipe-smol",
             Impl::AsyncStd => "pipe-async-std",
         }
@@ -55,13 +60,14 @@ impl Impl {
             Impl::TokioUtil => "tokio-util Framed",
             Impl::Python => "Python AEA",
             Impl::Tokio => "ours: pipe-tokio",
+            Impl::TokioLent => "ours: pipe-tokio, read_batch_with",
             Impl::Smol => "ours: pipe-smol",
             Impl::AsyncStd => "ours: pipe-async-std",
         }
     }
 
     pub fn is_ours(self) -> bool {
-        matches!(self, Impl::Tokio | Impl::Smol | Impl::AsyncStd)
+        matches!(self, Impl::Tokio | Impl::TokioLent | Impl::Smol | Impl::AsyncStd)
     }
 }
 

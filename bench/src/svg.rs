@@ -26,6 +26,7 @@ fn color(imp: Impl) -> &'static str {
         Impl::TokioUtil => "#4c78a8",
         Impl::Python => "#e4b634",
         Impl::Tokio => "#2e9e57",
+        Impl::TokioLent => "#7cc68d",
         Impl::Smol => "#1f8f8f",
         Impl::AsyncStd => "#8e5bb5",
     }

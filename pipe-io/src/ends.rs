@@ -7,6 +7,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
+use bytes::buf::Limit;
+use bytes::BytesMut;
 use futures_io::{AsyncRead, AsyncWrite};
 
 use crate::runtime::Runtime;
@@ -39,6 +41,21 @@ impl<R: Runtime> AsyncRead for ReadEnd<R> {
 }
 
 impl<R: Runtime> ReadEnd<R> {
+    /// Reads into the spare capacity of `buf` without zeroing it (see
+    /// [`Runtime::READS_UNINIT`]).
+    #[inline]
+    pub(crate) fn poll_read_uninit(
+        &mut self,
+        cx: &mut Context<'_>,
+        buf: &mut Limit<&mut BytesMut>,
+    ) -> Poll<io::Result<usize>> {
+        match self {
+            #[cfg(unix)]
+            ReadEnd::Fifo(end) => R::poll_read_fifo_uninit(&mut end.end, cx, buf),
+            ReadEnd::Tcp(end) => R::poll_read_tcp_uninit(end, cx, buf),
+        }
+    }
+
     /// The core's hang-up probe ([`pipe_proto::RecvAction::ProbeHangup`]): one non-blocking read,
     /// now, whatever the runtime says about readiness. `WouldBlock` when there is nothing to read
     /// (and always on TCP, where the core never asks for a probe).

@@ -12,7 +12,7 @@ use std::future::poll_fn;
 
 use bytes::Bytes;
 use futures_io::{AsyncRead, AsyncWrite};
-use pipe_proto::{IntoFrame, Received, RecvAction, RecvHalf, SendAction, SendHalf};
+use pipe_proto::{IntoFrame, Received, ReceivedRef, RecvAction, RecvError, RecvHalf, SendAction, SendHalf};
 
 use crate::ends::{ReadEnd, WriteEnd};
 use crate::error::{failure_of_io, Error};
@@ -31,41 +31,133 @@ pub(crate) fn poll_read_frame<R: Runtime>(
     mut end: Option<&mut ReadEnd<R>>,
     cx: &mut Context<'_>,
 ) -> Poll<Result<Option<Bytes>, Error>> {
+    // Asked once before the loop: the answer is usually there already, and what only the reads
+    // need is then not set up for every frame.
+    if let Some(answer) = recv.poll_recv() {
+        return Poll::Ready(owned(answer));
+    }
     loop {
-        match recv.poll_recv() {
-            Some(Ok(Received::Frame(payload))) => return Poll::Ready(Ok(Some(payload))),
-            Some(Ok(Received::PeerClosed)) => return Poll::Ready(Ok(None)),
-            Some(Err(err)) => return Poll::Ready(Err(err.into())),
-            None => {}
-        }
-        // The core wants bytes, so it is connected and not closed: the read end exists.
-        let Some(end) = end.as_deref_mut() else {
-            return Poll::Ready(Err(Error::NotConnected));
-        };
-        if let Some(RecvAction::ProbeHangup) = recv.poll_action() {
-            match end.probe(recv.read_buf()) {
-                Ok(n) => recv.handle_read(n),
-                Err(err) if matches!(err.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => {
-                    recv.handle_read_blocked(Instant::now())
-                }
-                Err(err) => recv.handle_read_error(failure_of_io(&err)),
-            }
-            continue;
-        }
-        match Pin::new(&mut *end).poll_read(cx, recv.read_buf()) {
-            Poll::Ready(Ok(n)) => recv.handle_read(n),
-            Poll::Ready(Err(err)) if err.kind() == io::ErrorKind::Interrupted => {}
-            Poll::Ready(Err(err)) => recv.handle_read_error(failure_of_io(&err)),
-            Poll::Pending => {
-                recv.handle_read_blocked(Instant::now());
-                let Some(at) = recv.poll_timeout() else {
-                    return Poll::Pending;
-                };
-                ready!(end.poll_timer(at, cx));
-                recv.handle_timeout(Instant::now());
-            }
+        ready!(poll_fill(recv, end.as_deref_mut(), cx))?;
+        if let Some(answer) = recv.poll_recv() {
+            return Poll::Ready(owned(answer));
         }
     }
+}
+
+/// The core's answer as `read` gives it.
+#[inline(always)]
+fn owned(answer: Result<Received, RecvError>) -> Result<Option<Bytes>, Error> {
+    match answer {
+        Ok(Received::Frame(payload)) => Ok(Some(payload)),
+        Ok(Received::PeerClosed) => Ok(None),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// [`poll_read_frame`] with the frame lent in place: `f` is called with it, and its result is
+/// the answer (`Some`); the peer's close (`None`) and the errors are the same, from the same
+/// core, and the reads are the same ([`poll_fill`]). `f` is taken out of `f_slot` by the poll
+/// that completes, and only then.
+///
+/// Cancel-safe in the same way: a frame is taken from the core and given to `f` in one step, so
+/// a future dropped before it completes has taken nothing.
+#[inline]
+pub(crate) fn poll_read_with<R: Runtime, T, F: FnOnce(&[u8]) -> T>(
+    recv: &mut RecvHalf,
+    mut end: Option<&mut ReadEnd<R>>,
+    cx: &mut Context<'_>,
+    f_slot: &mut Option<F>,
+) -> Poll<Result<Option<T>, Error>> {
+    loop {
+        match recv.poll_recv_ref() {
+            Some(Ok(ReceivedRef::Frame(payload))) => {
+                let f = f_slot.take().expect("a read_with future is not polled after it completed");
+                return Poll::Ready(Ok(Some(f(payload))));
+            }
+            Some(Ok(ReceivedRef::PeerClosed)) => return Poll::Ready(Ok(None)),
+            Some(Err(err)) => return Poll::Ready(Err(err.into())),
+            None => ready!(poll_fill(recv, end.as_deref_mut(), cx))?,
+        }
+    }
+}
+
+/// [`poll_read_with`] for every message that arrived together: the first answer is the core's
+/// as for `read_with` (a frame, the close, an error); after a frame, every whole message already
+/// buffered is lent too, without waiting for more, and what follows them (more bytes to wait
+/// for, the close, a failure) is left for the next call. The answer is how many messages `f`
+/// was given.
+///
+/// Cancel-safe: `f` is only called by the poll that completes.
+#[inline]
+pub(crate) fn poll_read_batch_with<R: Runtime, F: FnMut(&[u8])>(
+    recv: &mut RecvHalf,
+    mut end: Option<&mut ReadEnd<R>>,
+    cx: &mut Context<'_>,
+    f: &mut F,
+) -> Poll<Result<Option<usize>, Error>> {
+    loop {
+        match recv.poll_recv_ref() {
+            Some(Ok(ReceivedRef::Frame(payload))) => {
+                f(payload);
+                let mut count = 1;
+                while let Some(payload) = recv.poll_buffered_ref() {
+                    f(payload);
+                    count += 1;
+                }
+                return Poll::Ready(Ok(Some(count)));
+            }
+            Some(Ok(ReceivedRef::PeerClosed)) => return Poll::Ready(Ok(None)),
+            Some(Err(err)) => return Poll::Ready(Err(err.into())),
+            None => ready!(poll_fill(recv, end.as_deref_mut(), cx))?,
+        }
+    }
+}
+
+/// What the read loops do while the core has no answer: carry out its hang-up probe, or read
+/// once, and report what the OS said. `Ready(Ok)` once the core has news (bytes, the end of the
+/// stream, an error, a probe due), so that the caller asks it again; `Pending` while the reader
+/// waits.
+///
+/// Kept out of line: it runs once per read, the loops around it once per frame.
+#[inline(never)]
+fn poll_fill<R: Runtime>(
+    recv: &mut RecvHalf,
+    end: Option<&mut ReadEnd<R>>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<(), Error>> {
+    // The core wants bytes, so it is connected and not closed: the read end exists.
+    let Some(end) = end else {
+        return Poll::Ready(Err(Error::NotConnected));
+    };
+    if let Some(RecvAction::ProbeHangup) = recv.poll_action() {
+        match end.probe(recv.read_buf()) {
+            Ok(n) => recv.handle_read(n),
+            Err(err) if matches!(err.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => {
+                recv.handle_read_blocked(Instant::now())
+            }
+            Err(err) => recv.handle_read_error(failure_of_io(&err)),
+        }
+        return Poll::Ready(Ok(()));
+    }
+    let read = if R::READS_UNINIT {
+        end.poll_read_uninit(cx, &mut recv.read_buf_uninit())
+    } else {
+        Pin::new(&mut *end).poll_read(cx, recv.read_buf())
+    };
+    match read {
+        Poll::Ready(Ok(n)) => recv.handle_read(n),
+        Poll::Ready(Err(err)) if err.kind() == io::ErrorKind::Interrupted => {}
+        Poll::Ready(Err(err)) => recv.handle_read_error(failure_of_io(&err)),
+        Poll::Pending => {
+            recv.handle_read_blocked(Instant::now());
+            let Some(at) = recv.poll_timeout() else {
+                return Poll::Pending;
+            };
+            ready!(end.poll_timer(at, cx));
+            recv.handle_timeout(Instant::now());
+        }
+    }
+    Poll::Ready(Ok(()))
 }
 
 /// Carries out the send half's actions until it has none: writes its queue and closes the write

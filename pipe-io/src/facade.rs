@@ -425,6 +425,43 @@ macro_rules! runtime_crate {
                 self.0.read().await
             }
 
+            /// Reads the next message and hands it to `f` where it lies, without copying or
+            /// allocating: `Some(f(payload))`, or `None` once the peer closed (and on every
+            /// later call). Cancel-safe. The same answers as the whole pipe's `read_with`, and
+            /// as this reader's [`read`](Self::read).
+            ///
+            /// ```
+            #[doc = $crate::__doc_pair!($krate, "TcpSocketPipe")]
+            /// let (mut reader, _writer) = client.into_split()?;
+            /// channel.write(b"in place").await?;
+            /// channel.close().await?;
+            /// assert_eq!(reader.read_with(|msg| msg.starts_with(b"in")).await?, Some(true));
+            /// assert_eq!(reader.read_with(|msg| msg.len()).await?, None);
+            #[doc = $crate::__doc_end!($krate)]
+            /// ```
+            pub async fn read_with<T>(&mut self, f: impl FnOnce(&[u8]) -> T) -> Result<Option<T>, Error> {
+                self.0.read_with(f).await
+            }
+
+            /// Hands the next message and every other whole message already received to `f`, in
+            /// place, in order: `Some(count)`, or `None` once the peer closed. Cancel-safe. The
+            /// same answers as the whole pipe's `read_batch_with`.
+            ///
+            /// ```
+            #[doc = concat!("use ", $krate, "::Bytes;")]
+            #[doc = $crate::__doc_pair!($krate, "TcpSocketPipe")]
+            /// let (mut reader, _writer) = client.into_split()?;
+            /// channel.write_batch(["a", "bc"].map(Bytes::from)).await?;
+            /// channel.close().await?;
+            /// let mut bytes = 0;
+            /// while reader.read_batch_with(|msg| bytes += msg.len()).await?.is_some() {}
+            /// assert_eq!(bytes, 3);
+            #[doc = $crate::__doc_end!($krate)]
+            /// ```
+            pub async fn read_batch_with(&mut self, f: impl FnMut(&[u8])) -> Result<Option<usize>, Error> {
+                self.0.read_batch_with(f).await
+            }
+
             /// Whether the peer's close has been read.
             ///
             /// ```
@@ -753,6 +790,93 @@ macro_rules! runtime_crate {
             /// ```
             pub async fn read(&mut self) -> Result<Option<Bytes>, Error> {
                 self.0.read().await
+            }
+
+            /// Reads the next message and hands it to `f` where it lies, in the pipe's read
+            /// buffer, without copying it or allocating for it. What it answers:
+            ///
+            /// - a message: `Some(f(payload))`; the payload is only valid inside `f` (keep what
+            ///   you need, or use [`read`](Self::read), which hands out the message as
+            ///   [`Bytes`]). A message larger than the read buffer is gathered first, then lent
+            ///   whole.
+            /// - the peer closed: `None`, on every later call; `f` is not called.
+            /// - everything else as [`read`](Self::read) answers it, in every situation: the
+            ///   stream cut inside a frame is [`Error::TruncatedFrame`], a header over
+            ///   `Config::max_frame_len` is [`Error::PeerFrameTooLarge`] (and stays the answer),
+            ///   after our close [`Error::ClosedLocally`]. `read` and `read_with` may be mixed:
+            ///   the messages come in order, whichever takes them.
+            ///
+            /// Cancel-safe: `f` is called by the poll that completes, so a `read_with` dropped
+            /// (in `select!`, under a timeout) has taken nothing; the next read continues the
+            /// same frame.
+            ///
+            /// ```
+            #[doc = $crate::__doc_pair!($krate, $name_str)]
+            /// client.write(b"hello").await?;
+            /// client.write(b"world").await?;
+            /// client.close().await?;
+            /// // Each message looked at where it lies: nothing is allocated for it.
+            /// assert_eq!(channel.read_with(|msg| msg.len()).await?, Some(5));
+            /// assert_eq!(channel.read_with(|msg| msg == b"world").await?, Some(true));
+            /// assert_eq!(channel.read_with(|msg| msg.len()).await?, None, "the peer closed");
+            /// assert_eq!(channel.read_with(|msg| msg.len()).await?, None, "and stays closed");
+            #[doc = $crate::__doc_end!($krate)]
+            /// ```
+            ///
+            /// A message over the maximum is refused on its header, as `read` refuses it:
+            ///
+            /// ```
+            #[doc = concat!("use ", $krate, "::{", $name_str, ", Config, Error};")]
+            #[doc = $crate::__doc_run!($krate)]
+            #[doc = concat!("let mut channel = ", $name_str, "::with_config(Config::default().with_max_frame_len(4))?;")]
+            #[doc = concat!("let mut client = ", $name_str, "::client(channel.out_path(), channel.in_path())?;")]
+            /// let timeout = Duration::from_secs(5);
+            #[doc = concat!("let (a, b) = ", $krate, "::doc_join(channel.connect(timeout), client.connect(timeout)).await;")]
+            /// a?;
+            /// b?;
+            /// client.write(b"too long").await?;
+            /// let err = channel.read_with(|msg| msg.len()).await.unwrap_err();
+            /// assert!(matches!(err, Error::PeerFrameTooLarge { declared: 8, max: 4 }), "{err}");
+            /// assert!(matches!(channel.read_with(|msg| msg.len()).await, Err(Error::PeerFrameTooLarge { .. })));
+            /// assert!(matches!(channel.read().await, Err(Error::PeerFrameTooLarge { .. })), "whichever reads");
+            #[doc = $crate::__doc_end!($krate)]
+            /// ```
+            pub async fn read_with<T>(&mut self, f: impl FnOnce(&[u8]) -> T) -> Result<Option<T>, Error> {
+                self.0.read_with(f).await
+            }
+
+            /// [`read_with`](Self::read_with) for every message that has arrived: waits for the
+            /// next message, then hands it and every other whole message already received to
+            /// `f`, in order, where they lie, without waiting for more. What it answers:
+            ///
+            /// - messages: `Some(count)`, how many `f` was given (at least one). The fastest way
+            ///   to take many small messages: one call for all that one read brought.
+            /// - the peer closed, before any message of this call: `None`, on every later call.
+            /// - an error before any message of this call: the error `read` gives.
+            /// - a close or an error after messages: those messages are this call's answer, and
+            ///   the close or the error the next call's, as `read` would answer them one by one
+            ///   (until then, [`peer_closed`](Self::peer_closed) is false and writes go on).
+            ///
+            /// Cancel-safe: `f` is called by the poll that completes, and only then.
+            ///
+            /// ```
+            #[doc = concat!("use ", $krate, "::Bytes;")]
+            #[doc = $crate::__doc_pair!($krate, $name_str)]
+            /// client.write_batch((1..=100u8).map(|i| Bytes::from(vec![i; 64]))).await?;
+            /// client.close().await?;
+            /// let (mut messages, mut sum) = (0, 0u32);
+            /// let mut calls = 0;
+            /// while let Some(count) = channel.read_batch_with(|msg| sum += u32::from(msg[0])).await? {
+            ///     messages += count;
+            ///     calls += 1;
+            /// }
+            /// assert_eq!((messages, sum), (100, 5050));
+            /// assert!(calls <= messages, "several messages per call, as they arrived");
+            /// assert_eq!(channel.read_batch_with(|_| unreachable!()).await?, None, "and closed for good");
+            #[doc = $crate::__doc_end!($krate)]
+            /// ```
+            pub async fn read_batch_with(&mut self, f: impl FnMut(&[u8])) -> Result<Option<usize>, Error> {
+                self.0.read_batch_with(f).await
             }
 
             /// Sends one message (copied once into the transmit queue) and returns when all of

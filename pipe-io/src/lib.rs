@@ -9,12 +9,13 @@
 //!   loopback listener bound at creation, client address parsing;
 //! - the connect loop, which carries out the actions of [`pipe_proto::Connection`] and sleeps
 //!   until its timers (the core decides; this crate only does what it says);
-//! - frame IO over the `futures-io` traits: reads straight into the core's buffer, vectored
-//!   writes of its queue, the transport's close;
+//! - frame IO over the `futures-io` traits: reads straight into the core's buffer (into memory
+//!   not zeroed first where the runtime can, see [`Runtime::READS_UNINIT`]), vectored writes of
+//!   its queue, the transport's close;
 //! - [`Pipe`], [`PipeReader`] (a `Stream`), [`PipeWriter`] (a `Sink`), [`Error`].
 //!
 //! A runtime crate implements [`Runtime`]: its FIFO and TCP types, accept, resolve, dial, sleep,
-//! a timer.
+//! a timer, and, where it can, reads into memory that was never initialised.
 //!
 //! # One answer for each situation
 //!

@@ -472,6 +472,73 @@ impl<R: Runtime, K> Pipe<R, K> {
         poll_fn(|cx| engine::poll_read_frame(self.conn.recv_half_mut(), self.read_end.as_mut(), cx)).await
     }
 
+    /// Reads the next message and hands it to `f` where it lies, in the pipe's read buffer,
+    /// without copying it or allocating for it: `Some(f(payload))`, or `None` once the peer has
+    /// closed (and on every later call; `f` is not called). The answers are those of
+    /// [`read`](Pipe::read), in every situation: the same messages in the same order, the
+    /// same close, the same errors ([`Error::TruncatedFrame`] when the peer's stream ends inside
+    /// a frame, [`Error::PeerFrameTooLarge`] for a header over the maximum, and so on), and the
+    /// two may be mixed. A message larger than the read buffer is gathered first and lent whole.
+    /// The payload is only valid inside `f`: keep what you need (or use `read`, which hands out
+    /// the message as `Bytes`). Cancel-safe: `f` is called by the poll that completes, so a
+    /// dropped `read_with` has taken nothing, and the next read continues the same frame.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), pipe_tokio::Error> {
+    /// # use std::time::Duration;
+    /// # let mut channel = pipe_tokio::TcpSocketPipe::new()?;
+    /// # let mut client = pipe_tokio::TcpSocketPipe::client(channel.out_path(), channel.in_path())?;
+    /// # let (a, b) = tokio::join!(channel.connect(Duration::from_secs(5)), client.connect(Duration::from_secs(5)));
+    /// # a?; b?;
+    /// client.write_batch(["7", "35"].map(bytes::Bytes::from)).await?;
+    /// client.close().await?;
+    /// let mut sum = 0;
+    /// // Each message parsed where it lies; nothing is allocated for it.
+    /// while let Some(n) = channel.read_with(|msg| std::str::from_utf8(msg).unwrap().parse::<u32>()).await? {
+    ///     sum += n.unwrap();
+    /// }
+    /// assert_eq!(sum, 42);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn read_with<T>(&mut self, f: impl FnOnce(&[u8]) -> T) -> Result<Option<T>, Error> {
+        let mut f = Some(f);
+        poll_fn(|cx| engine::poll_read_with(self.conn.recv_half_mut(), self.read_end.as_mut(), cx, &mut f)).await
+    }
+
+    /// [`read_with`](Pipe::read_with) for every message that has arrived: waits for the next
+    /// message, then hands it and every other whole message already received to `f`, in order,
+    /// where they lie, without waiting for more; `Some(count)` says how many (at least one).
+    /// `None` once the peer has closed, and the errors of `read`, when they come first; when
+    /// they follow messages, those messages are this call's answer and the close or the error
+    /// the next call's, as `read` would answer them one by one. The fastest way to take many
+    /// small messages: one call for all that one read brought. Cancel-safe: `f` is called by
+    /// the poll that completes, and only then.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), pipe_tokio::Error> {
+    /// # use std::time::Duration;
+    /// # let mut channel = pipe_tokio::TcpSocketPipe::new()?;
+    /// # let mut client = pipe_tokio::TcpSocketPipe::client(channel.out_path(), channel.in_path())?;
+    /// # let (a, b) = tokio::join!(channel.connect(Duration::from_secs(5)), client.connect(Duration::from_secs(5)));
+    /// # a?; b?;
+    /// client.write_batch((1..=100u8).map(|i| bytes::Bytes::from(vec![i; 64]))).await?;
+    /// client.close().await?;
+    /// let (mut messages, mut sum) = (0, 0u32);
+    /// while let Some(_count) = channel.read_batch_with(|msg| {
+    ///     messages += 1;
+    ///     sum += u32::from(msg[0]);
+    /// }).await? {}
+    /// assert_eq!((messages, sum), (100, 5050));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn read_batch_with(&mut self, mut f: impl FnMut(&[u8])) -> Result<Option<usize>, Error> {
+        poll_fn(|cx| engine::poll_read_batch_with(self.conn.recv_half_mut(), self.read_end.as_mut(), cx, &mut f)).await
+    }
+
     /// Sends one message (copied once into the transmit queue) and returns when all of it is
     /// with the OS. An empty or oversized message is refused before anything is sent. If the
     /// future is dropped early, the message is still sent with the next write or flush.

@@ -161,6 +161,55 @@ impl<R: Runtime> PipeReader<R> {
         poll_fn(|cx| engine::poll_read_frame(&mut self.recv, self.end.as_mut(), cx)).await
     }
 
+    /// Reads the next message and hands it to `f` in place, without copying or allocating:
+    /// `Some(f(payload))`, `None` once the peer closed. Cancel-safe. The same answers as
+    /// [`read`](Self::read) (see [`Pipe::read_with`]).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), pipe_tokio::Error> {
+    /// # use std::time::Duration;
+    /// # let mut channel = pipe_tokio::TcpSocketPipe::new()?;
+    /// # let mut client = pipe_tokio::TcpSocketPipe::client(channel.out_path(), channel.in_path())?;
+    /// # let (a, b) = tokio::join!(channel.connect(Duration::from_secs(5)), client.connect(Duration::from_secs(5)));
+    /// # a?; b?;
+    /// let (mut reader, _writer) = client.into_split()?;
+    /// channel.write(b"checksum me").await?;
+    /// let sum = reader.read_with(|msg| msg.iter().map(|&b| u32::from(b)).sum::<u32>()).await?;
+    /// assert_eq!(sum, Some(b"checksum me".iter().map(|&b| u32::from(b)).sum()));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn read_with<T>(&mut self, f: impl FnOnce(&[u8]) -> T) -> Result<Option<T>, Error> {
+        let mut f = Some(f);
+        poll_fn(|cx| engine::poll_read_with(&mut self.recv, self.end.as_mut(), cx, &mut f)).await
+    }
+
+    /// Hands the next message and every other whole message already received to `f`, in
+    /// place, in order: `Some(count)`, or `None` once the peer closed. Cancel-safe. The same
+    /// answers as [`Pipe::read_batch_with`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), pipe_tokio::Error> {
+    /// # use std::time::Duration;
+    /// # let mut channel = pipe_tokio::TcpSocketPipe::new()?;
+    /// # let mut client = pipe_tokio::TcpSocketPipe::client(channel.out_path(), channel.in_path())?;
+    /// # let (a, b) = tokio::join!(channel.connect(Duration::from_secs(5)), client.connect(Duration::from_secs(5)));
+    /// # a?; b?;
+    /// let (mut reader, _writer) = client.into_split()?;
+    /// channel.write_batch(["a", "bc"].map(bytes::Bytes::from)).await?;
+    /// channel.close().await?;
+    /// let mut bytes = 0;
+    /// while reader.read_batch_with(|msg| bytes += msg.len()).await?.is_some() {}
+    /// assert_eq!(bytes, 3);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn read_batch_with(&mut self, mut f: impl FnMut(&[u8])) -> Result<Option<usize>, Error> {
+        poll_fn(|cx| engine::poll_read_batch_with(&mut self.recv, self.end.as_mut(), cx, &mut f)).await
+    }
+
     /// Whether the peer's close has been read (see [`Pipe::peer_closed`]).
     ///
     /// ```

@@ -3,7 +3,9 @@
 //!
 //! It never reserves memory for a declared length: a header announcing 4 GiB costs nothing until
 //! the bytes arrive, and one over the maximum is refused on the header alone. Frames come out as
-//! [`Bytes`] split off the input buffer, without copying.
+//! [`Bytes`] split off the input buffer, without copying, or (inside the crate, for
+//! [`Inbox::poll_frame_ref`](crate::Inbox::poll_frame_ref)) as positions in the bytes received,
+//! to be lent in place.
 
 use bytes::{Buf, Bytes, BytesMut};
 
@@ -28,6 +30,63 @@ pub enum Received {
     /// The peer closed the pipe: a zero-length frame, or the end of the stream at a frame boundary.
     /// Nothing more will arrive.
     PeerClosed,
+}
+
+/// [`Received`], with the message lent in place instead of handed out: what
+/// [`Inbox::poll_frame_ref`](crate::Inbox::poll_frame_ref) and
+/// [`RecvHalf::poll_recv_ref`](crate::RecvHalf::poll_recv_ref) give. The payload is a slice of
+/// the read buffer, valid until the next call on the buffer; nothing is allocated or counted for
+/// it. [`Received::from`] makes the owned form (a copy).
+///
+/// ```
+/// use pipe_proto::{Config, Inbox, Received, ReceivedRef};
+///
+/// let mut inbox = Inbox::new(&Config::default());
+/// let wire = [0u8, 0, 0, 2, b'o', b'k', 0, 0, 0, 0];
+/// inbox.read_buf()[..wire.len()].copy_from_slice(&wire);
+/// inbox.handle_read(wire.len());
+/// let lent = inbox.poll_frame_ref();
+/// assert_eq!(lent, Some(Ok(ReceivedRef::Frame(b"ok"))));
+/// assert_eq!(lent.unwrap().map(Received::from), Ok(Received::Frame("ok".into())));
+/// assert_eq!(inbox.poll_frame_ref(), Some(Ok(ReceivedRef::PeerClosed)));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReceivedRef<'a> {
+    /// A message: the payload of a non-empty frame, in place in the read buffer.
+    Frame(&'a [u8]),
+    /// The peer closed the pipe, as [`Received::PeerClosed`].
+    PeerClosed,
+}
+
+impl From<ReceivedRef<'_>> for Received {
+    /// The owned form: the payload copied into its own [`Bytes`].
+    ///
+    /// ```
+    /// use pipe_proto::{Received, ReceivedRef};
+    ///
+    /// assert_eq!(Received::from(ReceivedRef::Frame(b"hi")), Received::Frame("hi".into()));
+    /// assert_eq!(Received::from(ReceivedRef::PeerClosed), Received::PeerClosed);
+    /// ```
+    fn from(lent: ReceivedRef<'_>) -> Self {
+        match lent {
+            ReceivedRef::Frame(payload) => Received::Frame(Bytes::copy_from_slice(payload)),
+            ReceivedRef::PeerClosed => Received::PeerClosed,
+        }
+    }
+}
+
+/// What the front of the bytes received holds, as [`FrameDecoder::step`] finds it: positions
+/// only, so that the caller chooses between splitting a frame off (owned) and lending it in place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Step {
+    /// A whole frame: its payload is `at..end` of the bytes given, and the caller consumes the
+    /// first `end` bytes (the header, if it was still there, and the payload).
+    Frame { at: usize, end: usize },
+    /// The close marker: the caller consumes its [`HEADER_LEN`] bytes.
+    Close,
+    /// The frame is not complete: the caller consumes the first `consumed` bytes (a header the
+    /// decoder has now read, or nothing) and waits for more.
+    More { consumed: usize },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,40 +213,25 @@ impl FrameDecoder {
         src: &mut BytesMut,
         filled: &mut usize,
     ) -> Result<Option<Received>, DecodeError> {
-        let len = match self.state {
-            DecodeState::Data(len) => len,
-            DecodeState::Head => {
-                if *filled < HEADER_LEN {
-                    return Ok(None);
-                }
-                let len = match FrameHeader::parse(header_at(src), self.max_frame_len)? {
-                    Header::Payload(len) => len,
-                    Header::Close => {
-                        src.advance(HEADER_LEN);
-                        *filled -= HEADER_LEN;
-                        return Ok(Some(Received::PeerClosed));
-                    }
-                };
-                if *filled - HEADER_LEN >= len {
-                    // The whole frame is here (the common case for small frames): one split for
-                    // header and payload, then a cheap advance on the frozen frame.
-                    *filled -= HEADER_LEN + len;
-                    let mut frame = src.split_to(HEADER_LEN + len).freeze();
-                    frame.advance(HEADER_LEN);
-                    return Ok(Some(Received::Frame(frame)));
-                }
+        match self.step(&src[..*filled])? {
+            Step::Frame { at, end } => {
+                // One split for header and payload, then a cheap advance on the frozen frame.
+                *filled -= end;
+                let mut frame = src.split_to(end).freeze();
+                frame.advance(at);
+                Ok(Some(Received::Frame(frame)))
+            }
+            Step::Close => {
                 src.advance(HEADER_LEN);
                 *filled -= HEADER_LEN;
-                len
+                Ok(Some(Received::PeerClosed))
             }
-        };
-        if *filled < len {
-            self.state = DecodeState::Data(len);
-            return Ok(None);
+            Step::More { consumed } => {
+                src.advance(consumed);
+                *filled -= consumed;
+                Ok(None)
+            }
         }
-        self.state = DecodeState::Head;
-        *filled -= len;
-        Ok(Some(Received::Frame(src.split_to(len).freeze())))
     }
 
     /// [`FrameDecoder::decode_eof`] over the first `*filled` bytes of `src`.
@@ -199,11 +243,45 @@ impl FrameDecoder {
         if let Some(received) = self.decode_filled(src, filled)? {
             return Ok(Some(received));
         }
+        self.end_of_stream(*filled).map(|()| Some(Received::PeerClosed))
+    }
+
+    /// Finds what the front of `received` holds (the bytes after everything consumed so far),
+    /// applying the frame rules: the positions of a whole frame, the close marker, or "more
+    /// bytes needed". Errors are not consumed: calling again returns them again.
+    #[inline(always)]
+    pub(crate) fn step(&mut self, received: &[u8]) -> Result<Step, DecodeError> {
         match self.state {
-            DecodeState::Head if *filled == 0 => Ok(Some(Received::PeerClosed)),
-            DecodeState::Head => Err(DecodeError::Truncated { expected: HEADER_LEN, received: *filled }),
+            DecodeState::Data(len) if received.len() >= len => {
+                self.state = DecodeState::Head;
+                Ok(Step::Frame { at: 0, end: len })
+            }
+            DecodeState::Data(_) => Ok(Step::More { consumed: 0 }),
+            DecodeState::Head if received.len() < HEADER_LEN => Ok(Step::More { consumed: 0 }),
+            DecodeState::Head => match FrameHeader::parse(header_at(received), self.max_frame_len)? {
+                Header::Close => Ok(Step::Close),
+                // The whole frame is here: the common case for small frames.
+                Header::Payload(len) if received.len() - HEADER_LEN >= len => {
+                    Ok(Step::Frame { at: HEADER_LEN, end: HEADER_LEN + len })
+                }
+                Header::Payload(len) => {
+                    self.state = DecodeState::Data(len);
+                    Ok(Step::More { consumed: HEADER_LEN })
+                }
+            },
+        }
+    }
+
+    /// What the end of the stream means, with `left` bytes received after everything consumed:
+    /// `Ok` for a clean close (at a frame boundary, nothing left), [`DecodeError::Truncated`]
+    /// for a frame the end cut (counts include the header). Call it once [`FrameDecoder::step`]
+    /// wants more bytes.
+    pub(crate) fn end_of_stream(&self, left: usize) -> Result<(), DecodeError> {
+        match self.state {
+            DecodeState::Head if left == 0 => Ok(()),
+            DecodeState::Head => Err(DecodeError::Truncated { expected: HEADER_LEN, received: left }),
             DecodeState::Data(len) => {
-                Err(DecodeError::Truncated { expected: HEADER_LEN + len, received: HEADER_LEN + *filled })
+                Err(DecodeError::Truncated { expected: HEADER_LEN + len, received: HEADER_LEN + left })
             }
         }
     }
@@ -255,6 +333,21 @@ mod tests {
         assert_eq!(decoder.decode_filled(&mut buf, &mut filled), Ok(Some(Received::PeerClosed)));
         assert_eq!(filled, 2, "the close marker's 4 bytes are taken off too");
         assert_eq!(&buf[..filled], &[9, 9]);
+    }
+
+    #[test]
+    fn a_step_says_where_the_frame_lies_without_taking_it() {
+        let mut decoder = FrameDecoder::new(16);
+        assert_eq!(decoder.step(&[0, 0, 0]), Ok(Step::More { consumed: 0 }));
+        assert_eq!(decoder.step(&[0, 0, 0, 2, 7, 8, 9]), Ok(Step::Frame { at: 4, end: 6 }));
+        assert_eq!(decoder.step(&[0, 0, 0, 0]), Ok(Step::Close));
+        assert_eq!(decoder.step(&[0, 0, 0, 5, 1, 2]), Ok(Step::More { consumed: 4 }), "the header is read");
+        assert_eq!(decoder.frame_in_progress(), Some(5));
+        assert_eq!(decoder.step(&[1, 2, 3, 4]), Ok(Step::More { consumed: 0 }));
+        assert_eq!(decoder.end_of_stream(4), Err(DecodeError::Truncated { expected: 9, received: 8 }));
+        assert_eq!(decoder.step(&[1, 2, 3, 4, 5, 6]), Ok(Step::Frame { at: 0, end: 5 }), "the payload alone");
+        assert_eq!(decoder.end_of_stream(0), Ok(()));
+        assert_eq!(decoder.step(&[0, 0, 0, 17]), Err(DecodeError::TooLarge { declared: 17, max: 16 }));
     }
 
     #[test]

@@ -1,29 +1,62 @@
 //! The receiving half: a read buffer the IO owner fills, and the decoder that empties it.
 //!
-//! The buffer holds the bytes received (`filled`) followed by zeroed scratch space that the next
-//! read goes into, so adapters can read into a plain `&mut [u8]` without `unsafe` and without a
-//! copy: frames are split off the front of the same allocation. Once less than half a read chunk
-//! of scratch is left, it is topped up to one read chunk, or, inside a large frame, to as much as
-//! the part of that frame already received (so a 1 MiB frame takes a handful of reads, yet a
-//! header that lies about its length costs nothing). Short reads reuse what is left, so each byte
-//! of scratch is zeroed about once. The chunk itself starts at 4 KiB (or the configured read chunk
-//! if that is smaller) and doubles, up to the configured size, each time a read fills all the
-//! space it was given: a pipe that waits for its first message holds 4 KiB, not a whole chunk.
+//! The buffer holds the bytes received (`filled`) followed by scratch space that the next read
+//! goes into, zeroed when it is made, so adapters can read into a plain `&mut [u8]` without
+//! `unsafe` and without a copy: frames are taken off the front of the same allocation. Once less
+//! than half a read chunk of scratch is left, it is topped up to one read chunk, or, inside a
+//! large frame, to as much as the part of that frame already received (so a 1 MiB frame takes a
+//! handful of reads, yet a header that lies about its length costs nothing). Short reads reuse
+//! what is left, so each byte of scratch is zeroed about once. The chunk itself starts at 4 KiB
+//! (or the configured read chunk if that is smaller) and doubles, up to the configured size, each
+//! time a read fills all the space it was given: a pipe that has not been busy reads into 4 KiB,
+//! not a whole chunk.
 //!
-//! The complete frames at the front of the buffer are split off together, in one step, and then
-//! handed out one by one: a read that brings a thousand small frames splits the buffer once, not
-//! a thousand times.
+//! A large frame is read straight into the buffer it is handed out or lent from. Once the part
+//! of it received is at least 1/32 of its declared length (the first 64 KiB read of a 1 MiB
+//! frame), that part vouches for the rest: room for the whole frame is reserved at once, so the
+//! buffer never grows (and copies) again while the frame arrives, and reads into memory that is
+//! not zeroed ([`Inbox::read_buf_uninit`]) are offered all the rest of the frame. Reserved room is
+//! address space: memory is only touched as bytes arrive (zeroed scratch is still made one read
+//! at a time), and a header alone reserves nothing.
+//!
+//! While the reader waits with nothing buffered (no bytes to deliver, no frame split off or
+//! lent), the buffer is given back ([`Inbox::handle_read_blocked`]) where making it again is
+//! cheap: when reads go into memory that is not zeroed (an allocation, nothing to zero), or when
+//! it is still no larger than the first read chunk (a pipe that has not been busy). A busy pipe
+//! that reads into zeroed memory keeps its chunk, which it would otherwise zero again at every
+//! wake-up, and a buffer that held a frame larger than a read chunk since the previous wait is
+//! kept for the next one. So an idle pipe holds no read buffer.
+//!
+//! Frames leave the buffer in one of two ways, which may be mixed:
+//!
+//! - **Handed out** ([`Inbox::poll_frame`]): the complete frames at the front of the buffer are
+//!   split off together, in one step, and then handed out one by one as [`Bytes`]: a read that
+//!   brings a thousand small frames splits the buffer once, not a thousand times.
+//! - **Lent** ([`Inbox::poll_frame_ref`]): each frame is a slice of the buffer, valid until the
+//!   next call; a cursor moves past it, and nothing is allocated, split or counted. The space of
+//!   frames lent is made scratch again by moving what is left of the bytes received to the front
+//!   (a partial frame, a few bytes) when the scratch runs low: the space is read into again as
+//!   it is, so a buffer that only lends is zeroed once, when it grows.
+//!
+//! ```text
+//!  buf: | lent (consumed) | received, not delivered | scratch | spare capacity |
+//!       0               start                    filled      len           capacity
+//! ```
 
 use bytes::buf::Limit;
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 use crate::config::Config;
-use crate::decoder::{FrameDecoder, Received};
+use crate::decoder::{FrameDecoder, Received, ReceivedRef, Step};
 use crate::error::DecodeError;
 use crate::frame::{header_at, FrameHeader, Header, HEADER_LEN};
 
 /// The read chunk of a new inbox (or the configured one, if smaller).
 const FIRST_READ_CHUNK: usize = 4096;
+
+/// How many times its own size the part of a frame received vouches for: once it is at least
+/// 1/32 of the frame's declared length, room for the whole frame is reserved.
+const VOUCHES_FOR: usize = 32;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum InboxState {
@@ -54,7 +87,12 @@ enum InboxState {
 pub struct Inbox {
     /// Complete frames, headers included, split off the front of `buf` and not yet delivered.
     ready: Bytes,
+    /// The last frame of `ready` lent by [`Inbox::poll_frame_ref`] (when owned and lent frames
+    /// are mixed), kept until the next read.
+    held: Bytes,
     buf: BytesMut,
+    /// Where the bytes not yet delivered start: everything before was lent.
+    start: usize,
     filled: usize,
     decoder: FrameDecoder,
     /// The configured read chunk: what `chunk` grows to.
@@ -63,6 +101,10 @@ pub struct Inbox {
     chunk: usize,
     /// The scratch space given for the last read: a read that fills it doubles `chunk`.
     offered: usize,
+    /// The last read went into zeroed scratch (`read_buf`), not into spare capacity.
+    zeroed: bool,
+    /// A frame larger than a read chunk was in progress since the reader last waited.
+    large: bool,
     state: InboxState,
 }
 
@@ -76,12 +118,16 @@ impl Inbox {
     pub fn new(config: &Config) -> Self {
         Self {
             ready: Bytes::new(),
+            held: Bytes::new(),
             buf: BytesMut::new(),
+            start: 0,
             filled: 0,
             decoder: FrameDecoder::new(config.max_frame_len),
             read_chunk: config.read_chunk,
             chunk: config.read_chunk.min(FIRST_READ_CHUNK),
             offered: 0,
+            zeroed: false,
+            large: false,
             state: InboxState::Open,
         }
     }
@@ -94,16 +140,36 @@ impl Inbox {
     /// assert!(inbox.read_buf().len() >= 4096);
     /// ```
     pub fn read_buf(&mut self) -> &mut [u8] {
+        self.drop_held();
+        self.zeroed = true;
         let want = self.want();
         // Scratch space is zeroed when it is made. Make more only once less than half a chunk is
-        // left (not after every short read), and keep what is left instead of zeroing it again.
-        if (self.buf.len() - self.filled) * 2 < self.chunk {
+        // left (not after every short read), and keep what is left instead of zeroing it again;
+        // or once a frame vouched for all the room it needs.
+        let frame = self.vouched_frame().unwrap_or(0);
+        if (self.buf.len() - self.filled) * 2 < self.chunk || self.buf.capacity() < self.start + frame {
+            // The space of the frames lent is ours again: move the bytes still to deliver (part
+            // of a frame) to the front, which keeps the zeroed bytes after them.
+            if self.start > 0 {
+                self.buf.copy_within(self.start..self.filled, 0);
+                self.filled -= self.start;
+                self.start = 0;
+            }
+        }
+        // Still short (the buffer starts with what is left to deliver, then).
+        if (self.buf.len() - self.filled) * 2 < self.chunk || self.buf.capacity() < frame {
             let len = self.filled + want;
             if self.buf.capacity() < len.max(self.frame_len()) {
                 // Reallocating (or moving a frame to the front): copy only the bytes received,
                 // not the old scratch.
                 self.buf.truncate(self.filled);
                 self.reclaim_for_frame();
+            }
+            if self.buf.capacity() < frame {
+                // Room for all of the frame now, so the buffer does not grow again while it
+                // arrives; only what the next read may fill is zeroed.
+                self.buf.truncate(self.filled);
+                self.buf.reserve(frame - self.filled);
             }
             self.buf.resize(len, 0);
         }
@@ -128,11 +194,20 @@ impl Inbox {
     /// assert_eq!(inbox.poll_frame(), Some(Ok(Received::Frame("ok".into()))));
     /// ```
     pub fn read_buf_uninit(&mut self) -> Limit<&mut BytesMut> {
-        let want = self.want();
+        self.drop_held();
+        self.zeroed = false;
+        // Inside a frame that arrived far enough: all the rest of it, in one read if the OS has
+        // it (nothing is touched before it is written).
+        let (want, frame) = match self.vouched_frame() {
+            Some(room) => (room - self.chunk - (self.filled - self.start), room),
+            None => (self.want(), 0),
+        };
         self.buf.truncate(self.filled);
+        self.settle();
         self.reclaim_for_frame();
-        // As in `read_buf`: make room only once less than half a chunk is left.
-        if (self.buf.capacity() - self.filled) * 2 < self.chunk {
+        // As in `read_buf`: make room only once less than half a chunk is left, or for all of a
+        // frame that vouched for it.
+        if (self.buf.capacity() - self.filled) * 2 < self.chunk || self.buf.capacity() < frame {
             self.buf.reserve(want);
         }
         let room = (self.buf.capacity() - self.filled).min(want);
@@ -143,6 +218,34 @@ impl Inbox {
     /// The length of the frame in progress, 0 between frames.
     fn frame_len(&self) -> usize {
         self.decoder.frame_in_progress().unwrap_or(0)
+    }
+
+    /// The room the frame in progress needs once the part of it received vouches for it (is at
+    /// least 1/[`VOUCHES_FOR`] of it): all of it and one read chunk after it, where the read
+    /// that ends it may bring the start of the next one.
+    fn vouched_frame(&mut self) -> Option<usize> {
+        let frame_len = self.decoder.frame_in_progress()?;
+        self.large |= frame_len > self.read_chunk;
+        let received = self.filled - self.start;
+        (received.saturating_mul(VOUCHES_FOR) >= frame_len).then_some(frame_len + self.chunk)
+    }
+
+    /// Drops the space of the frames lent, so that the bytes not yet delivered start the buffer.
+    #[inline(always)]
+    fn settle(&mut self) {
+        if self.start > 0 {
+            self.buf.advance(self.start);
+            self.filled -= self.start;
+            self.start = 0;
+        }
+    }
+
+    /// Lets go of the last frame of `ready` that was lent, so its space can be reused.
+    #[inline(always)]
+    fn drop_held(&mut self) {
+        if !self.held.is_empty() {
+            self.held = Bytes::new();
+        }
     }
 
     /// Inside a frame that does not fit in the space from its start to the end of the allocation:
@@ -160,11 +263,13 @@ impl Inbox {
 
     /// How much room the next read gets: one chunk, or inside a large frame, as much as the part
     /// of it already received (doubling), never past what the frame still needs.
-    fn want(&self) -> usize {
+    fn want(&mut self) -> usize {
         match self.decoder.frame_in_progress() {
             Some(frame_len) => {
-                let remaining = frame_len.saturating_sub(self.filled);
-                self.chunk.max(remaining.min(self.filled))
+                self.large |= frame_len > self.read_chunk;
+                let received = self.filled - self.start;
+                let remaining = frame_len.saturating_sub(received);
+                self.chunk.max(remaining.min(received))
             }
             None => self.chunk,
         }
@@ -195,6 +300,39 @@ impl Inbox {
         }
     }
 
+    /// Reports that a read found nothing: the reader waits. With nothing buffered (no bytes to
+    /// deliver, no frame split off or lent), the buffer is given back if making it again is
+    /// cheap: the last read went into memory that is not zeroed ([`Inbox::read_buf_uninit`]),
+    /// or the buffer is no larger than the first read chunk (4 KiB). A buffer that held a frame
+    /// larger than a read chunk since the previous wait is kept, for the next one. The read
+    /// size reached is kept too: the next read after the wait is as large as the last.
+    ///
+    /// ```
+    /// use bytes::BufMut;
+    /// use pipe_proto::{Config, Inbox, Received};
+    ///
+    /// let mut inbox = Inbox::new(&Config::default());
+    /// inbox.read_buf_uninit().put_slice(&[0, 0, 0, 2, b'h', b'i']);
+    /// inbox.handle_read(6);
+    /// assert_eq!(inbox.poll_frame(), Some(Ok(Received::Frame("hi".into()))));
+    /// assert!(inbox.capacity() > 0);
+    /// inbox.handle_read_blocked(); // the next read would block
+    /// assert_eq!((inbox.capacity(), inbox.buffered_len()), (0, 0), "a waiting pipe holds no buffer");
+    /// ```
+    pub fn handle_read_blocked(&mut self) {
+        let nothing_buffered = self.ready.is_empty()
+            && self.filled == self.start
+            && self.decoder.frame_in_progress().is_none()
+            && self.state == InboxState::Open;
+        let large = std::mem::take(&mut self.large);
+        if nothing_buffered && !large && (!self.zeroed || self.buf.capacity() <= FIRST_READ_CHUNK) {
+            self.held = Bytes::new();
+            self.buf = BytesMut::new();
+            self.start = 0;
+            self.filled = 0;
+        }
+    }
+
     /// The next complete frame, the peer's close, an error, or `None` when more bytes are needed.
     /// After `Closed` or an error, the same answer comes back on every call.
     ///
@@ -210,7 +348,11 @@ impl Inbox {
     /// ```
     #[inline(always)]
     pub fn poll_frame(&mut self) -> Option<Result<Received, DecodeError>> {
-        if !self.ready.is_empty() || self.split_complete_frames() {
+        if !self.ready.is_empty() {
+            return Some(Ok(Received::Frame(self.next_ready())));
+        }
+        self.settle();
+        if self.split_complete_frames() {
             return Some(Ok(Received::Frame(self.next_ready())));
         }
         let result = match self.state {
@@ -221,16 +363,131 @@ impl Inbox {
         };
         match result {
             Ok(Some(Received::PeerClosed)) => {
-                self.state = InboxState::Closed;
-                self.release();
+                self.close();
                 Some(Ok(Received::PeerClosed))
             }
             Ok(other) => other.map(Ok),
-            Err(err) => {
-                self.state = InboxState::Failed(err);
-                self.release();
-                Some(Err(err))
+            Err(err) => Some(Err(self.fail(err))),
+        }
+    }
+
+    /// The peer's close was found: it is the answer from now on, and the buffer is released.
+    fn close(&mut self) {
+        self.state = InboxState::Closed;
+        self.release();
+    }
+
+    /// The stream broke the frame rules or ended inside a frame: `err` is the answer from now on,
+    /// and the buffer is released.
+    fn fail(&mut self, err: DecodeError) -> DecodeError {
+        self.state = InboxState::Failed(err);
+        self.release();
+        err
+    }
+
+    /// [`Inbox::poll_frame`], with the message lent in place instead of handed out: the same
+    /// answers, in the same order, but a frame is a slice of the read buffer, valid until the
+    /// next call, and costs no allocation, no split and no reference count. Frames may be taken
+    /// either way, mixed, in order.
+    ///
+    /// ```
+    /// use pipe_proto::{Config, DecodeError, Inbox, ReceivedRef};
+    ///
+    /// let mut inbox = Inbox::new(&Config::default().with_max_frame_len(8));
+    /// let wire = [0u8, 0, 0, 1, 7, 0, 0, 0, 2, 8, 9, 0, 0, 0, 9];
+    /// inbox.read_buf()[..wire.len()].copy_from_slice(&wire);
+    /// inbox.handle_read(wire.len());
+    /// let mut sum = 0;
+    /// while let Some(Ok(ReceivedRef::Frame(payload))) = inbox.poll_frame_ref() {
+    ///     sum += payload.iter().map(|&b| b as u32).sum::<u32>(); // used in place
+    ///     if sum > 20 {
+    ///         break;
+    ///     }
+    /// }
+    /// assert_eq!(sum, 24);
+    /// // Then the header over the maximum, as `poll_frame` would say, on every call.
+    /// assert_eq!(inbox.poll_frame_ref(), Some(Err(DecodeError::TooLarge { declared: 9, max: 8 })));
+    /// assert_eq!(inbox.poll_frame(), Some(Err(DecodeError::TooLarge { declared: 9, max: 8 })));
+    /// ```
+    #[inline(always)]
+    pub fn poll_frame_ref(&mut self) -> Option<Result<ReceivedRef<'_>, DecodeError>> {
+        if !self.ready.is_empty() {
+            // Frames already split off for `poll_frame`: lent from there, in order.
+            self.held = self.next_ready();
+            return Some(Ok(ReceivedRef::Frame(&self.held)));
+        }
+        // Frames still buffered come before the end of the stream; once closed or failed the
+        // buffer is released, so the decoder finds nothing and the state answers.
+        let at = self.start;
+        let step = match self.decoder.step(&self.buf[at..self.filled]) {
+            Ok(step) => step,
+            Err(err) => return Some(Err(self.fail(err))),
+        };
+        match step {
+            Step::Frame { at: payload, end } => {
+                self.start = at + end;
+                Some(Ok(ReceivedRef::Frame(&self.buf[at + payload..at + end])))
             }
+            Step::Close => {
+                self.close();
+                Some(Ok(ReceivedRef::PeerClosed))
+            }
+            Step::More { consumed } => {
+                self.start = at + consumed;
+                match self.state {
+                    InboxState::Open => None,
+                    InboxState::Closed => Some(Ok(ReceivedRef::PeerClosed)),
+                    InboxState::Failed(err) => Some(Err(err)),
+                    InboxState::Eof => match self.decoder.end_of_stream(self.filled - self.start) {
+                        Ok(()) => {
+                            self.close();
+                            Some(Ok(ReceivedRef::PeerClosed))
+                        }
+                        Err(err) => Some(Err(self.fail(err))),
+                    },
+                }
+            }
+        }
+    }
+
+    /// The next message if a whole one is already buffered, lent as
+    /// [`Inbox::poll_frame_ref`] lends it; `None` otherwise, and also when what comes next is the
+    /// peer's close, a header over the maximum or the end of the stream: those are left, untaken,
+    /// for the next call of `poll_frame` or `poll_frame_ref`. How a reader takes every message
+    /// that arrived together without taking the answer that follows them.
+    ///
+    /// ```
+    /// use pipe_proto::{Config, Inbox, ReceivedRef};
+    ///
+    /// let mut inbox = Inbox::new(&Config::default());
+    /// let wire = [0u8, 0, 0, 1, b'a', 0, 0, 0, 1, b'b', 0, 0, 0, 0];
+    /// inbox.read_buf()[..wire.len()].copy_from_slice(&wire);
+    /// inbox.handle_read(wire.len());
+    /// assert_eq!(inbox.poll_buffered_ref(), Some(&b"a"[..]));
+    /// assert_eq!(inbox.poll_buffered_ref(), Some(&b"b"[..]));
+    /// assert_eq!(inbox.poll_buffered_ref(), None, "the close is next: left for poll_frame_ref");
+    /// assert!(!inbox.is_closed());
+    /// assert_eq!(inbox.poll_frame_ref(), Some(Ok(ReceivedRef::PeerClosed)));
+    /// ```
+    #[inline(always)]
+    pub fn poll_buffered_ref(&mut self) -> Option<&[u8]> {
+        if !self.ready.is_empty() {
+            self.held = self.next_ready();
+            return Some(&self.held);
+        }
+        let at = self.start;
+        // A close marker and a header over the maximum are found again by the next step: the
+        // decoder takes neither.
+        match self.decoder.step(&self.buf[at..self.filled]) {
+            Ok(Step::Frame { at: payload, end }) => {
+                self.start = at + end;
+                Some(&self.buf[at + payload..at + end])
+            }
+            Ok(Step::More { consumed }) => {
+                self.start = at + consumed;
+                None
+            }
+            Ok(Step::Close) | Err(_) => None,
         }
     }
 
@@ -259,8 +516,9 @@ impl Inbox {
         self.state == InboxState::Closed
     }
 
-    /// Bytes held by the buffer: received but not yet delivered, plus the read scratch space.
-    /// Never more than the maximum frame length plus one read chunk (plus a header).
+    /// Bytes held by the buffer: received but not yet delivered, plus the read scratch space
+    /// (and frames lent, until their space is reused). Never more than the maximum frame length
+    /// plus one read chunk (plus a header).
     ///
     /// ```
     /// let mut inbox = pipe_proto::Inbox::new(&pipe_proto::Config::default().with_read_chunk(1024));
@@ -269,6 +527,23 @@ impl Inbox {
     /// ```
     pub fn buffered_len(&self) -> usize {
         self.ready.len() + self.buf.len()
+    }
+
+    /// Bytes of room the read buffer holds: what [`Inbox::buffered_len`] counts, plus the room
+    /// reserved and not made into scratch yet. Reserved room is address space; only what reads
+    /// fill (or zeroed scratch) is touched.
+    ///
+    /// ```
+    /// use bytes::BufMut;
+    ///
+    /// let mut inbox = pipe_proto::Inbox::new(&pipe_proto::Config::default());
+    /// assert_eq!(inbox.capacity(), 0, "nothing before the first read");
+    /// inbox.read_buf_uninit().put_slice(&[0, 0, 0, 4]);
+    /// inbox.handle_read(4);
+    /// assert!(inbox.capacity() >= 4096);
+    /// ```
+    pub fn capacity(&self) -> usize {
+        self.ready.len() + self.buf.capacity()
     }
 
     /// Bytes received and not yet delivered as frames (headers included, scratch excluded).
@@ -281,7 +556,7 @@ impl Inbox {
     /// ```
     pub fn pending_len(&self) -> usize {
         let header = if self.decoder.frame_in_progress().is_some() { HEADER_LEN } else { 0 };
-        self.ready.len() + self.filled + header
+        self.ready.len() + self.filled - self.start + header
     }
 
     /// Splits the complete frames at the front of the buffer off into `ready`, all at once;
@@ -321,7 +596,9 @@ impl Inbox {
 
     fn release(&mut self) {
         self.ready = Bytes::new();
+        self.held = Bytes::new();
         self.buf = BytesMut::new();
+        self.start = 0;
         self.filled = 0;
     }
 }

@@ -35,8 +35,9 @@
 //!   [`RecvHalf`] (read buffer, decoder, hang-up probe timer) and a [`SendHalf`] (transmit queue,
 //!   close), which hold every rule after the connect; [`Connection::into_split`] hands them out
 //!   to be driven separately, with the same rules.
-//! - [`Inbox`] and [`Outbox`]: the buffers under the halves; [`IntoFrame`]: what a batch of
-//!   messages may be made of.
+//! - [`Inbox`] and [`Outbox`]: the buffers under the halves. Received frames are handed out as
+//!   [`Received`] (the payload a `Bytes` of its own) or lent in place as [`ReceivedRef`];
+//!   [`IntoFrame`]: what a batch of messages to send may be made of.
 //! - [`Failure`], [`Undelivered`] and one error enum per domain.
 //! - [`Config`]: frame limit, buffer sizes, retry delays, the hang-up probe.
 //!
@@ -63,7 +64,9 @@
 //!    outcome ([`Connection::handle_event`], [`Connection::handle_written`],
 //!    [`Connection::handle_close`], or the errors).
 //! 3. When the connection wants bytes, read into [`Connection::read_buf`], report with
-//!    [`Connection::handle_read`], and take frames from [`Connection::poll_recv`] until `None`.
+//!    [`Connection::handle_read`], and take frames from [`Connection::poll_recv`] until `None`
+//!    (or borrow them in place, without an allocation each, from the receive half's
+//!    [`RecvHalf::poll_recv_ref`]).
 //! 4. Wait for IO readiness or until [`Connection::poll_timeout`]; at the timeout, call
 //!    [`Connection::handle_timeout`] with the current time. Go to 2.
 //!
@@ -163,7 +166,7 @@ mod transport;
 pub use codec::CodecCore;
 pub use config::{Config, DEFAULT_FIFO_HANGUP_PROBE, DEFAULT_MAX_FRAME_LEN};
 pub use connection::{Action, ConnectAction, Connection, Event};
-pub use decoder::{FrameDecoder, Received};
+pub use decoder::{FrameDecoder, Received, ReceivedRef};
 pub use error::{ConnectError, DecodeError, EncodeError, Failure, RecvError, SendError, Undelivered};
 pub use frame::{encode_into, FrameHeader, Header, CLOSE_FRAME, HEADER_LEN, WIRE_MAX_FRAME_LEN};
 pub use inbox::Inbox;

@@ -1,7 +1,8 @@
 //! The receive half: the rules of receiving, over the read buffer and decoder, and the FIFO
 //! hang-up probe timer.
 //!
-//! What [`RecvHalf::poll_recv`] answers in each state:
+//! What [`RecvHalf::poll_recv`] answers in each state (and [`RecvHalf::poll_recv_ref`], the same
+//! with the message lent in place):
 //!
 //! | state | answer |
 //! |---|---|
@@ -24,8 +25,8 @@ use bytes::buf::Limit;
 use bytes::BytesMut;
 
 use crate::config::Config;
-use crate::decoder::Received;
-use crate::error::{Failure, RecvError};
+use crate::decoder::{Received, ReceivedRef};
+use crate::error::{DecodeError, Failure, RecvError};
 use crate::inbox::Inbox;
 use crate::link::Link;
 use crate::transport::Transport;
@@ -92,6 +93,20 @@ pub struct RecvHalf {
     probe_due: bool,
 }
 
+/// The [`Ending`] of a half: its fields apart from the inbox, which a frame lent may still
+/// borrow.
+macro_rules! ending {
+    ($half:expr) => {
+        Ending {
+            state: &mut $half.state,
+            failure: &mut $half.failure,
+            probe_at: &mut $half.probe_at,
+            probe_due: &mut $half.probe_due,
+            link: &$half.link,
+        }
+    };
+}
+
 impl RecvHalf {
     pub(crate) fn new(transport: Transport, config: &Config, link: Arc<Link>) -> Self {
         Self {
@@ -105,10 +120,13 @@ impl RecvHalf {
         }
     }
 
-    /// The connection is established: frames may be received.
+    /// The connection is established: frames may be received. If the connect's probe read
+    /// (FIFO) found nothing, the reader is now waiting: the space it read into is given back as
+    /// after any read that found nothing.
     pub(crate) fn open(&mut self) {
         if self.state == RecvState::NotConnected {
             self.state = RecvState::Open;
+            self.inbox.handle_read_blocked();
         }
     }
 
@@ -260,7 +278,9 @@ impl RecvHalf {
     }
 
     /// Reports that the reader is waiting for data (a read would block). On a FIFO with
-    /// [`Config::with_fifo_hangup_probe`], this arms the probe timer, if it is not running.
+    /// [`Config::with_fifo_hangup_probe`], this arms the probe timer, if it is not running. With
+    /// nothing buffered, the read buffer is given back while the reader waits, where making it
+    /// again is cheap (see [`Inbox::handle_read_blocked`]).
     ///
     /// ```
     /// # use pipe_proto::{Config, Connection, Side, Transport};
@@ -274,6 +294,7 @@ impl RecvHalf {
     /// assert_eq!(recv.poll_timeout(), Some(now + Duration::from_secs(1)), "a running timer is kept");
     /// ```
     pub fn handle_read_blocked(&mut self, now: Instant) {
+        self.inbox.handle_read_blocked();
         self.probe_due = false;
         if self.state != RecvState::Open || self.probe_at.is_some() {
             return;
@@ -362,34 +383,137 @@ impl RecvHalf {
     /// ```
     #[inline(always)]
     pub fn poll_recv(&mut self) -> Option<Result<Received, RecvError>> {
-        match self.state {
-            RecvState::Open => {}
-            RecvState::PeerClosed => return Some(Ok(Received::PeerClosed)),
-            RecvState::NotConnected => return Some(Err(RecvError::NotConnected)),
-            RecvState::ClosedLocally => return Some(Err(RecvError::ClosedLocally)),
-            RecvState::Failed => return self.failure.clone().map(|failure| Err(RecvError::Failed(failure))),
+        if self.state != RecvState::Open {
+            return self.finished_answer().map(|answer| answer.map(|()| Received::PeerClosed));
         }
         match self.inbox.poll_frame()? {
             Ok(Received::Frame(payload)) => Some(Ok(Received::Frame(payload))),
             Ok(Received::PeerClosed) => {
-                self.state = RecvState::PeerClosed;
-                self.probe_at = None;
-                self.link.set_peer_closed();
+                ending!(self).peer_closed();
                 Some(Ok(Received::PeerClosed))
             }
-            Err(err) => {
-                let failure = Failure::Decode(err);
-                self.fail(failure.clone());
-                Some(Err(RecvError::Failed(failure)))
+            Err(err) => Some(Err(ending!(self).decode_failed(err))),
+        }
+    }
+
+    /// [`poll_recv`](Self::poll_recv), with the message lent in place (see
+    /// [`Inbox::poll_frame_ref`]): the same answers in every state, and the same effects (the
+    /// peer's close and a failure are known to the send half alike), but a frame is a slice of
+    /// the read buffer, valid until the next call on this half, and costs no allocation.
+    ///
+    /// ```
+    /// use pipe_proto::{Config, Connection, DecodeError, Failure, RecvError, ReceivedRef, Side, Transport};
+    ///
+    /// let (mut recv, mut send) = Connection::established(Transport::Tcp, Side::Client, Config::default())
+    ///     .into_split()
+    ///     .unwrap();
+    /// let wire = [0u8, 0, 0, 3, b'a', b'b', b'c', 0, 0, 0, 9, b'd'];
+    /// recv.read_buf()[..wire.len()].copy_from_slice(&wire);
+    /// recv.handle_read(wire.len());
+    /// let mut total = 0;
+    /// while let Some(Ok(ReceivedRef::Frame(payload))) = recv.poll_recv_ref() {
+    ///     total += payload.len();
+    /// }
+    /// assert_eq!(total, 3);
+    /// recv.handle_read(0); // the stream ends inside the second frame
+    /// let cut = Failure::Decode(DecodeError::Truncated { expected: 13, received: 5 });
+    /// assert_eq!(recv.poll_recv_ref(), Some(Err(RecvError::Failed(cut.clone()))));
+    /// assert_eq!(recv.poll_recv(), Some(Err(RecvError::Failed(cut))), "the same answer either way, for good");
+    /// assert!(send.send_slice(b"x").is_err(), "and the send half knows");
+    /// ```
+    #[inline(always)]
+    pub fn poll_recv_ref(&mut self) -> Option<Result<ReceivedRef<'_>, RecvError>> {
+        if self.state != RecvState::Open {
+            return self.finished_answer().map(|answer| answer.map(|()| ReceivedRef::PeerClosed));
+        }
+        // The frame lent borrows the inbox only: the rest of the half stays free for the answers
+        // that end receiving.
+        match self.inbox.poll_frame_ref()? {
+            Ok(ReceivedRef::Frame(payload)) => Some(Ok(ReceivedRef::Frame(payload))),
+            Ok(ReceivedRef::PeerClosed) => {
+                ending!(self).peer_closed();
+                Some(Ok(ReceivedRef::PeerClosed))
             }
+            Err(err) => Some(Err(ending!(self).decode_failed(err))),
+        }
+    }
+
+    /// The next message if a whole one is already buffered and the half is open, lent as
+    /// [`poll_recv_ref`](Self::poll_recv_ref) lends it (see [`Inbox::poll_buffered_ref`]);
+    /// `None` otherwise. It never takes the peer's close or a failure, nor reads their effects
+    /// into the half: those stay the answer of the next `poll_recv` or `poll_recv_ref`, so that
+    /// a reader can take every message that arrived together and leave what follows them for
+    /// its next call.
+    ///
+    /// ```
+    /// use pipe_proto::{Config, Connection, ReceivedRef, Side, Transport};
+    ///
+    /// let (mut recv, mut send) = Connection::established(Transport::Tcp, Side::Client, Config::default())
+    ///     .into_split()
+    ///     .unwrap();
+    /// let wire = [0u8, 0, 0, 2, b'h', b'i', 0, 0, 0, 0];
+    /// recv.read_buf()[..wire.len()].copy_from_slice(&wire);
+    /// recv.handle_read(wire.len());
+    /// assert_eq!(recv.poll_buffered_ref(), Some(&b"hi"[..]));
+    /// assert_eq!(recv.poll_buffered_ref(), None);
+    /// assert!(!recv.peer_closed() && send.send_slice(b"still open").is_ok(), "the close is not taken");
+    /// assert_eq!(recv.poll_recv_ref(), Some(Ok(ReceivedRef::PeerClosed)));
+    /// ```
+    #[inline(always)]
+    pub fn poll_buffered_ref(&mut self) -> Option<&[u8]> {
+        if self.state != RecvState::Open {
+            return None;
+        }
+        self.inbox.poll_buffered_ref()
+    }
+
+    /// The answer of a half that is not open, whatever is buffered: `Ok(())` for the peer's
+    /// close, or the error; `None` while open.
+    fn finished_answer(&self) -> Option<Result<(), RecvError>> {
+        match self.state {
+            RecvState::Open => None,
+            RecvState::PeerClosed => Some(Ok(())),
+            RecvState::NotConnected => Some(Err(RecvError::NotConnected)),
+            RecvState::ClosedLocally => Some(Err(RecvError::ClosedLocally)),
+            RecvState::Failed => self.failure.clone().map(|failure| Err(RecvError::Failed(failure))),
         }
     }
 
     fn fail(&mut self, failure: Failure) {
-        self.state = RecvState::Failed;
-        self.probe_at = None;
-        self.probe_due = false;
+        ending!(self).failed(failure);
+    }
+}
+
+/// What changes in a [`RecvHalf`] when receiving ends (everything but the inbox), borrowed apart
+/// from the inbox: the one place the endings are written, for frames handed out and lent alike.
+struct Ending<'a> {
+    state: &'a mut RecvState,
+    failure: &'a mut Option<Failure>,
+    probe_at: &'a mut Option<Instant>,
+    probe_due: &'a mut bool,
+    link: &'a Link,
+}
+
+impl Ending<'_> {
+    /// The inbox delivered the peer's close: the half is over, and the send half knows.
+    fn peer_closed(self) {
+        *self.state = RecvState::PeerClosed;
+        *self.probe_at = None;
+        self.link.set_peer_closed();
+    }
+
+    /// The inbox found `err` in the stream: the half fails, and the send half knows.
+    fn decode_failed(self, err: DecodeError) -> RecvError {
+        let failure = Failure::Decode(err);
+        self.failed(failure.clone());
+        RecvError::Failed(failure)
+    }
+
+    fn failed(self, failure: Failure) {
+        *self.state = RecvState::Failed;
+        *self.probe_at = None;
+        *self.probe_due = false;
         self.link.set_failed(failure.clone());
-        self.failure = Some(failure);
+        *self.failure = Some(failure);
     }
 }

@@ -2,14 +2,18 @@
 //!
 //! 1. Any sequence of non-empty frames, encoded, then fed in any chunking, decodes to the same
 //!    frames, through [`FrameDecoder`] and through [`Inbox`] (reading into `read_buf` or through
-//!    `read_buf_uninit`, mixed), and the end of the stream after the last frame is a clean close.
+//!    `read_buf_uninit`, mixed; frames handed out by `poll_frame` or lent by `poll_frame_ref` or
+//!    `poll_buffered_ref`, mixed), and the end of the stream after the last frame is a clean
+//!    close.
+//!    Reads of an odd length are followed by a wait (`handle_read_blocked`), where the inbox
+//!    may give its buffer back.
 //! 2. Any bytes at all, in any chunking, never make the decoder or the inbox panic; the inbox
 //!    never holds more than `max_frame_len + read_chunk + 4` bytes (checked after every step);
 //!    the frames it delivers re-encode to exactly the bytes it consumed; and once it reports a
 //!    close or an error, it reports the same thing forever.
 
 use bytes::{BufMut, Bytes, BytesMut};
-use pipe_proto::{encode_into, Config, DecodeError, FrameDecoder, Inbox, Received, HEADER_LEN};
+use pipe_proto::{encode_into, Config, DecodeError, FrameDecoder, Inbox, Received, ReceivedRef, HEADER_LEN};
 use proptest::prelude::*;
 
 fn encode_all(payloads: &[Vec<u8>]) -> Vec<u8> {
@@ -46,13 +50,25 @@ fn pieces<'a>(wire: &'a [u8], sizes: &'a [usize]) -> impl Iterator<Item = &'a [u
     })
 }
 
+/// How frames are taken, as each next value says (cycled): 0 by `poll_frame`, 1 lent by
+/// `poll_frame_ref`, 2 lent by `poll_buffered_ref` if it has one and else by `poll_frame_ref`
+/// (lent frames are copied, to compare).
+type Lend<'a> = std::iter::Cycle<std::iter::Copied<std::slice::Iter<'a, u8>>>;
+
+/// A [`Lend`] sequence.
+fn lend_modes() -> impl Strategy<Value = Vec<u8>> {
+    prop::collection::vec(0u8..3, 1..8)
+}
+
 /// Feeds `piece` to `inbox` through as many reads as its read buffer needs (into `read_buf` or
 /// through `read_buf_uninit`, as `uninit` says, cycled), taking every frame after each read (the
-/// documented protocol), and checks the memory bound after each step.
+/// documented protocol; handed out or lent, as `lend` says), and checks the memory bound after
+/// each step.
 fn feed(
     inbox: &mut Inbox,
     piece: &[u8],
     uninit: &mut impl Iterator<Item = bool>,
+    lend: &mut Lend<'_>,
     bound: usize,
     out: &mut Vec<Result<Received, DecodeError>>,
 ) {
@@ -74,16 +90,32 @@ fn feed(
         inbox.handle_read(n);
         rest = &rest[n..];
         assert!(inbox.buffered_len() <= bound, "{} > {bound} after a read", inbox.buffered_len());
-        drain(inbox, bound, out);
+        drain(inbox, lend, bound, out);
+        if n % 2 == 1 {
+            // The next read would block: the reader waits (and may give its buffer back).
+            inbox.handle_read_blocked();
+        }
+    }
+}
+
+/// The next answer, handed out or lent (and copied, to compare), as `mode` says (see [`Lend`]).
+fn next(inbox: &mut Inbox, mode: u8) -> Option<Result<Received, DecodeError>> {
+    match mode {
+        0 => inbox.poll_frame(),
+        1 => inbox.poll_frame_ref().map(|lent| lent.map(Received::from)),
+        _ => match inbox.poll_buffered_ref() {
+            Some(payload) => Some(Ok(Received::Frame(Bytes::copy_from_slice(payload)))),
+            None => inbox.poll_frame_ref().map(|lent| lent.map(Received::from)),
+        },
     }
 }
 
 /// Takes frames until `None`, or until a close or an error (which then repeats).
-fn drain(inbox: &mut Inbox, bound: usize, out: &mut Vec<Result<Received, DecodeError>>) {
+fn drain(inbox: &mut Inbox, lend: &mut Lend<'_>, bound: usize, out: &mut Vec<Result<Received, DecodeError>>) {
     if matches!(out.last(), Some(Ok(Received::PeerClosed) | Err(_))) {
         return;
     }
-    while let Some(result) = inbox.poll_frame() {
+    while let Some(result) = next(inbox, lend.next().unwrap()) {
         assert!(inbox.buffered_len() <= bound, "{} > {bound} after a frame", inbox.buffered_len());
         let last = matches!(result, Ok(Received::PeerClosed) | Err(_));
         out.push(result);
@@ -126,6 +158,7 @@ proptest! {
         read_chunk in 16usize..2048,
         zero_frame in any::<bool>(),
         uninit in prop::collection::vec(any::<bool>(), 1..8),
+        lend in lend_modes(),
     ) {
         let mut wire = encode_all(&payloads);
         if zero_frame {
@@ -136,15 +169,17 @@ proptest! {
         let mut inbox = Inbox::new(&config);
         let mut out = Vec::new();
         let mut uninit = uninit.iter().copied().cycle();
+        let mut lend = lend.iter().copied().cycle();
         for piece in pieces(&wire, &sizes) {
-            feed(&mut inbox, piece, &mut uninit, bound, &mut out);
+            feed(&mut inbox, piece, &mut uninit, &mut lend, bound, &mut out);
         }
         inbox.handle_read(0);
-        drain(&mut inbox, bound, &mut out);
+        drain(&mut inbox, &mut lend, bound, &mut out);
         let mut expected = frames_of(&payloads);
         expected.push(Ok(Received::PeerClosed));
         prop_assert_eq!(out, expected);
         prop_assert_eq!(inbox.poll_frame(), Some(Ok(Received::PeerClosed)));
+        prop_assert_eq!(inbox.poll_frame_ref(), Some(Ok(ReceivedRef::PeerClosed)));
         prop_assert!(inbox.is_closed());
     }
 
@@ -156,18 +191,20 @@ proptest! {
         read_chunk in 16usize..4096,
         eof in any::<bool>(),
         uninit in prop::collection::vec(any::<bool>(), 1..8),
+        lend in lend_modes(),
     ) {
         let config = Config::default().with_max_frame_len(max_frame_len).with_read_chunk(read_chunk);
         let bound = max_frame_len + read_chunk + HEADER_LEN;
         let mut inbox = Inbox::new(&config);
         let mut out = Vec::new();
         let mut uninit = uninit.iter().copied().cycle();
+        let mut lend = lend.iter().copied().cycle();
         for piece in pieces(&wire, &sizes) {
-            feed(&mut inbox, piece, &mut uninit, bound, &mut out);
+            feed(&mut inbox, piece, &mut uninit, &mut lend, bound, &mut out);
         }
         if eof {
             inbox.handle_read(0);
-            drain(&mut inbox, bound, &mut out);
+            drain(&mut inbox, &mut lend, bound, &mut out);
             prop_assert!(matches!(out.last(), Some(Ok(Received::PeerClosed) | Err(_))), "EOF always ends it");
         }
 
@@ -204,6 +241,8 @@ proptest! {
         // A close or an error is final.
         if let Some(last @ (Ok(Received::PeerClosed) | Err(_))) = out.last() {
             prop_assert_eq!(inbox.poll_frame(), Some(last.clone()));
+            prop_assert_eq!(next(&mut inbox, 1), Some(last.clone()), "lent or handed out");
+            prop_assert_eq!(inbox.poll_buffered_ref(), None, "no message after the end");
             prop_assert!(!inbox.wants_read());
         }
     }

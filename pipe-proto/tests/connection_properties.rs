@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use model::Op;
 use pipe_proto::ConnectAction;
-use pipe_proto::{Action, Config, ConnectError, Connection, Event, RecvHalf, SendHalf, Side, Transport};
+use pipe_proto::{Action, Config, ConnectError, Connection, Event, Received, RecvHalf, SendHalf, Side, Transport};
 use proptest::prelude::*;
 
 fn duration() -> impl Strategy<Value = Duration> {
@@ -156,6 +156,9 @@ enum HalfOp {
     Read(Vec<u8>),
     ReadError,
     PollRecv,
+    /// `poll_recv_ref` on the halves, `poll_recv` on the whole connection: lent or handed out,
+    /// the same answers.
+    PollRecvRef,
     FlushOutcome,
     PollClose,
 }
@@ -171,6 +174,7 @@ fn half_op() -> impl Strategy<Value = HalfOp> {
         3 => read_data().prop_map(HalfOp::Read),
         1 => Just(HalfOp::ReadError),
         3 => Just(HalfOp::PollRecv),
+        3 => Just(HalfOp::PollRecvRef),
         2 => Just(HalfOp::FlushOutcome),
         2 => Just(HalfOp::PollClose),
     ]
@@ -209,6 +213,7 @@ fn apply_to_halves(recv: &mut RecvHalf, send: &mut SendHalf, op: &HalfOp) -> Str
             String::new()
         }
         HalfOp::PollRecv => format!("{:?}", recv.poll_recv()),
+        HalfOp::PollRecvRef => format!("{:?}", recv.poll_recv_ref().map(|lent| lent.map(Received::from))),
         HalfOp::FlushOutcome => format!("{:?}", send.flush_outcome()),
         HalfOp::PollClose => format!("{:?}", send.poll_close()),
     }
@@ -219,7 +224,8 @@ proptest! {
 
     /// The rules hold on the split halves exactly as on the whole connection: the same steps
     /// give the same answers, whether one connection drives both halves or they are split and
-    /// driven apart (where the send half learns the receive half's news at its next call).
+    /// driven apart (where the send half learns the receive half's news at its next call), and
+    /// whether frames are lent or handed out.
     #[test]
     fn split_halves_answer_as_the_whole_connection(
         transport in prop_oneof![Just(Transport::Fifo), Just(Transport::Tcp)],
@@ -273,7 +279,7 @@ fn apply_whole(conn: &mut Connection, op: &HalfOp) -> String {
             conn.handle_read_error(model::io_failure());
             String::new()
         }
-        HalfOp::PollRecv => format!("{:?}", conn.poll_recv()),
+        HalfOp::PollRecv | HalfOp::PollRecvRef => format!("{:?}", conn.poll_recv()),
         HalfOp::FlushOutcome => format!("{:?}", conn.send_half_mut().flush_outcome()),
         HalfOp::PollClose => format!("{:?}", conn.send_half_mut().poll_close()),
     }

@@ -1,6 +1,7 @@
 //! tokio as a [`Runtime`]: FIFOs through `tokio::net::unix::pipe` (never `tokio::fs`, which goes
 //! through a blocking thread pool), TCP through `tokio::net`, both seen as `futures-io` types
-//! through `tokio_util::compat`.
+//! through `tokio_util::compat`; reads go through tokio's own `ReadBuf`, into memory that is not
+//! zeroed first.
 
 use std::future::Future;
 use std::io;
@@ -9,6 +10,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
+use bytes::buf::Limit;
+use bytes::BytesMut;
 use pipe_io::Runtime;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
@@ -33,6 +36,25 @@ impl Runtime for Tokio {
     type TcpStream = TcpStream;
     type TcpReader = Compat<OwnedReadHalf>;
     type TcpWriter = Compat<OwnedWriteHalf>;
+
+    const READS_UNINIT: bool = true;
+
+    #[cfg(unix)]
+    fn poll_read_fifo_uninit(
+        reader: &mut Self::FifoReader,
+        cx: &mut Context<'_>,
+        buf: &mut Limit<&mut BytesMut>,
+    ) -> Poll<io::Result<usize>> {
+        tokio_util::io::poll_read_buf(Pin::new(reader.get_mut()), cx, buf)
+    }
+
+    fn poll_read_tcp_uninit(
+        reader: &mut Self::TcpReader,
+        cx: &mut Context<'_>,
+        buf: &mut Limit<&mut BytesMut>,
+    ) -> Poll<io::Result<usize>> {
+        tokio_util::io::poll_read_buf(Pin::new(reader.get_mut()), cx, buf)
+    }
 
     #[cfg(unix)]
     fn fifo_reader(file: std::fs::File) -> io::Result<Self::FifoReader> {

@@ -1,12 +1,14 @@
 //! Arbitrary bytes in arbitrary chunks through `FrameDecoder` and through `Inbox`.
 //!
 //! Checked: nothing panics; the inbox holds at most `max_frame_len + read_chunk + 4` bytes after
-//! every step; both paths deliver the same frames, closes and errors; the frames delivered,
+//! every step; both paths deliver the same frames, closes and errors (the inbox handing its frames
+//! out or lending them in place, mixed); the frames delivered,
 //! re-encoded, are exactly the bytes consumed from the front of the input; no frame is longer
 //! than the maximum; and once a close or an error is reported, it is reported again.
 //!
-//! Input: 9 bytes of parameters (maximum frame length, read chunk, four chunk sizes cycled over
-//! the input, end of stream or not, which reads skip zeroing), then the bytes on the wire.
+//! Input: 10 bytes of parameters (maximum frame length, read chunk, four chunk sizes cycled over
+//! the input, end of stream or not, which reads skip zeroing, which frames are lent), then the
+//! bytes on the wire.
 
 #![no_main]
 
@@ -14,6 +16,20 @@ use arbitrary::{Arbitrary, Unstructured};
 use bytes::{BufMut, BytesMut};
 use libfuzzer_sys::fuzz_target;
 use pipe_proto::{Config, DecodeError, FrameDecoder, Inbox, Received, HEADER_LEN};
+
+/// The next answer of `inbox`, handed out, or lent (and copied, to compare) by
+/// `poll_buffered_ref` if it has one (`buffered`) and else by `poll_frame_ref`.
+fn next(inbox: &mut Inbox, lend: bool, buffered: bool) -> Option<Result<Received, DecodeError>> {
+    if !lend {
+        return inbox.poll_frame();
+    }
+    if buffered {
+        if let Some(payload) = inbox.poll_buffered_ref() {
+            return Some(Ok(Received::Frame(payload.to_vec().into())));
+        }
+    }
+    inbox.poll_frame_ref().map(|lent| lent.map(Received::from))
+}
 
 #[derive(Debug, Arbitrary)]
 struct Params {
@@ -23,6 +39,9 @@ struct Params {
     eof: bool,
     /// Bit i: read i (cycled over 8) goes through `read_buf_uninit` instead of `read_buf`.
     uninit_reads: u8,
+    /// Bit i: answer i (cycled over 8) is lent instead of handed out by `poll_frame`; every
+    /// other lent answer is tried with `poll_buffered_ref` first.
+    lent_frames: u8,
 }
 
 type Delivered = Vec<Result<Received, DecodeError>>;
@@ -97,18 +116,24 @@ fn through_inbox(wire: &[u8], params: &Params, max_frame_len: usize, read_chunk:
         assert!(inbox.buffered_len() <= bound, "{} > {bound} bytes {when}", inbox.buffered_len());
         assert!(inbox.pending_len() <= inbox.buffered_len() + HEADER_LEN);
     };
-    let take = |inbox: &mut Inbox, out: &mut Delivered| -> bool {
-        while let Some(result) = inbox.poll_frame() {
+    let mut answers = 0u32;
+    let mut take = |inbox: &mut Inbox, out: &mut Delivered| -> bool {
+        loop {
+            let lend = params.lent_frames & (1 << (answers % 8)) != 0;
+            let buffered = answers % 2 == 1;
+            answers += 1;
+            let Some(result) = next(inbox, lend, buffered) else { return false };
             check(inbox, "after a frame");
             let done = is_final(&result);
             out.push(result);
             if done {
                 assert_eq!(inbox.poll_frame().as_ref(), out.last(), "a close or an error is final");
+                assert_eq!(next(inbox, true, false).as_ref(), out.last(), "lent or handed out");
+                assert_eq!(inbox.poll_buffered_ref(), None, "no message after the end");
                 assert!(!inbox.wants_read());
                 return true;
             }
         }
-        false
     };
     let mut reads = 0u32;
     for piece in pieces(wire, params) {
@@ -133,6 +158,11 @@ fn through_inbox(wire: &[u8], params: &Params, max_frame_len: usize, read_chunk:
             rest = &rest[n..];
             if take(&mut inbox, &mut out) {
                 return out;
+            }
+            if n % 2 == 1 {
+                // The next read would block: the inbox may give its buffer back.
+                inbox.handle_read_blocked();
+                check(&inbox, "after a wait");
             }
         }
     }

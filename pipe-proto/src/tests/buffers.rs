@@ -6,8 +6,8 @@ use std::io::IoSlice;
 
 use bytes::Bytes;
 
-use super::util::{broken_pipe, Pair};
-use crate::{Config, Connection, Inbox, Outbox, Received, Side, Transport};
+use super::util::{broken_pipe, encoded, Pair};
+use crate::{Config, Connection, Inbox, Outbox, Received, ReceivedRef, Side, Transport};
 
 fn inbox(read_chunk: usize, max: usize) -> Inbox {
     Inbox::new(&Config::default().with_read_chunk(read_chunk).with_max_frame_len(max))
@@ -24,7 +24,7 @@ fn read(inbox: &mut Inbox, bytes: &[u8]) {
 #[test]
 fn a_new_inbox_offers_4_kib_and_doubles_while_reads_fill_it_up_to_the_read_chunk() {
     let mut inbox = inbox(64 * 1024, 1 << 20);
-    assert_eq!(inbox.read_buf().len(), 4096, "a waiting pipe holds 4 KiB, not a whole chunk");
+    assert_eq!(inbox.read_buf().len(), 4096, "a new pipe reads into 4 KiB, not a whole chunk");
     let mut offered = Vec::new();
     for _ in 0..6 {
         let len = inbox.read_buf().len();
@@ -96,6 +96,79 @@ fn inside_a_large_frame_the_space_grows_with_what_arrived_never_with_what_the_he
 }
 
 #[test]
+fn once_a_large_frame_has_vouched_for_itself_the_rest_is_read_into_place_in_one_read_if_uninitialised() {
+    use bytes::BufMut;
+    let frame_len = 64 * 1024;
+    let mut inbox = inbox(1024, 1 << 20);
+    let mut wire = (frame_len as u32).to_be_bytes().to_vec();
+    wire.extend((0..frame_len).map(|i| (i % 253) as u8));
+    let mut offset = 0;
+    let mut offers = Vec::new();
+    let mut rest_at = None;
+    while offset < wire.len() {
+        let mut space = inbox.read_buf_uninit();
+        let n = space.remaining_mut().min(wire.len() - offset);
+        offers.push(space.remaining_mut());
+        if rest_at.is_none() && offset >= 4 + frame_len / 32 {
+            // What arrived vouches for the frame: the next byte goes right after it, for good.
+            rest_at = Some(space.chunk_mut().as_mut_ptr() as usize - (offset - 4));
+        }
+        space.put_slice(&wire[offset..offset + n]);
+        inbox.handle_read(n);
+        offset += n;
+        if offset < wire.len() {
+            assert_eq!(inbox.poll_frame_ref(), None);
+        }
+    }
+    // 1 KiB, then as much as arrived (doubling), then, past 1/32 of the frame, all the rest.
+    assert_eq!(offers, [1024, 1024, 2044, frame_len - 4088], "the reads offered");
+    let Some(Ok(ReceivedRef::Frame(frame))) = inbox.poll_frame_ref() else { panic!("the frame") };
+    assert_eq!(frame, &wire[4..]);
+    assert_eq!(Some(frame.as_ptr() as usize), rest_at, "lent from where it was read");
+    read(&mut inbox, &[0, 0, 0, 1, 9]);
+    assert_eq!(inbox.poll_frame_ref(), Some(Ok(ReceivedRef::Frame(&[9]))), "and the next frame after it");
+}
+
+#[test]
+fn once_a_large_frame_has_vouched_for_itself_its_buffer_never_moves_while_zeroed_reads_stay_small() {
+    let frame_len = 64 * 1024;
+    let mut inbox = inbox(1024, 1 << 20);
+    // A small frame first, handed out and kept: the buffer it came from is shared, so growing
+    // means moving to a new one.
+    read(&mut inbox, &[0, 0, 0, 1, 5]);
+    let _kept = inbox.poll_frame();
+    let mut wire = (frame_len as u32).to_be_bytes().to_vec();
+    wire.extend((0..frame_len).map(|i| (i % 251) as u8));
+    let mut offset = 0;
+    let mut payload_at = None;
+    let mut lent = None;
+    while offset < wire.len() {
+        let space = inbox.read_buf();
+        let n = space.len().min(wire.len() - offset);
+        assert!(n <= (offset.max(1024)), "a zeroed read of {n} bytes after {offset}: memory grows with what arrived");
+        let vouched = offset >= 4 + frame_len / 32;
+        if vouched {
+            let at = space.as_ptr() as usize - (offset - 4);
+            assert_eq!(*payload_at.get_or_insert(at), at, "the frame moved after it vouched for itself");
+        }
+        space[..n].copy_from_slice(&wire[offset..offset + n]);
+        if vouched {
+            assert!(inbox.capacity() >= frame_len, "room for all of it, after {offset} bytes");
+        } else {
+            assert!(inbox.capacity() < frame_len, "room for all of it already, after {offset} bytes");
+        }
+        inbox.handle_read(n);
+        offset += n;
+        if let Some(Ok(Received::Frame(frame))) = inbox.poll_frame() {
+            lent = Some(frame);
+        }
+    }
+    let frame = lent.expect("the frame");
+    assert_eq!(&frame[..], &wire[4..]);
+    assert_eq!(Some(frame.as_ptr() as usize), payload_at, "handed out from where it was read");
+}
+
+#[test]
 fn a_large_frame_is_moved_to_the_front_of_its_buffer_while_it_is_short() {
     // After a small frame is taken, a large one starts later in the allocation; it moves to the
     // front early, so the buffer does not grow past one frame plus a chunk.
@@ -121,6 +194,236 @@ fn a_large_frame_is_moved_to_the_front_of_its_buffer_while_it_is_short() {
         );
     }
     assert!(matches!(inbox.poll_frame(), Some(Ok(Received::Frame(frame))) if frame.len() == max));
+}
+
+#[test]
+fn lent_frames_are_the_read_buffer_itself() {
+    let mut inbox = inbox(4096, 1 << 20);
+    let wire = encoded(&[b"first", b"second"]);
+    let space = inbox.read_buf();
+    let base = space.as_ptr() as usize;
+    space[..wire.len()].copy_from_slice(&wire);
+    inbox.handle_read(wire.len());
+    let Some(Ok(ReceivedRef::Frame(first))) = inbox.poll_frame_ref() else { panic!("a frame") };
+    assert_eq!((first, first.as_ptr() as usize), (&b"first"[..], base + 4));
+    let Some(Ok(ReceivedRef::Frame(second))) = inbox.poll_frame_ref() else { panic!("a frame") };
+    assert_eq!((second, second.as_ptr() as usize), (&b"second"[..], base + 4 + 5 + 4));
+    assert_eq!(inbox.poll_frame_ref(), None);
+    assert_eq!(inbox.pending_len(), 0);
+}
+
+#[test]
+fn the_space_of_lent_frames_is_read_into_again_without_being_zeroed_again() {
+    let mut inbox = inbox(4096, 1 << 20);
+    // A chunk of 60-byte frames, and the first two bytes of the next header.
+    let mut wire = Vec::new();
+    while wire.len() + 64 <= 4094 {
+        wire.extend_from_slice(&encoded(&[&[0xab; 60]]));
+    }
+    wire.extend_from_slice(&[0, 0]);
+    let space = inbox.read_buf();
+    let base = space.as_ptr() as usize;
+    space[..wire.len()].copy_from_slice(&wire);
+    inbox.handle_read(wire.len());
+    let mut lent = 0;
+    while let Some(Ok(ReceivedRef::Frame(frame))) = inbox.poll_frame_ref() {
+        assert_eq!(frame, [0xab; 60]);
+        lent += 1;
+    }
+    assert_eq!(lent, 4094 / 64);
+    // Little scratch is left: the two bytes still to deliver move to the front of the same
+    // buffer, and the rest is read into as it is (the bytes of the frames lent, not zeros).
+    let space = inbox.read_buf();
+    assert_eq!(space.as_ptr() as usize, base + 2, "the same buffer, after the two bytes kept");
+    assert_eq!(space.len(), 4094);
+    assert!(space[..60].contains(&0xab), "the space was not zeroed again");
+    space[..6].copy_from_slice(&[0, 2, b'h', b'i', 0, 0]);
+    inbox.handle_read(6);
+    assert_eq!(inbox.poll_frame_ref(), Some(Ok(ReceivedRef::Frame(b"hi"))));
+}
+
+#[test]
+fn a_frame_larger_than_the_read_chunk_is_lent_whole_once_it_is_all_there() {
+    let mut inbox = inbox(1024, 1 << 20);
+    let payload: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+    let wire = encoded(&[&payload, b"after"]);
+    let mut offset = 0;
+    let mut lent = Vec::new();
+    while offset < wire.len() {
+        let space = inbox.read_buf();
+        let n = space.len().min(wire.len() - offset);
+        space[..n].copy_from_slice(&wire[offset..offset + n]);
+        inbox.handle_read(n);
+        offset += n;
+        while let Some(answer) = inbox.poll_frame_ref() {
+            lent.push(Received::from(answer.expect("a frame")));
+        }
+    }
+    assert_eq!(lent, [Received::Frame(payload.into()), Received::Frame("after".into())]);
+}
+
+#[test]
+fn frames_handed_out_and_lent_mix_in_order() {
+    let mut inbox = inbox(4096, 1 << 20);
+    read(&mut inbox, &encoded(&[b"a", b"b", b"c", b"d"]));
+    assert_eq!(inbox.poll_frame(), Some(Ok(Received::Frame("a".into()))), "splits off all four");
+    assert_eq!(inbox.poll_frame_ref(), Some(Ok(ReceivedRef::Frame(b"b"))), "lent from those split off");
+    assert_eq!(inbox.poll_frame(), Some(Ok(Received::Frame("c".into()))));
+    assert_eq!(inbox.poll_frame_ref(), Some(Ok(ReceivedRef::Frame(b"d"))));
+    read(&mut inbox, &encoded(&[b"e", b"f"]));
+    assert_eq!(inbox.poll_frame_ref(), Some(Ok(ReceivedRef::Frame(b"e"))));
+    assert_eq!(inbox.poll_frame(), Some(Ok(Received::Frame("f".into()))), "after a frame lent in place");
+    assert_eq!(inbox.poll_frame_ref(), None);
+    assert_eq!(inbox.poll_frame(), None);
+}
+
+#[test]
+fn messages_buffered_together_are_lent_up_to_what_follows_them_which_stays_for_the_next_call() {
+    use crate::{DecodeError, Failure, RecvError};
+    let (mut recv, mut send) =
+        Connection::established(Transport::Tcp, Side::Client, Config::default().with_max_frame_len(8))
+            .into_split()
+            .unwrap();
+    let mut wire = encoded(&[b"one", b"two"]);
+    wire.extend_from_slice(&[0, 0, 0, 9]); // a header over the maximum
+    recv.read_buf()[..wire.len()].copy_from_slice(&wire);
+    recv.handle_read(wire.len());
+    assert_eq!(recv.poll_buffered_ref(), Some(&b"one"[..]));
+    assert_eq!(recv.poll_buffered_ref(), Some(&b"two"[..]));
+    assert_eq!(recv.poll_buffered_ref(), None);
+    assert_eq!(recv.poll_buffered_ref(), None, "again: the header is not taken");
+    assert!(recv.failure().is_none() && send.send_slice(b"x").is_ok(), "nor its failure known");
+    let too_large = RecvError::Failed(Failure::Decode(DecodeError::TooLarge { declared: 9, max: 8 }));
+    assert_eq!(recv.poll_recv_ref(), Some(Err(too_large)));
+    assert_eq!(recv.poll_buffered_ref(), None, "after the failure, nothing");
+
+    // The end of the stream inside a frame, after a whole one.
+    let (mut recv, _send) =
+        Connection::established(Transport::Fifo, Side::Client, Config::default()).into_split().unwrap();
+    let wire = [0, 0, 0, 1, 7, 0, 0];
+    recv.read_buf()[..wire.len()].copy_from_slice(&wire);
+    recv.handle_read(wire.len());
+    recv.handle_read(0);
+    assert_eq!(recv.poll_buffered_ref(), Some(&[7][..]));
+    assert_eq!(recv.poll_buffered_ref(), None);
+    let cut = RecvError::Failed(Failure::Decode(DecodeError::Truncated { expected: 4, received: 2 }));
+    assert_eq!(recv.poll_recv_ref(), Some(Err(cut)));
+}
+
+/// Puts `bytes` into the space `read_buf_uninit` offers, and reports them.
+fn read_uninit(inbox: &mut Inbox, bytes: &[u8]) {
+    use bytes::BufMut;
+    let mut space = inbox.read_buf_uninit();
+    assert!(space.remaining_mut() >= bytes.len(), "offered {} bytes, {} to read", space.remaining_mut(), bytes.len());
+    space.put_slice(bytes);
+    inbox.handle_read(bytes.len());
+}
+
+#[test]
+fn a_waiting_reader_with_nothing_buffered_gives_back_a_buffer_it_can_make_again_without_zeroing() {
+    use bytes::BufMut;
+    let mut inbox = inbox(64 * 1024, 1 << 20);
+    // Busy: reads that fill their space make the next ones larger.
+    for _ in 0..5 {
+        let len = inbox.read_buf_uninit().remaining_mut();
+        let mut frame = ((len - 4) as u32).to_be_bytes().to_vec();
+        frame.resize(len, 1);
+        read_uninit(&mut inbox, &frame);
+        assert!(matches!(inbox.poll_frame_ref(), Some(Ok(ReceivedRef::Frame(_)))));
+    }
+    assert!(inbox.capacity() >= 64 * 1024);
+    inbox.handle_read_blocked();
+    assert_eq!((inbox.capacity(), inbox.buffered_len()), (0, 0), "given back while waiting");
+    assert_eq!(inbox.read_buf_uninit().remaining_mut(), 64 * 1024, "the next read is as large as the last");
+}
+
+#[test]
+fn a_waiting_reader_keeps_what_is_buffered_and_a_busy_zeroed_chunk() {
+    use bytes::BufMut;
+    let new_inbox = || inbox(64 * 1024, 1 << 20);
+    // Part of a frame: kept, whichever way it was read.
+    let mut inbox = new_inbox();
+    read_uninit(&mut inbox, &[0, 0, 0, 3, b'a']);
+    assert_eq!(inbox.poll_frame(), None);
+    inbox.handle_read_blocked();
+    assert_eq!(inbox.pending_len(), 5);
+    read_uninit(&mut inbox, b"bc");
+    assert_eq!(inbox.poll_frame(), Some(Ok(Received::Frame("abc".into()))));
+
+    // Frames split off and not handed out yet: kept.
+    let mut inbox = new_inbox();
+    read_uninit(&mut inbox, &encoded(&[b"x", b"y"]));
+    assert_eq!(inbox.poll_frame(), Some(Ok(Received::Frame("x".into()))));
+    inbox.handle_read_blocked();
+    assert_eq!(inbox.poll_frame(), Some(Ok(Received::Frame("y".into()))));
+
+    // Zeroed: the first 4 KiB are given back, a chunk grown by busy reads is kept.
+    let mut inbox = new_inbox();
+    read(&mut inbox, &[0, 0, 0, 1, 7]);
+    assert!(inbox.poll_frame().is_some());
+    inbox.handle_read_blocked();
+    assert_eq!(inbox.capacity(), 0, "4 KiB not yet needed by a busy pipe: given back");
+    for _ in 0..3 {
+        let len = inbox.read_buf().len();
+        let mut frame = ((len - 4) as u32).to_be_bytes().to_vec();
+        frame.resize(len, 1);
+        read(&mut inbox, &frame);
+        assert!(inbox.poll_frame_ref().is_some(), "lent: the buffer stays whole");
+    }
+    inbox.handle_read_blocked();
+    assert!(inbox.capacity() > 4096, "a busy pipe's zeroed chunk is kept, not zeroed again at every wake-up");
+    let mut space = inbox.read_buf_uninit();
+    space.put_slice(&[0, 0, 0, 1, 8]);
+    inbox.handle_read(5);
+    assert!(inbox.poll_frame().is_some());
+    inbox.handle_read_blocked();
+    assert_eq!(inbox.capacity(), 0, "read into memory not zeroed: given back whatever its size");
+}
+
+#[test]
+fn a_fifo_connected_by_a_probe_that_found_nothing_holds_no_read_buffer() {
+    use crate::{Action, ConnectAction, Event, State};
+    use std::time::{Duration, Instant};
+    let now = Instant::now();
+    let mut conn = Connection::new(Transport::Fifo, Side::Client, Config::default());
+    conn.connect(now, Duration::from_secs(1)).unwrap();
+    while conn.state() != State::Open {
+        let event = match conn.poll_action() {
+            Some(Action::Connect(ConnectAction::ProbeRead)) => {
+                assert!(!conn.read_buf().is_empty(), "the probe reads into the read buffer");
+                Event::WouldBlock // a writer, and nothing written yet
+            }
+            Some(Action::Connect(_)) => Event::Done,
+            other => panic!("{other:?} while connecting"),
+        };
+        conn.handle_event(now, event);
+    }
+    assert_eq!(conn.recv_half().inbox().capacity(), 0, "the probe's space is given back");
+}
+
+#[test]
+fn a_buffer_that_held_a_large_frame_is_kept_over_the_next_wait_only() {
+    use bytes::BufMut;
+    let mut inbox = inbox(1024, 1 << 20);
+    let mut wire = vec![0, 1, 0, 0]; // 64 KiB
+    wire.resize(4 + 64 * 1024, 3);
+    let mut offset = 0;
+    loop {
+        let n = inbox.read_buf_uninit().remaining_mut().min(wire.len() - offset);
+        read_uninit(&mut inbox, &wire[offset..offset + n]);
+        offset += n;
+        if offset == wire.len() {
+            break;
+        }
+        assert_eq!(inbox.poll_frame_ref(), None);
+    }
+    assert!(matches!(inbox.poll_frame_ref(), Some(Ok(ReceivedRef::Frame(frame))) if frame.len() == 64 * 1024));
+    inbox.handle_read_blocked();
+    assert!(inbox.capacity() >= 64 * 1024, "kept for the next large frame");
+    read_uninit(&mut inbox, &[0, 0, 0, 1, 1]);
+    assert!(inbox.poll_frame_ref().is_some());
+    inbox.handle_read_blocked();
+    assert_eq!(inbox.capacity(), 0, "no large frame since the last wait: given back");
 }
 
 #[test]

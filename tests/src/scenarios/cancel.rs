@@ -40,6 +40,31 @@ fn short(jitter: &mut Jitter) -> Duration {
 /// µs to 2 ms and simply reads again when it fires. Every frame arrives once, intact and in
 /// order, then the close; and reads were indeed cancelled along the way.
 pub async fn reads_cancelled_by_timeouts_lose_nothing<R: Runtime, K: Kind>() {
+    cancelled_reads::<R, K>(Take::Read).await
+}
+
+/// [`reads_cancelled_by_timeouts_lose_nothing`] with `read_with`: every frame is lent once,
+/// intact and in order, and a `read_with` cancelled by its timeout never calls its function.
+pub async fn lent_reads_cancelled_by_timeouts_lose_nothing<R: Runtime, K: Kind>() {
+    cancelled_reads::<R, K>(Take::ReadWith).await
+}
+
+/// [`reads_cancelled_by_timeouts_lose_nothing`] with `read_batch_with`: every frame is lent
+/// once, intact and in order, and a cancelled call never calls its function.
+pub async fn batch_reads_cancelled_by_timeouts_lose_nothing<R: Runtime, K: Kind>() {
+    cancelled_reads::<R, K>(Take::ReadBatchWith).await
+}
+
+/// How the reader takes frames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Take {
+    Read,
+    ReadWith,
+    ReadBatchWith,
+}
+
+/// The scenarios above: reads by `read`, `read_with` or `read_batch_with`.
+async fn cancelled_reads<R: Runtime, K: Kind>(take: Take) {
     let (mut channel, mut client) = connected::<R, K>().await;
     let frames = Frames::new(largest());
     let writer = async {
@@ -53,22 +78,51 @@ pub async fn reads_cancelled_by_timeouts_lose_nothing<R: Runtime, K: Kind>() {
     };
     let reader = async {
         let mut jitter = Jitter::new(0x5eed);
-        let (mut k, mut cancelled) = (0, 0);
+        let (mut k, mut cancelled, mut lent) = (0, 0, 0);
         loop {
-            let Some(result) = timeout::<R, _>(short(&mut jitter), channel.read()).await else {
+            let same = |k: usize, msg: &[u8]| k < FRAMES && msg == &frames.frame(k, size_of(k))[..];
+            let mut next = k;
+            let read = async {
+                match take {
+                    Take::Read => channel.read().await.map(|frame| frame.map(|frame| usize::from(same(k, &frame)))),
+                    Take::ReadWith => {
+                        channel
+                            .read_with(|msg| {
+                                lent += 1;
+                                usize::from(same(k, msg))
+                            })
+                            .await
+                    }
+                    Take::ReadBatchWith => {
+                        let mut wrong = 0;
+                        let taken = channel
+                            .read_batch_with(|msg| {
+                                lent += 1;
+                                wrong += usize::from(!same(next, msg));
+                                next += 1;
+                            })
+                            .await;
+                        taken.map(|taken| taken.map(|count| if wrong == 0 { count } else { 0 }))
+                    }
+                }
+            };
+            let Some(result) = timeout::<R, _>(short(&mut jitter), read).await else {
                 cancelled += 1;
                 continue;
             };
             match result.unwrap_or_else(|err| panic!("read after frame {k}, {cancelled} cancelled reads: {err}")) {
-                Some(frame) => {
+                Some(taken) => {
                     assert!(k < FRAMES, "a frame beyond the {FRAMES} sent arrived");
-                    assert!(frame == frames.frame(k, size_of(k)), "frame {k} is lost, duplicated or corrupted");
-                    k += 1;
+                    assert!(taken > 0, "frame {k} or one after it is lost, duplicated or corrupted");
+                    k += taken;
                 }
                 None => break,
             }
         }
         assert_eq!(k, FRAMES, "frames received before the close");
+        if take != Take::Read {
+            assert_eq!(lent, FRAMES, "the function was called once per frame, never by a cancelled read");
+        }
         cancelled
     };
     let ((), cancelled) = join(writer, reader).await;

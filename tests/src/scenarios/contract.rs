@@ -38,6 +38,15 @@ const COLUMNS: [&str; 11] = [
 /// How long a `reconnect` cell waits for a new peer, which never comes.
 const RECONNECT_WAIT: Duration = Duration::from_millis(200);
 
+/// Operations the table has no column for, because they answer as a column does: each is run
+/// in every row and checked against that column's cell.
+const SAME_AS: [(&str, &str); 4] = [
+    ("read_with", "read"),
+    ("read_batch_with", "read"),
+    ("reader read_with", "reader next"),
+    ("reader read_batch_with", "reader next"),
+];
+
 /// Runs every cell of the row named `row` over transport `K`, and panics with the list of cells
 /// whose answer differs from the table.
 pub async fn check_row<R: Runtime, K: Kind>(row: &str) {
@@ -50,6 +59,14 @@ pub async fn check_row<R: Runtime, K: Kind>(row: &str) {
         let got = Box::pin(run_cell::<R, K>(row, column)).await;
         if !allowed.contains(&got) {
             wrong.push(format!("  {column}: expected {}, got {got}", allowed.join(" or ")));
+        }
+    }
+    for (operation, column) in SAME_AS {
+        let cell = &expected[COLUMNS.iter().position(|c| *c == column).expect("a column of the table")];
+        let allowed = cell_for(cell, K::TRANSPORT);
+        let got = Box::pin(run_cell::<R, K>(row, operation)).await;
+        if !allowed.contains(&got) {
+            wrong.push(format!("  {operation} (as {column}): expected {}, got {got}", allowed.join(" or ")));
         }
     }
     assert!(wrong.is_empty(), "{} row `{row}` answers differently from BEHAVIOUR.md:\n{}", K::NAME, wrong.join("\n"));
@@ -117,7 +134,7 @@ fn answer_of(result: Option<Result<(), Error>>) -> String {
     }
 }
 
-fn read_answer(result: Option<Result<Option<Bytes>, Error>>) -> String {
+fn read_answer<T>(result: Option<Result<Option<T>, Error>>) -> String {
     match result {
         None => "Pending".into(),
         Some(Ok(Some(_))) => "Frame".into(),
@@ -135,6 +152,8 @@ async fn run_cell<R: Runtime, K: Kind>(row: &str, column: &str) -> String {
     let (mut ours, _peer) = Box::pin(situation::<R, K>(row)).await;
     match column {
         "read" => read_answer(timeout::<R, _>(PENDING_AFTER, ours.read()).await),
+        "read_with" => read_answer(timeout::<R, _>(PENDING_AFTER, ours.read_with(|_| ())).await),
+        "read_batch_with" => read_answer(timeout::<R, _>(PENDING_AFTER, ours.read_batch_with(|_| ())).await),
         "write" => answer_of(timeout::<R, _>(PENDING_AFTER, ours.write(b"contract")).await),
         "flush" => answer_of(timeout::<R, _>(PENDING_AFTER, ours.flush()).await),
         "close" => answer_of(timeout::<R, _>(PENDING_AFTER, ours.close()).await),
@@ -157,6 +176,10 @@ async fn run_cell<R: Runtime, K: Kind>(row: &str, column: &str) -> String {
                     Some(Some(Ok(_))) => "Frame".into(),
                     Some(Some(Err(err))) => describe(&err),
                 },
+                "reader read_with" => read_answer(timeout::<R, _>(PENDING_AFTER, reader.read_with(|_| ())).await),
+                "reader read_batch_with" => {
+                    read_answer(timeout::<R, _>(PENDING_AFTER, reader.read_batch_with(|_| ())).await)
+                }
                 "writer send" => {
                     answer_of(timeout::<R, _>(PENDING_AFTER, writer.send(Bytes::from_static(b"contract"))).await)
                 }

@@ -28,6 +28,7 @@
 //! | [`cycles`] | a thousand pipes leave no directory and no file descriptor behind |
 //! | [`portable`] | `make_pipe` builds the platform's default transport; default and TCP pairs exchange and close |
 //! | [`hangup`] | a peer dropped mid-stream: end of stream or truncation for the reader, an IO error for the writer |
+//! | [`lend`] | `read_with` and `read_batch_with`: messages cut across reads or larger than the read buffer lent whole; mixed with `read`; the close or a cut frame after a batch answered by the next call, as `read` answers them |
 //!
 //! [`Runtime::sleep_until`]: pipe_io::Runtime::sleep_until
 
@@ -40,6 +41,7 @@ pub mod cycles;
 pub mod echo;
 pub mod flow;
 pub mod hangup;
+pub mod lend;
 pub mod portable;
 pub mod security;
 mod support;
@@ -185,6 +187,16 @@ macro_rules! behaviour_tests {
             tcp_reads_cancelled_by_short_timeouts_lose_duplicate_or_reorder_nothing:
                 shared cancel::reads_cancelled_by_timeouts_lose_nothing<Tcp>;
             #[cfg(unix)]
+            fifo_read_with_cancelled_by_short_timeouts_loses_duplicates_or_reorders_nothing:
+                shared cancel::lent_reads_cancelled_by_timeouts_lose_nothing<Fifo>;
+            tcp_read_with_cancelled_by_short_timeouts_loses_duplicates_or_reorders_nothing:
+                shared cancel::lent_reads_cancelled_by_timeouts_lose_nothing<Tcp>;
+            #[cfg(unix)]
+            fifo_read_batch_with_cancelled_by_short_timeouts_loses_duplicates_or_reorders_nothing:
+                shared cancel::batch_reads_cancelled_by_timeouts_lose_nothing<Fifo>;
+            tcp_read_batch_with_cancelled_by_short_timeouts_loses_duplicates_or_reorders_nothing:
+                shared cancel::batch_reads_cancelled_by_timeouts_lose_nothing<Tcp>;
+            #[cfg(unix)]
             fifo_writes_cancelled_by_short_timeouts_are_sent_exactly_once_in_order:
                 shared cancel::writes_cancelled_by_timeouts_are_sent_once<Fifo>;
             tcp_writes_cancelled_by_short_timeouts_are_sent_exactly_once_in_order:
@@ -233,6 +245,32 @@ macro_rules! behaviour_tests {
                 shared hangup::reader_dropped_under_a_blocked_writer<Fifo>;
             tcp_reader_dropped_under_a_blocked_writer_fails_the_write_with_epipe_or_econnreset:
                 shared hangup::reader_dropped_under_a_blocked_writer<Tcp>;
+            // lend
+            #[cfg(unix)]
+            fifo_read_with_lends_frames_cut_across_reads_and_larger_than_the_read_buffer_whole:
+                shared lend::frames_cut_across_reads_are_lent_whole<Fifo>;
+            tcp_read_with_lends_frames_cut_across_reads_and_larger_than_the_read_buffer_whole:
+                shared lend::frames_cut_across_reads_are_lent_whole<Tcp>;
+            #[cfg(unix)]
+            fifo_read_batch_with_lends_frames_cut_across_reads_and_larger_than_the_read_buffer_whole:
+                shared lend::frames_cut_across_reads_are_lent_whole_in_batches<Fifo>;
+            tcp_read_batch_with_lends_frames_cut_across_reads_and_larger_than_the_read_buffer_whole:
+                shared lend::frames_cut_across_reads_are_lent_whole_in_batches<Tcp>;
+            #[cfg(unix)]
+            fifo_read_batch_with_leaves_the_close_or_a_cut_frame_after_its_messages_to_the_next_call:
+                shared lend::what_follows_a_batch_is_the_next_call_s_answer<Fifo>;
+            tcp_read_batch_with_leaves_the_close_or_a_cut_frame_after_its_messages_to_the_next_call:
+                shared lend::what_follows_a_batch_is_the_next_call_s_answer<Tcp>;
+            #[cfg(unix)]
+            fifo_read_read_with_and_read_batch_with_mixed_take_every_message_once_in_order:
+                shared lend::read_and_read_with_take_every_message_once_in_order<Fifo>;
+            tcp_read_read_with_and_read_batch_with_mixed_take_every_message_once_in_order:
+                shared lend::read_and_read_with_take_every_message_once_in_order<Tcp>;
+            #[cfg(unix)]
+            fifo_read_with_after_the_writer_died_mid_frame_answers_the_truncated_frame_as_read_does:
+                shared lend::peer_died_mid_frame_is_a_truncated_frame<Fifo>;
+            tcp_read_with_after_the_writer_died_mid_frame_answers_the_truncated_frame_as_read_does:
+                shared lend::peer_died_mid_frame_is_a_truncated_frame<Tcp>;
             // portable
             make_pipe_builds_the_platform_default_transport: shared portable::make_pipe_builds_the_platform_default;
             default_transport_pair_exchanges_frames_and_closes:
