@@ -6,8 +6,9 @@ use bytes::Bytes;
 use crate::error::EncodeError;
 use crate::outbox::Outbox;
 
-/// A message that can be queued as one frame by [`Outbox::push_frame`] and the batch paths
-/// ([`SendHalf::send_from`](crate::SendHalf::send_from), and `write_batch` in the IO crates).
+/// A message that can be queued as one frame by `Outbox::push_frame` and the batch paths
+/// (`SendHalf::send_from` in the core, `write_batch` in the IO crates). The names are left
+/// without links: this trait is also shown, re-exported, where those types are not.
 /// Borrowed bytes (`&[u8]`, `&Bytes`, `&Vec<u8>`, `&str`) are copied into the queue, which is
 /// what a small message costs anyway and spares the caller an owned buffer per message; a
 /// large `Bytes` or `&Bytes` is queued by reference (a reference count, no copy), and a large
@@ -27,7 +28,8 @@ use crate::outbox::Outbox;
 /// # Ok::<(), pipe_proto::EncodeError>(())
 /// ```
 pub trait IntoFrame {
-    /// Queues `self` as one frame; refused as [`Outbox::push`] refuses.
+    /// Queues `self` as one frame; empty and oversized messages are refused, with nothing
+    /// queued.
     fn push_into(self, outbox: &mut Outbox) -> Result<(), EncodeError>;
 }
 
