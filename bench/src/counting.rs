@@ -5,10 +5,14 @@
 //! Start-up, connecting and closing cost the same in both sessions, so `(C(2N) - C(N)) / N` is
 //! what one more frame costs, with none of them in it.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::peer::Result;
+use crate::pinning::Pinning;
+use crate::report::json_str;
+use crate::sys::Machine;
 
 /// The counts of one end over a session of `n` units and over one of `2n`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -61,6 +65,58 @@ pub struct Outputs {
     pub json: Option<PathBuf>,
     /// `--markdown FILE`: see [`write_markdown`].
     pub markdown: Option<PathBuf>,
+}
+
+/// How a counting mode's figures were taken, as both its reports say.
+#[derive(Debug)]
+pub struct Info {
+    pub command: String,
+    /// The counting tool's version line.
+    pub tool: String,
+    pub machine: Machine,
+    pub pinning: Option<Pinning>,
+    pub seconds: f64,
+}
+
+impl Info {
+    /// `" (channel on CPU a, client on CPU b)"` if the ends were pinned, else nothing.
+    pub fn pinning_note(&self) -> String {
+        self.pinning.map_or(String::new(), |p| format!(" (channel on CPU {}, client on CPU {})", p.channel, p.client))
+    }
+
+    /// The opening of a mode's JSON, up to its rows: the command, the tool as run (`tool_args`
+    /// after its version), the `method`, the time taken, the machine and the pinning.
+    pub fn json_head(&self, tool_args: &str, method: &str) -> String {
+        let mut out = String::from("{\n");
+        let m = &self.machine;
+        let _ = writeln!(out, "  \"command\": {},", json_str(&self.command));
+        let _ = writeln!(out, "  \"tool\": {},", json_str(&format!("{} {tool_args}", self.tool)));
+        let _ = writeln!(out, "  \"method\": {},", json_str(method));
+        let _ = writeln!(out, "  \"seconds\": {:.1},", self.seconds);
+        let _ = writeln!(
+            out,
+            "  \"machine\": {{\"cpu\": {}, \"cores\": {}, \"kernel\": {}}},",
+            json_str(&m.cpu),
+            m.cores,
+            json_str(&m.kernel)
+        );
+        let pinning =
+            self.pinning.map_or("null".into(), |p| format!("{{\"channel\": {}, \"client\": {}}}", p.channel, p.client));
+        let _ = writeln!(out, "  \"pinned_cpus\": {pinning},");
+        out
+    }
+}
+
+/// Prints a mode's Markdown, and writes it and its JSON where `outputs` says.
+pub fn publish(outputs: &Outputs, mode: &str, markdown: &str, json: &str) -> Result<()> {
+    println!("{markdown}");
+    if let Some(path) = &outputs.markdown {
+        write_markdown(path, mode, markdown)?;
+    }
+    if let Some(path) = &outputs.json {
+        std::fs::write(path, json)?;
+    }
+    Ok(())
 }
 
 /// The line before a generated section.

@@ -201,32 +201,14 @@ pub fn run(
             }
         }
     }
-    let info = Info {
+    let info = counting::Info {
         command: outputs.command.clone(),
         tool: valgrind,
         machine: Machine::describe(),
         pinning,
         seconds: started.elapsed().as_secs_f64(),
     };
-    let text = markdown(&counts, &info);
-    println!("{text}");
-    if let Some(path) = &outputs.markdown {
-        counting::write_markdown(path, MODE, &text)?;
-    }
-    if let Some(path) = &outputs.json {
-        std::fs::write(path, json(&counts, &info))?;
-    }
-    Ok(())
-}
-
-/// How the counts were taken.
-#[derive(Debug)]
-struct Info {
-    command: String,
-    tool: String,
-    machine: Machine,
-    pinning: Option<Pinning>,
-    seconds: f64,
+    counting::publish(outputs, MODE, &markdown(&counts, &info), &json(&counts, &info))
 }
 
 /// Instructions as printed: whole numbers up to 100 000, then thousands.
@@ -239,7 +221,7 @@ fn format_count(value: f64) -> String {
 }
 
 /// The tables: one per workload, and the target.
-fn markdown(counts: &Counts, info: &Info) -> String {
+fn markdown(counts: &Counts, info: &counting::Info) -> String {
     let mut out = String::new();
     let sizes: Vec<String> = WORKLOADS
         .iter()
@@ -253,7 +235,7 @@ fn markdown(counts: &Counts, info: &Info) -> String {
          callgrind, its peer natively{}; {:.0} s. Command: `{}`.\n",
         info.tool,
         sizes.join(", "),
-        info.pinning.map_or(String::new(), |p| format!(" (channel on CPU {}, client on CPU {})", p.channel, p.client)),
+        info.pinning_note(),
         info.seconds,
         info.command
     );
@@ -336,30 +318,12 @@ fn targets(counts: &Counts) -> Vec<Target> {
 }
 
 /// The same counts as JSON, with both totals of each row.
-fn json(counts: &Counts, info: &Info) -> String {
-    let mut out = String::from("{\n");
-    let m = &info.machine;
-    let _ = writeln!(out, "  \"command\": {},", json_str(&info.command));
-    let _ = writeln!(out, "  \"tool\": {},", json_str(&format!("{} --tool=callgrind", info.tool)));
-    let _ = writeln!(
-        out,
-        "  \"method\": {},",
-        json_str(
-            "instructions of one end (all its threads) over a session of N frames and one of 2N, the other end \
-             running natively; per_frame = (instructions[1] - instructions[0]) / frames[0]"
-        )
+fn json(counts: &Counts, info: &counting::Info) -> String {
+    let mut out = info.json_head(
+        "--tool=callgrind",
+        "instructions of one end (all its threads) over a session of N frames and one of 2N, the other end running \
+         natively; per_frame = (instructions[1] - instructions[0]) / frames[0]",
     );
-    let _ = writeln!(out, "  \"seconds\": {:.1},", info.seconds);
-    let _ = writeln!(
-        out,
-        "  \"machine\": {{\"cpu\": {}, \"cores\": {}, \"kernel\": {}}},",
-        json_str(&m.cpu),
-        m.cores,
-        json_str(&m.kernel)
-    );
-    let pinning =
-        info.pinning.map_or("null".into(), |p| format!("{{\"channel\": {}, \"client\": {}}}", p.channel, p.client));
-    let _ = writeln!(out, "  \"pinned_cpus\": {pinning},");
     out.push_str("  \"rows\": [\n");
     let rows: Vec<String> = counts
         .rows
@@ -431,7 +395,7 @@ mod tests {
         counts.rows.push(row(Impl::Raw, 85.0));
         counts.rows.push(row(Impl::Tokio, 127.5));
         assert_eq!(counts.ratio(Impl::Tokio, Transport::Fifo, Workload::Batch, End::Reader), Some(1.5));
-        let info = Info {
+        let info = counting::Info {
             command: "c".into(),
             tool: "valgrind".into(),
             machine: Machine::describe(),

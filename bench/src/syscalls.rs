@@ -269,32 +269,14 @@ pub fn run(
             }
         }
     }
-    let info = Info {
+    let info = counting::Info {
         command: outputs.command.clone(),
         tool: strace,
         machine: Machine::describe(),
         pinning,
         seconds: started.elapsed().as_secs_f64(),
     };
-    let text = markdown(&rows, &info);
-    println!("{text}");
-    if let Some(path) = &outputs.markdown {
-        counting::write_markdown(path, MODE, &text)?;
-    }
-    if let Some(path) = &outputs.json {
-        std::fs::write(path, json(&rows, &info))?;
-    }
-    Ok(())
-}
-
-/// How the counts were taken.
-#[derive(Debug)]
-struct Info {
-    command: String,
-    tool: String,
-    machine: Machine,
-    pinning: Option<Pinning>,
-    seconds: f64,
+    counting::publish(outputs, MODE, &markdown(&rows, &info), &json(&rows, &info))
 }
 
 fn find(rows: &[Row], imp: Impl, transport: Transport) -> Option<&Row> {
@@ -309,7 +291,7 @@ fn ratio(rows: &[Row], imp: Impl, transport: Transport) -> Option<f64> {
 }
 
 /// The tables: the totals, then the calls.
-fn markdown(rows: &[Row], info: &Info) -> String {
+fn markdown(rows: &[Row], info: &counting::Info) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -317,7 +299,7 @@ fn markdown(rows: &[Row], info: &Info) -> String {
          {}, both ends under `strace -f -c`{}; the median of {REPEATS} such pairs of sessions, the range of the \
          {REPEATS} beside it; {:.0} s. Command: `{}`.\n",
         info.tool,
-        info.pinning.map_or(String::new(), |p| format!(" (channel on CPU {}, client on CPU {})", p.channel, p.client)),
+        info.pinning_note(),
         info.seconds,
         info.command
     );
@@ -380,32 +362,16 @@ fn markdown(rows: &[Row], info: &Info) -> String {
 }
 
 /// The same counts as JSON, every call of each end.
-fn json(rows: &[Row], info: &Info) -> String {
-    let mut out = String::from("{\n");
-    let m = &info.machine;
-    let _ = writeln!(out, "  \"command\": {},", json_str(&info.command));
-    let _ = writeln!(out, "  \"tool\": {},", json_str(&format!("{} -f -c", info.tool)));
-    let _ = writeln!(
-        out,
-        "  \"method\": {},",
-        json_str(&format!(
+fn json(rows: &[Row], info: &counting::Info) -> String {
+    let mut out = info.json_head(
+        "-f -c",
+        &format!(
             "system calls of each end (all its threads) over a ping-pong of {ROUND_TRIPS} round trips of 64 bytes and \
              one of {}, both ends under strace; per round trip = (calls(2N) - calls(N)) / N; {REPEATS} trials, \
              both and the ends' figures are those of the trial with the median both",
             2 * ROUND_TRIPS
-        ))
+        ),
     );
-    let _ = writeln!(out, "  \"seconds\": {:.1},", info.seconds);
-    let _ = writeln!(
-        out,
-        "  \"machine\": {{\"cpu\": {}, \"cores\": {}, \"kernel\": {}}},",
-        json_str(&m.cpu),
-        m.cores,
-        json_str(&m.kernel)
-    );
-    let pinning =
-        info.pinning.map_or("null".into(), |p| format!("{{\"channel\": {}, \"client\": {}}}", p.channel, p.client));
-    let _ = writeln!(out, "  \"pinned_cpus\": {pinning},");
     out.push_str("  \"rows\": [\n");
     let lines: Vec<String> = rows
         .iter()
