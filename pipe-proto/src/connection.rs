@@ -560,12 +560,10 @@ impl Connection {
         if self.phase == Phase::Established {
             // A channel's close released its rendezvous; a client's leaves nothing behind, and
             // it may connect again once the close is over.
-            let closing = self.send.close_called() && !(self.side == Side::Client && self.send.is_finished());
-            if closing || (self.send.close_called() && self.side == Side::Channel) {
-                return Err(ConnectError::InvalidState { state: self.state() });
-            }
-            let over = self.peer_closed() || self.failure().is_some() || self.send.close_called();
-            if !over {
+            let closed = self.send.close_called();
+            let close_in_the_way = closed && (self.side == Side::Channel || !self.send.is_finished());
+            let over = closed || self.peer_closed() || self.failure().is_some();
+            if close_in_the_way || !over {
                 return Err(ConnectError::InvalidState { state: self.state() });
             }
             let link = Arc::new(Link::new(self.send.link().config().clone(), true));
