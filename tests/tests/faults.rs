@@ -15,7 +15,7 @@ use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 use common::{after, ours, position};
-use pipe_io::{Error, Fifo, Pipe, Portable, Tcp, Transport};
+use pipe_io::{Error, Pipe, Portable, Tcp, Transport};
 use pipe_tests::peer::{
     hard_timeout, random_bytes, sleep, timeout, AsyncStdExec, Exec, Payloads, Peer, PeerExit, SmolExec, TokioExec,
 };
@@ -26,13 +26,6 @@ const FRAME: usize = (1 << 20) + 3;
 const MAX: usize = pipe_io::DEFAULT_MAX_FRAME_LEN;
 /// What the memory of a reading or writing process may grow by.
 const MEMORY_MARGIN_KB: u64 = 64 * 1024;
-
-fn channel<E: Exec>(transport: &str) -> Pipe<E::R, Portable> {
-    match transport {
-        "fifo" => Pipe::<E::R, Fifo>::new().expect("FIFO channel").into(),
-        _ => Pipe::<E::R, Tcp>::new().expect("TCP channel").into(),
-    }
-}
 
 /// Our peer program as the client of `channel`, on the same runtime as the test.
 fn client_of<E: Exec>(channel: &Pipe<E::R, Portable>, transport: &str, args: &[&str]) -> Peer {
@@ -65,7 +58,7 @@ async fn connect<E: Exec>(pipe: &mut Pipe<E::R, Portable>) {
 fn peer_killed_while_writing<E: Exec>(transport: &'static str) {
     hard_timeout(Duration::from_secs(60), move || {
         E::block_on(async move {
-            let mut channel = channel::<E>(transport);
+            let mut channel = common::channel::<E::R>(transport);
             let size = FRAME.to_string();
             let mut peer = client_of::<E>(&channel, transport, &["--mode", "send-forever", "--sizes", &size]);
             connect::<E>(&mut channel).await;
@@ -111,7 +104,7 @@ fn peer_killed_while_writing<E: Exec>(transport: &'static str) {
 fn peer_killed_while_reading<E: Exec>(transport: &'static str) {
     hard_timeout(Duration::from_secs(60), move || {
         E::block_on(async move {
-            let mut channel = channel::<E>(transport);
+            let mut channel = common::channel::<E::R>(transport);
             let mut peer = client_of::<E>(&channel, transport, &["--mode", "hold", "--timeout", "30"]);
             connect::<E>(&mut channel).await;
             let payloads = Payloads::new(FRAME);

@@ -22,7 +22,7 @@ use std::task::Poll;
 use std::time::Duration;
 
 use common::{after, ours};
-use pipe_io::{Error, Fifo, Pipe, Portable, Tcp};
+use pipe_io::Error;
 use pipe_tests::peer::{hard_timeout, timeout, AsyncStdExec, Exec, Payloads, Peer, SmolExec, TokioExec};
 use pipe_tests::python::{aea_peer, aea_python};
 
@@ -47,13 +47,6 @@ enum Resend {
     Taken,
     /// Left queued: the reconnect sends them first.
     Queued,
-}
-
-fn channel<E: Exec>(transport: &str) -> Pipe<E::R, Portable> {
-    match transport {
-        "fifo" => Pipe::<E::R, Fifo>::new().expect("FIFO channel").into(),
-        _ => Pipe::<E::R, Tcp>::new().expect("TCP channel").into(),
-    }
 }
 
 /// Starts a client process of `client` for the channel with these `(in_path, out_path)`.
@@ -106,7 +99,7 @@ fn client_killed_while_blocked<E: Exec>(transport: &'static str, client: Client,
     hard_timeout(Duration::from_secs(120), move || {
         E::block_on(async move {
             let payloads = Payloads::new(FRAME);
-            let mut channel = channel::<E>(transport);
+            let mut channel = common::channel::<E::R>(transport);
             let mut first = client_process(client, (channel.in_path(), channel.out_path()), transport, "hold");
             within::<E, _>("connect", channel.connect(Duration::from_secs(15))).await.expect("connect");
             first.expect("HOLDING", after(30));
@@ -207,10 +200,7 @@ fn client_reconnects<E: Exec>(transport: &'static str, channel_runtime: &'static
             command.arg("--rejoin");
             let mut channel = Peer::spawn(format!("our {channel_runtime} channel"), command);
             let (in_path, out_path) = channel.ready(after(30));
-            let mut client: Pipe<E::R, Portable> = match transport {
-                "fifo" => Pipe::<E::R, Fifo>::client(&out_path, &in_path).expect("FIFO client").into(),
-                _ => Pipe::<E::R, Tcp>::client(&out_path, &in_path).expect("TCP client").into(),
-            };
+            let mut client = common::client::<E::R>(transport, &out_path, &in_path);
             within::<E, _>("connect", client.connect(Duration::from_secs(15))).await.expect("connect");
             // Written once the channel has taken the connection: a TCP connection closed before
             // the channel accepts it has no owner left to check, and is refused.
