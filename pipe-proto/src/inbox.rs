@@ -49,7 +49,7 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 use crate::config::Config;
 use crate::decoder::{FrameDecoder, Received, ReceivedRef, Step};
 use crate::error::DecodeError;
-use crate::frame::{header_at, FrameHeader, Header, HEADER_LEN};
+use crate::frame::HEADER_LEN;
 
 /// The read chunk of a new inbox (or the configured one, if smaller).
 const FIRST_READ_CHUNK: usize = 4096;
@@ -348,12 +348,8 @@ impl Inbox {
     /// ```
     #[inline(always)]
     pub fn poll_frame(&mut self) -> Option<Result<Received, DecodeError>> {
-        if !self.ready.is_empty() {
-            return Some(Ok(Received::Frame(self.next_ready())));
-        }
-        self.settle();
-        if self.split_complete_frames() {
-            return Some(Ok(Received::Frame(self.next_ready())));
+        if let Some(payload) = self.poll_buffered() {
+            return Some(Ok(Received::Frame(payload)));
         }
         let result = match self.state {
             InboxState::Closed => return Some(Ok(Received::PeerClosed)),
@@ -369,6 +365,34 @@ impl Inbox {
             Ok(other) => other.map(Ok),
             Err(err) => Some(Err(self.fail(err))),
         }
+    }
+
+    /// The next message if a whole one is already buffered, handed out as
+    /// [`Inbox::poll_frame`] hands it out; `None` otherwise, and also when what comes next is
+    /// the peer's close, a header over the maximum or the end of the stream: those are left,
+    /// untaken, for the next call of `poll_frame` or `poll_frame_ref`. The owned counterpart of
+    /// [`Inbox::poll_buffered_ref`], and the shortest way to a message that is already there.
+    ///
+    /// ```
+    /// use pipe_proto::{Config, Inbox, Received};
+    ///
+    /// let mut inbox = Inbox::new(&Config::default());
+    /// let wire = [0u8, 0, 0, 1, b'a', 0, 0, 0, 0];
+    /// inbox.read_buf()[..wire.len()].copy_from_slice(&wire);
+    /// inbox.handle_read(wire.len());
+    /// assert_eq!(inbox.poll_buffered().as_deref(), Some(&b"a"[..]));
+    /// assert_eq!(inbox.poll_buffered(), None, "the close is next: left for poll_frame");
+    /// assert_eq!(inbox.poll_frame(), Some(Ok(Received::PeerClosed)));
+    /// ```
+    #[inline(always)]
+    pub fn poll_buffered(&mut self) -> Option<Bytes> {
+        if self.ready.is_empty() {
+            self.settle();
+            if !self.split_complete_frames() {
+                return None;
+            }
+        }
+        Some(self.next_ready())
     }
 
     /// The peer's close was found: it is the answer from now on, and the buffer is released.
@@ -568,13 +592,17 @@ impl Inbox {
         }
         let max = self.decoder.max_frame_len();
         let received = &self.buf[..self.filled];
-        let mut end = 0;
-        while let Some(header) = received.get(end..end + HEADER_LEN) {
-            match FrameHeader::parse(header_at(header), max) {
-                Ok(Header::Payload(len)) if received.len() - end - HEADER_LEN >= len => end += HEADER_LEN + len,
-                _ => break,
+        let mut rest = received;
+        while let Some((header, after)) = rest.split_first_chunk::<HEADER_LEN>() {
+            let len = u32::from_be_bytes(*header) as usize;
+            // One comparison for both frames the decoder must see: the close marker (0, which
+            // wraps to the largest value) and a header over the maximum.
+            if len.wrapping_sub(1) >= max || after.len() < len {
+                break;
             }
+            rest = &after[len..];
         }
+        let end = received.len() - rest.len();
         if end == 0 {
             return false;
         }
@@ -587,7 +615,7 @@ impl Inbox {
     #[inline]
     fn next_ready(&mut self) -> Bytes {
         // A header `split_complete_frames` already checked: its length only.
-        let len = u32::from_be_bytes(header_at(&self.ready)) as usize;
+        let len = self.ready.first_chunk().map_or(0, |header| u32::from_be_bytes(*header) as usize);
         // Header first, then the payload: cheaper than splitting both off and skipping the header
         // in the frame.
         self.ready.advance(HEADER_LEN);

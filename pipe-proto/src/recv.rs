@@ -22,7 +22,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::buf::Limit;
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 
 use crate::config::Config;
 use crate::decoder::{Received, ReceivedRef};
@@ -465,6 +465,33 @@ impl RecvHalf {
             return None;
         }
         self.inbox.poll_buffered_ref()
+    }
+
+    /// The next message if a whole one is already buffered and the half is open, handed out as
+    /// [`poll_recv`](Self::poll_recv) hands it out (see [`Inbox::poll_buffered`]); `None`
+    /// otherwise. Like [`poll_buffered_ref`](Self::poll_buffered_ref), it never takes the
+    /// peer's close or a failure: a reader asks it first, and `poll_recv` when it answers
+    /// `None`.
+    ///
+    /// ```
+    /// use pipe_proto::{Config, Connection, Received, Side, Transport};
+    ///
+    /// let mut conn = Connection::established(Transport::Tcp, Side::Client, Config::default());
+    /// let recv = conn.recv_half_mut();
+    /// let wire = [0u8, 0, 0, 2, b'h', b'i', 0, 0, 0, 0];
+    /// recv.read_buf()[..wire.len()].copy_from_slice(&wire);
+    /// recv.handle_read(wire.len());
+    /// assert_eq!(recv.poll_buffered().as_deref(), Some(&b"hi"[..]));
+    /// assert_eq!(recv.poll_buffered(), None);
+    /// assert!(!recv.peer_closed(), "the close is not taken");
+    /// assert_eq!(recv.poll_recv(), Some(Ok(Received::PeerClosed)));
+    /// ```
+    #[inline(always)]
+    pub fn poll_buffered(&mut self) -> Option<Bytes> {
+        if self.state != RecvState::Open {
+            return None;
+        }
+        self.inbox.poll_buffered()
     }
 
     /// The answer of a half that is not open, whatever is buffered: `Ok(())` for the peer's
