@@ -32,7 +32,10 @@ pub(crate) fn poll_read_frame<R: Runtime>(
     cx: &mut Context<'_>,
 ) -> Poll<Result<Option<Bytes>, Error>> {
     // Asked once before the loop: the answer is usually there already, and what only the reads
-    // need is then not set up for every frame.
+    // need is then not set up for every frame. A message already buffered is the shortest way.
+    if let Some(payload) = recv.poll_buffered() {
+        return Poll::Ready(Ok(Some(payload)));
+    }
     if let Some(answer) = recv.poll_recv() {
         return Poll::Ready(owned(answer));
     }

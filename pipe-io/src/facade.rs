@@ -421,8 +421,8 @@ macro_rules! runtime_crate {
             /// assert_eq!(reader.read().await?.as_deref(), Some(&b"m"[..]));
             #[doc = $crate::__doc_end!($krate)]
             /// ```
-            pub async fn read(&mut self) -> Result<Option<Bytes>, Error> {
-                self.0.read().await
+            pub fn read(&mut self) -> impl ::std::future::Future<Output = Result<Option<Bytes>, Error>> + '_ {
+                self.0.read()
             }
 
             /// Reads the next message and hands it to `f` where it lies, without copying or
@@ -788,8 +788,8 @@ macro_rules! runtime_crate {
             /// assert_eq!(channel.read().await?.as_deref(), Some(&b"one"[..]));
             #[doc = $crate::__doc_end!($krate)]
             /// ```
-            pub async fn read(&mut self) -> Result<Option<Bytes>, Error> {
-                self.0.read().await
+            pub fn read(&mut self) -> impl ::std::future::Future<Output = Result<Option<Bytes>, Error>> + '_ {
+                self.0.read()
             }
 
             /// Reads the next message and hands it to `f` where it lies, in the pipe's read

@@ -1,7 +1,7 @@
 //! The pipe: one end of a rendezvous, connected, read, written and closed through a runtime.
 
 use std::fmt;
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -449,7 +449,8 @@ impl<R: Runtime, K> Pipe<R, K> {
 
     /// Reads the next message: `Some(payload)`, or `None` once the peer has closed (and on every
     /// later call). Cancel-safe: dropping the future (in `select!`, under a timeout) loses
-    /// nothing; the next call continues the same frame.
+    /// nothing; the next call continues the same frame. The future is `Unpin`, and a message
+    /// already buffered is its answer at the first poll, without a system call.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -468,8 +469,8 @@ impl<R: Runtime, K> Pipe<R, K> {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn read(&mut self) -> Result<Option<Bytes>, Error> {
-        poll_fn(|cx| engine::poll_read_frame(self.conn.recv_half_mut(), self.read_end.as_mut(), cx)).await
+    pub fn read(&mut self) -> impl Future<Output = Result<Option<Bytes>, Error>> + '_ {
+        poll_fn(|cx| engine::poll_read_frame(self.conn.recv_half_mut(), self.read_end.as_mut(), cx))
     }
 
     /// Reads the next message and hands it to `f` where it lies, in the pipe's read buffer,

@@ -1,7 +1,7 @@
 //! The two halves of a connected pipe: a `Stream` of received messages and a `Sink` of
 //! messages to send, each driving its own half of the core.
 
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -157,8 +157,8 @@ impl<R: Runtime> PipeReader<R> {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn read(&mut self) -> Result<Option<Bytes>, Error> {
-        poll_fn(|cx| engine::poll_read_frame(&mut self.recv, self.end.as_mut(), cx)).await
+    pub fn read(&mut self) -> impl Future<Output = Result<Option<Bytes>, Error>> + '_ {
+        poll_fn(|cx| engine::poll_read_frame(&mut self.recv, self.end.as_mut(), cx))
     }
 
     /// Reads the next message and hands it to `f` in place, without copying or allocating:
