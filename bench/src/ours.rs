@@ -8,7 +8,7 @@
 //! one [`write_bytes`](pipe_io::Pipe::write_bytes) (queued by reference, no copy).
 //!
 //! The reader of the throughput runs takes each frame with [`read`](pipe_io::Pipe::read) (a
-//! `Bytes` of its own, dropped before the next read), or, for `pipe-tokio-lent`, every frame that
+//! `Bytes` of its own, dropped before the next read), or, for the `-lent` rows, every frame that
 //! arrived with one [`read_batch_with`](pipe_io::Pipe::read_batch_with) (lent in place).
 //! Everything else is the same in both rows: the writer, the echo and the ping-pong reads use
 //! the owned API.
@@ -131,19 +131,19 @@ macro_rules! on_runtime {
     ($imp:expr, $f:ident ( $($arg:expr),* )) => {
         match $imp {
             Impl::Tokio | Impl::TokioLent => crate::tokio_util_peer::block_on($f::<pipe_tokio::Tokio>($($arg),*)),
-            Impl::Smol => smol::block_on($f::<pipe_smol::AsyncIo>($($arg),*)),
-            Impl::AsyncStd => async_std::task::block_on($f::<pipe_async_std::AsyncIo>($($arg),*)),
+            Impl::Smol | Impl::SmolLent => smol::block_on($f::<pipe_smol::AsyncIo>($($arg),*)),
+            Impl::AsyncStd | Impl::AsyncStdLent => async_std::task::block_on($f::<pipe_async_std::AsyncIo>($($arg),*)),
             other => Err(format!("{other:?} is not one of ours").into()),
         }
     };
 }
 
 pub fn channel(imp: Impl, transport: Transport, plan: &[Run]) -> Result<()> {
-    on_runtime!(imp, channel_on(transport, plan, imp == Impl::TokioLent))
+    on_runtime!(imp, channel_on(transport, plan, imp.lends()))
 }
 
 pub fn client(imp: Impl, transport: Transport, plan: &[Run], peers: &[(String, String)]) -> Result<()> {
-    on_runtime!(imp, client_on(transport, plan, peers, imp == Impl::TokioLent))
+    on_runtime!(imp, client_on(transport, plan, peers, imp.lends()))
 }
 
 async fn channel_on<R: Runtime>(transport: Transport, plan: &[Run], lend: bool) -> Result<()> {

@@ -32,13 +32,26 @@ pub enum Impl {
     TokioLent,
     /// `pipe-smol`.
     Smol,
+    /// `pipe-smol`, its reader taking the messages with `read_batch_with`.
+    SmolLent,
     /// `pipe-async-std`.
     AsyncStd,
+    /// `pipe-async-std`, its reader taking the messages with `read_batch_with`.
+    AsyncStdLent,
 }
 
 impl Impl {
-    pub const ALL: [Impl; 7] =
-        [Impl::Raw, Impl::TokioUtil, Impl::Python, Impl::Tokio, Impl::TokioLent, Impl::Smol, Impl::AsyncStd];
+    pub const ALL: [Impl; 9] = [
+        Impl::Raw,
+        Impl::TokioUtil,
+        Impl::Python,
+        Impl::Tokio,
+        Impl::TokioLent,
+        Impl::Smol,
+        Impl::SmolLent,
+        Impl::AsyncStd,
+        Impl::AsyncStdLent,
+    ];
 
     /// The name on the command line and in the JSON.
     pub fn key(self) -> &'static str {
@@ -49,7 +62,9 @@ impl Impl {
             Impl::Tokio => "pipe-tokio",
             Impl::TokioLent => "pipe-tokio-lent",
             Impl::Smol => "pipe-smol",
+            Impl::SmolLent => "pipe-smol-lent",
             Impl::AsyncStd => "pipe-async-std",
+            Impl::AsyncStdLent => "pipe-async-std-lent",
         }
     }
 
@@ -62,12 +77,22 @@ impl Impl {
             Impl::Tokio => "ours: pipe-tokio",
             Impl::TokioLent => "ours: pipe-tokio, read_batch_with",
             Impl::Smol => "ours: pipe-smol",
+            Impl::SmolLent => "ours: pipe-smol, read_batch_with",
             Impl::AsyncStd => "ours: pipe-async-std",
+            Impl::AsyncStdLent => "ours: pipe-async-std, read_batch_with",
         }
     }
 
     pub fn is_ours(self) -> bool {
-        matches!(self, Impl::Tokio | Impl::TokioLent | Impl::Smol | Impl::AsyncStd)
+        matches!(
+            self,
+            Impl::Tokio | Impl::TokioLent | Impl::Smol | Impl::SmolLent | Impl::AsyncStd | Impl::AsyncStdLent
+        )
+    }
+
+    /// Ours, its reader taking the messages with `read_batch_with` instead of `read`.
+    pub fn lends(self) -> bool {
+        matches!(self, Impl::TokioLent | Impl::SmolLent | Impl::AsyncStdLent)
     }
 }
 

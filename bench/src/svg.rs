@@ -28,7 +28,9 @@ fn color(imp: Impl) -> &'static str {
         Impl::Tokio => "#2e9e57",
         Impl::TokioLent => "#7cc68d",
         Impl::Smol => "#1f8f8f",
+        Impl::SmolLent => "#6cc4c4",
         Impl::AsyncStd => "#8e5bb5",
+        Impl::AsyncStdLent => "#bfa0d8",
     }
 }
 
