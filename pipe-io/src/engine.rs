@@ -8,7 +8,7 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 use std::time::Instant;
 
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 
 use bytes::Bytes;
 use futures_io::{AsyncRead, AsyncWrite};
@@ -259,24 +259,35 @@ pub(crate) fn poll_ready<R: Runtime>(
     poll_flush(send, end, cx)
 }
 
-/// Queues `payload` (copied) and writes until it is with the OS.
-pub(crate) async fn write<R: Runtime>(
-    send: &mut SendHalf,
-    end: &mut Option<WriteEnd<R>>,
-    payload: &[u8],
-) -> Result<(), Error> {
-    send.send_slice(payload)?;
-    poll_fn(|cx| poll_flush(send, end, cx)).await
+/// Queues `payload` (copied) at the first poll and writes until it is with the OS: one
+/// future, with nothing done before it is polled.
+pub(crate) fn write<'a, R: Runtime>(
+    send: &'a mut SendHalf,
+    end: &'a mut Option<WriteEnd<R>>,
+    payload: &'a [u8],
+) -> impl Future<Output = Result<(), Error>> + 'a {
+    let mut payload = Some(payload);
+    poll_fn(move |cx| {
+        if let Some(payload) = payload.take() {
+            send.send_slice(payload)?;
+        }
+        poll_flush(send, end, cx)
+    })
 }
 
-/// Queues `payload` (by reference) and writes until it is with the OS.
-pub(crate) async fn write_bytes<R: Runtime>(
-    send: &mut SendHalf,
-    end: &mut Option<WriteEnd<R>>,
+/// Queues `payload` (by reference) at the first poll and writes until it is with the OS.
+pub(crate) fn write_bytes<'a, R: Runtime>(
+    send: &'a mut SendHalf,
+    end: &'a mut Option<WriteEnd<R>>,
     payload: Bytes,
-) -> Result<(), Error> {
-    send.send(payload)?;
-    poll_fn(|cx| poll_flush(send, end, cx)).await
+) -> impl Future<Output = Result<(), Error>> + 'a {
+    let mut payload = Some(payload);
+    poll_fn(move |cx| {
+        if let Some(payload) = payload.take() {
+            send.send(payload)?;
+        }
+        poll_flush(send, end, cx)
+    })
 }
 
 /// Queues every frame, writing whenever the queue reaches its high-water mark, and writes the

@@ -525,8 +525,8 @@ macro_rules! runtime_crate {
             /// assert_eq!(channel.read().await?.as_deref(), Some(&b"w"[..]));
             #[doc = $crate::__doc_end!($krate)]
             /// ```
-            pub async fn write(&mut self, data: &[u8]) -> Result<(), Error> {
-                self.0.write(data).await
+            pub fn write<'a>(&'a mut self, data: &'a [u8]) -> impl ::std::future::Future<Output = Result<(), Error>> + 'a {
+                self.0.write(data)
             }
 
             /// Sends one message without copying it.
@@ -539,8 +539,8 @@ macro_rules! runtime_crate {
             /// assert_eq!(channel.read().await?.as_deref(), Some(&b"zero-copy"[..]));
             #[doc = $crate::__doc_end!($krate)]
             /// ```
-            pub async fn write_bytes(&mut self, data: Bytes) -> Result<(), Error> {
-                self.0.write_bytes(data).await
+            pub fn write_bytes(&mut self, data: Bytes) -> impl ::std::future::Future<Output = Result<(), Error>> + '_ {
+                self.0.write_bytes(data)
             }
 
             /// Sends many messages with as few system calls as the queue allows; stops at the
@@ -899,8 +899,8 @@ macro_rules! runtime_crate {
             /// assert_eq!(channel.read().await?.as_deref(), Some(&b"hello"[..]));
             #[doc = $crate::__doc_end!($krate)]
             /// ```
-            pub async fn write(&mut self, data: &[u8]) -> Result<(), Error> {
-                self.0.write(data).await
+            pub fn write<'a>(&'a mut self, data: &'a [u8]) -> impl ::std::future::Future<Output = Result<(), Error>> + 'a {
+                self.0.write(data)
             }
 
             /// [`write`](Self::write) without copying: the payload is queued by reference
@@ -914,8 +914,8 @@ macro_rules! runtime_crate {
             /// assert_eq!(channel.read().await?.as_deref(), Some(&b"by reference"[..]));
             #[doc = $crate::__doc_end!($krate)]
             /// ```
-            pub async fn write_bytes(&mut self, data: Bytes) -> Result<(), Error> {
-                self.0.write_bytes(data).await
+            pub fn write_bytes(&mut self, data: Bytes) -> impl ::std::future::Future<Output = Result<(), Error>> + '_ {
+                self.0.write_bytes(data)
             }
 
             /// Sends many messages with as few system calls as the queue allows (many small

@@ -557,8 +557,8 @@ impl<R: Runtime, K> Pipe<R, K> {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn write(&mut self, data: &[u8]) -> Result<(), Error> {
-        engine::write(self.conn.send_half_mut(), &mut self.write_end, data).await
+    pub fn write<'a>(&'a mut self, data: &'a [u8]) -> impl Future<Output = Result<(), Error>> + 'a {
+        engine::write(self.conn.send_half_mut(), &mut self.write_end, data)
     }
 
     /// [`write`](Pipe::write) without copying: the payload is queued by reference (payloads
@@ -579,8 +579,8 @@ impl<R: Runtime, K> Pipe<R, K> {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn write_bytes(&mut self, data: Bytes) -> Result<(), Error> {
-        engine::write_bytes(self.conn.send_half_mut(), &mut self.write_end, data).await
+    pub fn write_bytes(&mut self, data: Bytes) -> impl Future<Output = Result<(), Error>> + '_ {
+        engine::write_bytes(self.conn.send_half_mut(), &mut self.write_end, data)
     }
 
     /// Sends many messages with as few system calls as the queue allows (many small frames go

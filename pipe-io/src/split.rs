@@ -310,8 +310,8 @@ impl<R: Runtime> PipeWriter<R> {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn write(&mut self, data: &[u8]) -> Result<(), Error> {
-        engine::write(&mut self.send, &mut self.end, data).await
+    pub fn write<'a>(&'a mut self, data: &'a [u8]) -> impl Future<Output = Result<(), Error>> + 'a {
+        engine::write(&mut self.send, &mut self.end, data)
     }
 
     /// Sends one message without copying it (see [`Pipe::write_bytes`]).
@@ -330,8 +330,8 @@ impl<R: Runtime> PipeWriter<R> {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn write_bytes(&mut self, data: Bytes) -> Result<(), Error> {
-        engine::write_bytes(&mut self.send, &mut self.end, data).await
+    pub fn write_bytes(&mut self, data: Bytes) -> impl Future<Output = Result<(), Error>> + '_ {
+        engine::write_bytes(&mut self.send, &mut self.end, data)
     }
 
     /// Sends many messages with as few system calls as the queue allows (see

@@ -165,3 +165,21 @@ pub async fn writes_cancelled_by_timeouts_are_sent_once<R: Runtime, K: Kind>() {
     let (cancelled, ()) = join(writer, reader).await;
     assert!(cancelled > 0, "no write was cancelled: the scenario tested nothing");
 }
+
+/// A write does nothing until it is polled: futures of `write` and `write_bytes` dropped before
+/// their first poll queue nothing (not even an empty message's refusal is an answer), on the whole
+/// pipe and on a split writer; the next write's message is the first to arrive, and the only one.
+pub async fn writes_never_polled_send_nothing<R: Runtime, K: Kind>() {
+    let (mut channel, client) = connected::<R, K>().await;
+    let (mut reader, mut writer) = client.into_split().expect("split the client");
+    drop(writer.write(b"never polled"));
+    drop(writer.write(b""));
+    drop(writer.write_bytes(bytes::Bytes::from_static(b"never polled either")));
+    writer.write(b"first").await.expect("write after futures that were never polled");
+    drop(channel.write(b"nor this"));
+    channel.write(b"second").await.expect("write back");
+    assert_eq!(channel.read().await.expect("read").as_deref(), Some(&b"first"[..]));
+    writer.close().await.expect("close the writer");
+    assert_eq!(channel.read().await.expect("read the close"), None, "nothing else was sent");
+    assert_eq!(reader.read().await.expect("read").as_deref(), Some(&b"second"[..]));
+}

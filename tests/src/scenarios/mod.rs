@@ -201,6 +201,9 @@ macro_rules! behaviour_tests {
                 shared cancel::writes_cancelled_by_timeouts_are_sent_once<Fifo>;
             tcp_writes_cancelled_by_short_timeouts_are_sent_exactly_once_in_order:
                 shared cancel::writes_cancelled_by_timeouts_are_sent_once<Tcp>;
+            #[cfg(unix)]
+            fifo_writes_never_polled_send_nothing: shared cancel::writes_never_polled_send_nothing<Fifo>;
+            tcp_writes_never_polled_send_nothing: shared cancel::writes_never_polled_send_nothing<Tcp>;
             // batch
             #[cfg(unix)]
             fifo_write_batch_delivers_every_frame_in_order: shared batch::write_batch_delivers_all_in_order<Fifo>;
