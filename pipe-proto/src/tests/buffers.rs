@@ -310,6 +310,65 @@ fn messages_buffered_together_are_lent_up_to_what_follows_them_which_stays_for_t
     assert_eq!(recv.poll_recv_ref(), Some(Err(cut)));
 }
 
+#[test]
+fn messages_buffered_together_are_handed_out_up_to_what_follows_them_which_stays_for_the_next_call() {
+    use crate::{DecodeError, Failure, RecvError};
+    let config = Config::default().with_max_frame_len(8);
+    let mut conn = Connection::new(Transport::Tcp, Side::Client, config.clone());
+    assert_eq!(conn.recv_half_mut().poll_buffered(), None, "not connected: nothing");
+    let (mut recv, mut send) = Connection::established(Transport::Tcp, Side::Client, config).into_split().unwrap();
+    let mut wire = encoded(&[b"one", b"exactly8", b"two"]);
+    wire.extend_from_slice(&[0, 0, 0, 9]); // a header over the maximum
+    recv.read_buf()[..wire.len()].copy_from_slice(&wire);
+    recv.handle_read(wire.len());
+    assert_eq!(recv.poll_buffered().as_deref(), Some(&b"one"[..]));
+    assert_eq!(recv.poll_buffered().as_deref(), Some(&b"exactly8"[..]), "a frame of the maximum length is one");
+    assert_eq!(recv.poll_buffered().as_deref(), Some(&b"two"[..]));
+    assert_eq!(recv.poll_buffered(), None);
+    assert_eq!(recv.poll_buffered(), None, "again: the header is not taken");
+    assert!(recv.failure().is_none() && send.send_slice(b"x").is_ok(), "nor its failure known");
+    let too_large = RecvError::Failed(Failure::Decode(DecodeError::TooLarge { declared: 9, max: 8 }));
+    assert_eq!(recv.poll_recv(), Some(Err(too_large)));
+    assert_eq!(recv.poll_buffered(), None, "after the failure, nothing");
+
+    // A frame that is all there but for its last byte is not handed out; with it, it is.
+    let (mut recv, _send) =
+        Connection::established(Transport::Fifo, Side::Client, Config::default()).into_split().unwrap();
+    let wire = encoded(&[b"abc", b"de"]);
+    let (first, last) = wire.split_at(wire.len() - 1);
+    recv.read_buf()[..first.len()].copy_from_slice(first);
+    recv.handle_read(first.len());
+    assert_eq!(recv.poll_buffered().as_deref(), Some(&b"abc"[..]));
+    assert_eq!(recv.poll_buffered(), None, "one byte short");
+    recv.read_buf()[..1].copy_from_slice(last);
+    recv.handle_read(1);
+    assert_eq!(recv.poll_buffered().as_deref(), Some(&b"de"[..]));
+
+    // The peer's close after a message: the message, then nothing, and the close stays for
+    // poll_recv; once it is taken, nothing either.
+    let (mut recv, _send) =
+        Connection::established(Transport::Fifo, Side::Client, Config::default()).into_split().unwrap();
+    let mut wire = encoded(&[b"last"]);
+    wire.extend_from_slice(&[0, 0, 0, 0]);
+    recv.read_buf()[..wire.len()].copy_from_slice(&wire);
+    recv.handle_read(wire.len());
+    assert_eq!(recv.poll_buffered().as_deref(), Some(&b"last"[..]));
+    assert_eq!(recv.poll_buffered(), None);
+    assert!(!recv.peer_closed());
+    assert_eq!(recv.poll_recv(), Some(Ok(Received::PeerClosed)));
+    assert_eq!(recv.poll_buffered(), None);
+
+    // Closed by this side with a message still buffered: it is not handed out, as `poll_recv`
+    // answers `ClosedLocally`.
+    let mut conn = Connection::established(Transport::Tcp, Side::Client, Config::default());
+    let wire = encoded(&[b"unread"]);
+    conn.recv_half_mut().read_buf()[..wire.len()].copy_from_slice(&wire);
+    conn.recv_half_mut().handle_read(wire.len());
+    conn.close();
+    assert_eq!(conn.recv_half_mut().poll_buffered(), None);
+    assert_eq!(conn.recv_half_mut().poll_recv(), Some(Err(crate::RecvError::ClosedLocally)));
+}
+
 /// Puts `bytes` into the space `read_buf_uninit` offers, and reports them.
 fn read_uninit(inbox: &mut Inbox, bytes: &[u8]) {
     use bytes::BufMut;
