@@ -222,7 +222,8 @@ impl Inbox {
 
     /// The room the frame in progress needs once the part of it received vouches for it (is at
     /// least 1/[`VOUCHES_FOR`] of it): all of it and one read chunk after it, where the read
-    /// that ends it may bring the start of the next one.
+    /// that ends it may bring the start of the next one. Every read asks this first: it is also
+    /// where a frame larger than a read chunk is noted (see [`Inbox::handle_read_blocked`]).
     fn vouched_frame(&mut self) -> Option<usize> {
         let frame_len = self.decoder.frame_in_progress()?;
         self.large |= frame_len > self.read_chunk;
@@ -263,10 +264,9 @@ impl Inbox {
 
     /// How much room the next read gets: one chunk, or inside a large frame, as much as the part
     /// of it already received (doubling), never past what the frame still needs.
-    fn want(&mut self) -> usize {
+    fn want(&self) -> usize {
         match self.decoder.frame_in_progress() {
             Some(frame_len) => {
-                self.large |= frame_len > self.read_chunk;
                 let received = self.filled - self.start;
                 let remaining = frame_len.saturating_sub(received);
                 self.chunk.max(remaining.min(received))

@@ -242,6 +242,69 @@ fn the_space_of_lent_frames_is_read_into_again_without_being_zeroed_again() {
     assert_eq!(inbox.poll_frame_ref(), Some(Ok(ReceivedRef::Frame(b"hi"))));
 }
 
+/// Frames of `total` wire bytes (at least 5 per frame) in as few frames of at most 1000 bytes.
+fn frames_of(total: usize) -> Vec<u8> {
+    let mut wire = Vec::new();
+    while wire.len() < total {
+        let len = (total - wire.len()).min(1000);
+        let len = if total - wire.len() - len < 5 && total - wire.len() > len { len - 5 } else { len };
+        wire.extend_from_slice(&encoded(&[&vec![1u8; len - 4]]));
+    }
+    assert_eq!(wire.len(), total);
+    wire
+}
+
+#[test]
+fn the_space_of_lent_frames_is_taken_back_only_once_less_than_half_a_chunk_is_left() {
+    use bytes::BufMut;
+    // `filled` bytes of frames, all lent; then the next space offered.
+    let offered = |filled: usize, uninit: bool| {
+        let mut inbox = inbox(4096, 1 << 20);
+        let wire = frames_of(filled);
+        if uninit {
+            read_uninit(&mut inbox, &wire);
+        } else {
+            read(&mut inbox, &wire);
+        }
+        while let Some(Ok(ReceivedRef::Frame(_))) = inbox.poll_frame_ref() {}
+        assert_eq!(inbox.pending_len(), 0);
+        if uninit {
+            inbox.read_buf_uninit().remaining_mut()
+        } else {
+            inbox.read_buf().len()
+        }
+    };
+    for uninit in [false, true] {
+        assert_eq!(offered(100, uninit), 3996, "most of the chunk left: read into where it is");
+        assert_eq!(offered(2048, uninit), 2048, "exactly half a chunk left: still read into where it is");
+        assert_eq!(offered(2049, uninit), 4096, "less than half: the lent space is taken back");
+    }
+}
+
+#[test]
+fn a_frame_of_exactly_the_read_chunk_is_not_a_large_one_whose_buffer_outlives_the_wait() {
+    let held_after_wait = |len: usize| {
+        let mut inbox = inbox(4096, 1 << 20);
+        let wire = encoded(&[&vec![5u8; len]]);
+        let mut at = 0;
+        while at < wire.len() {
+            use bytes::BufMut;
+            let room = inbox.read_buf_uninit().remaining_mut().min(100);
+            let n = room.min(wire.len() - at);
+            read_uninit(&mut inbox, &wire[at..at + n]);
+            at += n;
+            if at < wire.len() {
+                assert_eq!(inbox.poll_frame(), None, "a frame in progress");
+            }
+        }
+        assert!(matches!(inbox.poll_frame(), Some(Ok(Received::Frame(_)))));
+        inbox.handle_read_blocked();
+        inbox.capacity()
+    };
+    assert_eq!(held_after_wait(4096), 0, "the read chunk's length: given back");
+    assert!(held_after_wait(4097) > 0, "one byte more: a large frame, its buffer kept for the next wait");
+}
+
 #[test]
 fn a_frame_larger_than_the_read_chunk_is_lent_whole_once_it_is_all_there() {
     let mut inbox = inbox(1024, 1 << 20);
