@@ -197,9 +197,10 @@ impl Inbox {
         self.drop_held();
         self.zeroed = false;
         // Inside a frame that arrived far enough: all the rest of it, in one read if the OS has
-        // it (nothing is touched before it is written).
+        // it (nothing is touched before it is written), and a chunk for what follows it: the
+        // tail of a small frame cut by the last read comes with the frames after it.
         let (want, frame) = match self.vouched_frame() {
-            Some(room) => (room - self.chunk - (self.filled - self.start), room),
+            Some(room) => (room - (self.filled - self.start), room),
             None => (self.want(), 0),
         };
         self.buf.truncate(self.filled);

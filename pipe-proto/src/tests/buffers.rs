@@ -120,8 +120,9 @@ fn once_a_large_frame_has_vouched_for_itself_the_rest_is_read_into_place_in_one_
             assert_eq!(inbox.poll_frame_ref(), None);
         }
     }
-    // 1 KiB, then as much as arrived (doubling), then, past 1/32 of the frame, all the rest.
-    assert_eq!(offers, [1024, 1024, 2044, frame_len - 4088], "the reads offered");
+    // 1 KiB, then as much as arrived (doubling), then, past 1/32 of the frame, all the rest and
+    // a chunk for what follows.
+    assert_eq!(offers, [1024, 1024, 2044, frame_len - 4088 + 1024], "the reads offered");
     let Some(Ok(ReceivedRef::Frame(frame))) = inbox.poll_frame_ref() else { panic!("the frame") };
     assert_eq!(frame, &wire[4..]);
     assert_eq!(Some(frame.as_ptr() as usize), rest_at, "lent from where it was read");
@@ -279,6 +280,20 @@ fn the_space_of_lent_frames_is_taken_back_only_once_less_than_half_a_chunk_is_le
         assert_eq!(offered(2048, uninit), 2048, "exactly half a chunk left: still read into where it is");
         assert_eq!(offered(2049, uninit), 4096, "less than half: the lent space is taken back");
     }
+}
+
+#[test]
+fn after_a_read_that_cut_a_small_frame_the_next_read_has_room_for_the_frames_after_it() {
+    use bytes::BufMut;
+    let mut inbox = inbox(4096, 1 << 20);
+    let wire = encoded(&[&[3u8; 60], &[4u8; 60]]);
+    read_uninit(&mut inbox, &wire[..80]); // the first frame, and the start of the second
+    assert!(matches!(inbox.poll_frame(), Some(Ok(Received::Frame(_)))));
+    assert_eq!(inbox.poll_frame(), None);
+    let room = inbox.read_buf_uninit().remaining_mut();
+    assert!(room >= 4096, "offered {room}: the rest of the cut frame and a chunk, not the 48 bytes of its tail");
+    read_uninit(&mut inbox, &wire[80..]);
+    assert_eq!(inbox.poll_frame(), Some(Ok(Received::Frame(vec![4u8; 60].into()))));
 }
 
 #[test]
