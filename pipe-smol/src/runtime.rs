@@ -6,6 +6,8 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
+#[cfg(unix)]
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -25,7 +27,7 @@ pub struct AsyncIo;
 
 impl Runtime for AsyncIo {
     #[cfg(unix)]
-    type FifoReader = async_io::Async<std::fs::File>;
+    type FifoReader = FifoReader;
     #[cfg(unix)]
     type FifoWriter = async_io::Async<std::fs::File>;
     type Listener = TcpListener;
@@ -35,7 +37,7 @@ impl Runtime for AsyncIo {
 
     #[cfg(unix)]
     fn fifo_reader(file: std::fs::File) -> io::Result<Self::FifoReader> {
-        async_io::Async::new(file)
+        Ok(FifoReader { file: Arc::new(async_io::Async::new(file)?), readable: None })
     }
 
     #[cfg(unix)]
@@ -93,4 +95,36 @@ impl Runtime for AsyncIo {
 /// async-net's `TcpStream` is this runtime's: adopted as it is.
 pub(crate) fn adopt(stream: TcpStream) -> io::Result<TcpStream> {
     Ok(stream)
+}
+
+/// A FIFO read end on async-io, read the way async-net reads its sockets: a read, and when it
+/// would block, a wait for readability that only an event after the wait began ends.
+/// `async_io::Async`'s own `poll_read` waits with `poll_readable`, which also counts the event
+/// that ended the previous wait, so every wait began with one more read bound to fail.
+#[cfg(unix)]
+#[derive(Debug)]
+pub struct FifoReader {
+    file: Arc<async_io::Async<std::fs::File>>,
+    /// The wait for readability under way.
+    readable: Option<async_io::ReadableOwned<std::fs::File>>,
+}
+
+#[cfg(unix)]
+impl futures_io::AsyncRead for FifoReader {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        let this = &mut *self;
+        loop {
+            match io::Read::read(&mut this.file.get_ref(), buf) {
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
+                result => {
+                    this.readable = None;
+                    return Poll::Ready(result);
+                }
+            }
+            let readable = this.readable.get_or_insert_with(|| this.file.clone().readable_owned());
+            let ready = std::task::ready!(Pin::new(readable).poll(cx));
+            this.readable = None;
+            ready?;
+        }
+    }
 }
