@@ -16,7 +16,7 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 use crate::config::Config;
 use crate::error::{EncodeError, Undelivered};
-use crate::frame::{FrameHeader, CLOSE_FRAME, HEADER_LEN};
+use crate::frame::{CLOSE_FRAME, HEADER_LEN, WIRE_MAX_FRAME_LEN};
 use crate::into_frame::IntoFrame;
 
 /// The transmit queue of a pipe: queue frames with [`Outbox::push`], write what
@@ -58,7 +58,9 @@ pub struct Outbox {
     /// The length of the close marker queued after the frames and not completely written: 0 or
     /// [`HEADER_LEN`].
     marker_len: usize,
-    max_frame_len: usize,
+    /// The longest payload a frame may have: the configured maximum, or what the wire can
+    /// describe if that is less.
+    max_payload: usize,
     high_water_mark: usize,
     coalesce_limit: usize,
 }
@@ -78,7 +80,7 @@ impl Outbox {
             retained: 0,
             frames: 0,
             marker_len: 0,
-            max_frame_len: config.max_frame_len,
+            max_payload: config.max_frame_len.min(WIRE_MAX_FRAME_LEN as usize),
             high_water_mark: config.high_water_mark,
             coalesce_limit: config.coalesce_limit,
         }
@@ -151,8 +153,8 @@ impl Outbox {
     /// A small frame: header and payload copied into the staging buffer.
     #[inline(always)]
     pub(crate) fn stage(&mut self, payload: &[u8]) -> Result<(), EncodeError> {
-        let header = FrameHeader::new(payload.len(), self.max_frame_len)?;
-        self.staging.extend_from_slice(header.as_bytes());
+        let header = self.header(payload.len())?;
+        self.staging.extend_from_slice(&header);
         self.staging.extend_from_slice(payload);
         self.queued(HEADER_LEN + payload.len());
         Ok(())
@@ -161,8 +163,8 @@ impl Outbox {
     /// A large frame: the header staged, the payload queued by reference after it.
     #[inline(never)]
     fn push_chunk(&mut self, payload: Bytes) -> Result<(), EncodeError> {
-        let header = FrameHeader::new(payload.len(), self.max_frame_len)?;
-        self.staging.put_slice(header.as_bytes());
+        let header = self.header(payload.len())?;
+        self.staging.put_slice(&header);
         self.queued(HEADER_LEN + payload.len());
         self.chunks.push_back(self.staging.split().freeze());
         self.chunks.push_back(payload);
@@ -173,8 +175,29 @@ impl Outbox {
     /// oversized payload costs nothing.
     #[inline(never)]
     fn push_slice_chunk(&mut self, payload: &[u8]) -> Result<(), EncodeError> {
-        FrameHeader::new(payload.len(), self.max_frame_len)?;
+        self.header(payload.len())?;
         self.push_chunk(Bytes::copy_from_slice(payload))
+    }
+
+    /// The header of a frame of `len` payload bytes, refused as
+    /// [`FrameHeader::new`](crate::FrameHeader::new) refuses it, with one comparison: an empty
+    /// payload's length less one wraps around to the largest.
+    #[inline(always)]
+    fn header(&self, len: usize) -> Result<[u8; HEADER_LEN], EncodeError> {
+        if len.wrapping_sub(1) >= self.max_payload {
+            return Err(self.refusal(len));
+        }
+        Ok((len as u32).to_be_bytes())
+    }
+
+    /// Why a frame of `len` payload bytes is refused.
+    #[cold]
+    fn refusal(&self, len: usize) -> EncodeError {
+        if len == 0 {
+            EncodeError::Empty
+        } else {
+            EncodeError::TooLarge { len, max: self.max_payload }
+        }
     }
 
     /// Queues the zero-length close marker, which is not a frame of ours: it is never counted as
