@@ -166,6 +166,8 @@ proptest! {
 
         conn.reconnect(now, Duration::from_secs(1)).unwrap();
         open(&mut conn, now);
+        let resent: usize = expected.iter().map(|frame| frame.len() + 4).sum();
+        prop_assert_eq!(conn.send_half().outbox().buffered_len(), resent, "whole again, no close marker");
         for (k, &len) in later.iter().enumerate() {
             let frame = payload(1000 + k, len);
             conn.send_slice(&frame).unwrap();
@@ -180,6 +182,7 @@ proptest! {
             after.extend(written);
         }
         prop_assert_eq!(decode(&after), (expected, false, 0), "the new peer gets them once, whole, in order, no close marker");
+        prop_assert!(conn.send_half().outbox().is_flushed());
     }
 }
 
