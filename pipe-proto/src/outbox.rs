@@ -477,7 +477,8 @@ impl Outbox {
     /// Walks the headers of the held bytes, from the first, over the frames completely written
     /// within their first `written` bytes: no longer counts them, and returns where the first
     /// frame not completely written starts. Some byte of the queue is not written, so the walk
-    /// stops at a frame, or at the close marker (whose header is never completely written).
+    /// stops before the queue's end: at a frame, or at a close marker after the last (a marker
+    /// written whole would have emptied the queue).
     fn skip_written_frames(&mut self, written: usize) -> usize {
         let staging = std::iter::once(&self.staging[..]);
         // `at` is a frame's start; `base`, the start of the segment (a chunk, or the staging
@@ -486,9 +487,6 @@ impl Outbox {
         for segment in self.chunks.iter().map(|chunk| &chunk[..]).chain(staging) {
             let end = base + segment.len();
             while at < end {
-                if at + HEADER_LEN >= written {
-                    return at;
-                }
                 let frame_end = at + HEADER_LEN + payload_len(&segment[at - base..]);
                 if frame_end > written {
                     return at;
