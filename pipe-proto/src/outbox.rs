@@ -53,6 +53,9 @@ pub struct Outbox {
     /// the frame being written, kept until the frame is complete. The held bytes start with
     /// that frame's header, so the frames after it are found by reading their headers.
     retained: usize,
+    /// Where the frame being written ends, counted from the first held byte, once a partial
+    /// write found it; 0 while unknown. A write that stops before it completes no frame.
+    front_end: usize,
     /// Frames queued and not completely written.
     frames: usize,
     /// The length of the close marker queued after the frames and not completely written: 0 or
@@ -78,6 +81,7 @@ impl Outbox {
             staging: BytesMut::new(),
             buffered: 0,
             retained: 0,
+            front_end: 0,
             frames: 0,
             marker_len: 0,
             max_payload: config.max_frame_len.min(WIRE_MAX_FRAME_LEN as usize),
@@ -301,6 +305,7 @@ impl Outbox {
         self.staging.truncate(self.staging.len() - self.marker_len);
         self.buffered = self.buffered + self.retained - self.marker_len;
         self.retained = 0;
+        self.front_end = 0;
         self.marker_len = 0;
     }
 
@@ -310,6 +315,7 @@ impl Outbox {
         self.staging = BytesMut::new();
         self.buffered = 0;
         self.retained = 0;
+        self.front_end = 0;
         self.frames = 0;
         self.marker_len = 0;
     }
@@ -446,6 +452,7 @@ impl Outbox {
             self.chunks.clear();
             self.staging.clear();
             self.retained = 0;
+            self.front_end = 0;
             self.frames = 0;
             self.marker_len = 0;
             return;
@@ -453,6 +460,11 @@ impl Outbox {
         // Counted from the first held byte: what is written now, and where the frame being
         // written starts (with only a close marker left, what was not written of it).
         let written = self.retained + n;
+        if written < self.front_end {
+            // The frame being written is still not complete: nothing to walk or to discard.
+            self.retained = written;
+            return;
+        }
         let held_from = if self.frames == 0 { written } else { self.skip_written_frames(written) };
         self.retained = written - held_from;
         let mut discard = held_from;
@@ -489,6 +501,7 @@ impl Outbox {
             while at < end {
                 let frame_end = at + HEADER_LEN + payload_len(&segment[at - base..]);
                 if frame_end > written {
+                    self.front_end = frame_end - at;
                     return at;
                 }
                 at = frame_end;
