@@ -16,7 +16,7 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 use crate::config::Config;
 use crate::error::{EncodeError, Undelivered};
-use crate::frame::{FrameHeader, CLOSE_FRAME, HEADER_LEN};
+use crate::frame::{CLOSE_FRAME, HEADER_LEN, WIRE_MAX_FRAME_LEN};
 use crate::into_frame::IntoFrame;
 
 /// The transmit queue of a pipe: queue frames with [`Outbox::push`], write what
@@ -50,17 +50,20 @@ pub struct Outbox {
     /// Bytes queued and not yet written.
     buffered: usize,
     /// Bytes already written still held at the front of `chunks`/`staging`: the written part of
-    /// the frame being written, kept until the frame is complete.
+    /// the frame being written, kept until the frame is complete. The held bytes start with
+    /// that frame's header, so the frames after it are found by reading their headers.
     retained: usize,
-    /// Where each queued frame ends, counted in bytes ever queued (close markers included).
-    frame_ends: VecDeque<u64>,
-    /// Where the first frame of `frame_ends` starts.
-    front_start: u64,
-    /// Bytes ever queued.
-    queued_total: u64,
-    /// Bytes ever written.
-    written_total: u64,
-    max_frame_len: usize,
+    /// Where the frame being written ends, counted from the first held byte, once a partial
+    /// write found it; 0 while unknown. A write that stops before it completes no frame.
+    front_end: usize,
+    /// Frames queued and not completely written.
+    frames: usize,
+    /// The length of the close marker queued after the frames and not completely written: 0 or
+    /// [`HEADER_LEN`].
+    marker_len: usize,
+    /// The longest payload a frame may have: the configured maximum, or what the wire can
+    /// describe if that is less.
+    max_payload: usize,
     high_water_mark: usize,
     coalesce_limit: usize,
 }
@@ -78,11 +81,10 @@ impl Outbox {
             staging: BytesMut::new(),
             buffered: 0,
             retained: 0,
-            frame_ends: VecDeque::new(),
-            front_start: 0,
-            queued_total: 0,
-            written_total: 0,
-            max_frame_len: config.max_frame_len,
+            front_end: 0,
+            frames: 0,
+            marker_len: 0,
+            max_payload: config.max_frame_len.min(WIRE_MAX_FRAME_LEN as usize),
             high_water_mark: config.high_water_mark,
             coalesce_limit: config.coalesce_limit,
         }
@@ -155,8 +157,8 @@ impl Outbox {
     /// A small frame: header and payload copied into the staging buffer.
     #[inline(always)]
     pub(crate) fn stage(&mut self, payload: &[u8]) -> Result<(), EncodeError> {
-        let header = FrameHeader::new(payload.len(), self.max_frame_len)?;
-        self.staging.extend_from_slice(header.as_bytes());
+        let header = self.header(payload.len())?;
+        self.staging.extend_from_slice(&header);
         self.staging.extend_from_slice(payload);
         self.queued(HEADER_LEN + payload.len());
         Ok(())
@@ -165,8 +167,8 @@ impl Outbox {
     /// A large frame: the header staged, the payload queued by reference after it.
     #[inline(never)]
     fn push_chunk(&mut self, payload: Bytes) -> Result<(), EncodeError> {
-        let header = FrameHeader::new(payload.len(), self.max_frame_len)?;
-        self.staging.put_slice(header.as_bytes());
+        let header = self.header(payload.len())?;
+        self.staging.put_slice(&header);
         self.queued(HEADER_LEN + payload.len());
         self.chunks.push_back(self.staging.split().freeze());
         self.chunks.push_back(payload);
@@ -177,8 +179,29 @@ impl Outbox {
     /// oversized payload costs nothing.
     #[inline(never)]
     fn push_slice_chunk(&mut self, payload: &[u8]) -> Result<(), EncodeError> {
-        FrameHeader::new(payload.len(), self.max_frame_len)?;
+        self.header(payload.len())?;
         self.push_chunk(Bytes::copy_from_slice(payload))
+    }
+
+    /// The header of a frame of `len` payload bytes, refused as
+    /// [`FrameHeader::new`](crate::FrameHeader::new) refuses it, with one comparison: an empty
+    /// payload's length less one wraps around to the largest.
+    #[inline(always)]
+    fn header(&self, len: usize) -> Result<[u8; HEADER_LEN], EncodeError> {
+        if len.wrapping_sub(1) >= self.max_payload {
+            return Err(self.refusal(len));
+        }
+        Ok((len as u32).to_be_bytes())
+    }
+
+    /// Why a frame of `len` payload bytes is refused.
+    #[cold]
+    fn refusal(&self, len: usize) -> EncodeError {
+        if len == 0 {
+            EncodeError::Empty
+        } else {
+            EncodeError::TooLarge { len, max: self.max_payload }
+        }
     }
 
     /// Queues the zero-length close marker, which is not a frame of ours: it is never counted as
@@ -186,18 +209,14 @@ impl Outbox {
     pub(crate) fn push_close_marker(&mut self) {
         self.staging.put_slice(&CLOSE_FRAME);
         self.buffered += CLOSE_FRAME.len();
-        self.queued_total += CLOSE_FRAME.len() as u64;
+        self.marker_len = CLOSE_FRAME.len();
     }
 
     /// Accounts for one frame of `len` wire bytes just queued.
     #[inline(always)]
     fn queued(&mut self, len: usize) {
-        if self.frame_ends.is_empty() {
-            self.front_start = self.queued_total;
-        }
         self.buffered += len;
-        self.queued_total += len as u64;
-        self.frame_ends.push_back(self.queued_total);
+        self.frames += 1;
     }
 
     /// Frames queued and not completely written (the one being written included).
@@ -211,7 +230,7 @@ impl Outbox {
     /// # Ok::<(), pipe_proto::EncodeError>(())
     /// ```
     pub fn queued_frames(&self) -> usize {
-        self.frame_ends.len()
+        self.frames
     }
 
     /// What is queued and was not completely written: the frames (the one cut mid-write
@@ -228,10 +247,9 @@ impl Outbox {
     /// # Ok::<(), pipe_proto::EncodeError>(())
     /// ```
     pub fn undelivered(&self) -> Undelivered {
-        match self.frame_ends.back() {
-            Some(&end) => Undelivered { frames: self.frame_ends.len(), bytes: (end - self.written_total) as usize },
-            None => Undelivered::default(),
-        }
+        // While a frame is queued nothing of the marker after it is written; once none is, at
+        // most the marker is left.
+        Undelivered { frames: self.frames, bytes: self.buffered.saturating_sub(self.marker_len) }
     }
 
     /// Empties the queue and gives back, in order, the payload of every frame not completely
@@ -251,19 +269,12 @@ impl Outbox {
     /// # Ok::<(), pipe_proto::EncodeError>(())
     /// ```
     pub fn take_unsent(&mut self) -> Vec<Bytes> {
-        let mut frames = Vec::with_capacity(self.frame_ends.len());
-        if !self.frame_ends.is_empty() {
-            if !self.staging.is_empty() {
-                self.chunks.push_back(self.staging.split().freeze());
-            }
-            let mut start = self.front_start;
-            let ends = std::mem::take(&mut self.frame_ends);
-            for &end in &ends {
-                let len = (end - start) as usize;
-                self.take_front(HEADER_LEN);
-                frames.push(self.take_front(len - HEADER_LEN));
-                start = end;
-            }
+        let mut frames = Vec::with_capacity(self.frames);
+        let staged = self.staging.split().freeze();
+        self.chunks.push_back(staged);
+        for _ in 0..self.frames {
+            let len = payload_len(&self.take_front(HEADER_LEN));
+            frames.push(self.take_front(len));
         }
         self.clear();
         frames
@@ -285,27 +296,28 @@ impl Outbox {
     /// # Ok::<(), pipe_proto::EncodeError>(())
     /// ```
     pub fn rewind(&mut self) {
-        let Some(&last_end) = self.frame_ends.back() else {
+        if self.frames == 0 {
             self.clear();
             return;
-        };
-        // Only a close marker follows the last frame, and nothing is queued after a marker.
-        let tail = (self.queued_total - last_end) as usize;
-        self.staging.truncate(self.staging.len() - tail);
-        self.queued_total = last_end;
-        self.written_total -= self.retained as u64;
+        }
+        // A close marker is the last thing staged, and none of it is written while a frame is
+        // queued before it.
+        self.staging.truncate(self.staging.len() - self.marker_len);
+        self.buffered = self.buffered + self.retained - self.marker_len;
         self.retained = 0;
-        self.buffered = (self.queued_total - self.written_total) as usize;
+        self.front_end = 0;
+        self.marker_len = 0;
     }
 
     /// Forgets everything queued, as if it had been written.
     fn clear(&mut self) {
         self.chunks.clear();
         self.staging = BytesMut::new();
-        self.written_total = self.queued_total;
         self.buffered = 0;
         self.retained = 0;
-        self.frame_ends.clear();
+        self.front_end = 0;
+        self.frames = 0;
+        self.marker_len = 0;
     }
 
     /// Takes the first `len` held bytes out of `chunks` (where `staging` was moved), by
@@ -434,25 +446,28 @@ impl Outbox {
     pub fn advance(&mut self, mut n: usize) {
         n = n.min(self.buffered);
         self.buffered -= n;
-        self.written_total += n as u64;
         if self.buffered == 0 {
             // Everything went out: clearing (not advancing) keeps the next frames at the front
             // of the allocation, with no room to reclaim first.
             self.chunks.clear();
             self.staging.clear();
-            self.frame_ends.clear();
             self.retained = 0;
+            self.front_end = 0;
+            self.frames = 0;
+            self.marker_len = 0;
             return;
         }
-        while self.frame_ends.front().is_some_and(|&end| end <= self.written_total) {
-            self.front_start = self.frame_ends.pop_front().unwrap_or(self.front_start);
+        // Counted from the first held byte: what is written now, and where the frame being
+        // written starts (with only a close marker left, what was not written of it).
+        let written = self.retained + n;
+        if written < self.front_end {
+            // The frame being written is still not complete: nothing to walk or to discard.
+            self.retained = written;
+            return;
         }
-        // What stays held from now on starts at the frame being written (or, with only a close
-        // marker left, at what was not written of it).
-        let held_from = if self.frame_ends.is_empty() { self.written_total } else { self.front_start };
-        let retained = (self.written_total - held_from) as usize;
-        let mut discard = self.retained + n - retained;
-        self.retained = retained;
+        let held_from = if self.frames == 0 { written } else { self.skip_written_frames(written) };
+        self.retained = written - held_from;
+        let mut discard = held_from;
         while discard > 0 {
             match self.chunks.front_mut() {
                 Some(chunk) if chunk.len() <= discard => {
@@ -470,4 +485,37 @@ impl Outbox {
             }
         }
     }
+
+    /// Walks the headers of the held bytes, from the first, over the frames completely written
+    /// within their first `written` bytes: no longer counts them, and returns where the first
+    /// frame not completely written starts. Some byte of the queue is not written, so the walk
+    /// stops before the queue's end: at a frame, or at a close marker after the last (a marker
+    /// written whole would have emptied the queue).
+    fn skip_written_frames(&mut self, written: usize) -> usize {
+        let staging = std::iter::once(&self.staging[..]);
+        // `at` is a frame's start; `base`, the start of the segment (a chunk, or the staging
+        // buffer) that holds its header, whole.
+        let (mut at, mut base) = (0, 0);
+        for segment in self.chunks.iter().map(|chunk| &chunk[..]).chain(staging) {
+            let end = base + segment.len();
+            while at < end {
+                let frame_end = at + HEADER_LEN + payload_len(&segment[at - base..]);
+                if frame_end > written {
+                    self.front_end = frame_end - at;
+                    return at;
+                }
+                at = frame_end;
+                self.frames -= 1;
+            }
+            base = end;
+        }
+        at
+    }
+}
+
+/// The payload length the frame header at the start of `bytes` announces.
+fn payload_len(bytes: &[u8]) -> usize {
+    let mut header = [0; HEADER_LEN];
+    header.copy_from_slice(&bytes[..HEADER_LEN]);
+    u32::from_be_bytes(header) as usize
 }

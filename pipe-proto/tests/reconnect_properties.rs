@@ -1,13 +1,14 @@
 //! What a failure leaves unsent, and what a reconnect sends, for arbitrary frames, queue
 //! settings and partial writes: the frames written whole before the failure and the frames
 //! given back (or sent again after the reconnect) are all the frames, each exactly once, in
-//! order, the one cut mid-write whole.
+//! order, the one cut mid-write whole. After every partial write, the queue counts the frames
+//! and bytes not written as a model that knows where each frame ends does.
 
 use std::io::IoSlice;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use pipe_proto::{Action, Config, ConnectAction, Connection, Event, Failure, SendAction, Side, Transport};
+use pipe_proto::{Action, Config, ConnectAction, Connection, Event, Failure, SendAction, Side, Transport, Undelivered};
 use proptest::prelude::*;
 
 /// Answers every connect step as a peer that is there would.
@@ -59,6 +60,40 @@ fn payload(k: usize, len: usize) -> Vec<u8> {
     (0..len).map(|i| (k * 31 + i) as u8).collect()
 }
 
+/// Where the queued frames end on the wire, whether a close marker follows them, and how many
+/// bytes were written: what the queue must count as not written.
+#[derive(Default)]
+struct Sent {
+    ends: Vec<usize>,
+    marker: bool,
+    written: usize,
+}
+
+impl Sent {
+    fn queued(&mut self, len: usize) {
+        self.ends.push(self.ends.last().copied().unwrap_or(0) + 4 + len);
+    }
+
+    fn undelivered(&self) -> Undelivered {
+        let frames = self.ends.iter().filter(|&&end| end > self.written).count();
+        let end = self.ends.last().copied().unwrap_or(0);
+        Undelivered { frames, bytes: end.saturating_sub(self.written) }
+    }
+
+    fn buffered(&self) -> usize {
+        self.ends.last().copied().unwrap_or(0) + if self.marker { 4 } else { 0 } - self.written
+    }
+
+    /// Checks the queue's counts against the model's.
+    fn check(&self, conn: &Connection) -> Result<(), TestCaseError> {
+        let outbox = conn.send_half().outbox();
+        prop_assert_eq!(outbox.undelivered(), self.undelivered(), "after {} bytes written", self.written);
+        prop_assert_eq!(outbox.queued_frames(), self.undelivered().frames);
+        prop_assert_eq!(outbox.buffered_len(), self.buffered());
+        Ok(())
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(cases(256)))]
 
@@ -69,6 +104,8 @@ proptest! {
         by_ref in prop::collection::vec(any::<bool>(), 25),
         coalesce in 0usize..2000,
         writes in prop::collection::vec(prop_oneof![1usize..10, 1usize..5000], 0..30),
+        first in 0usize..25,
+        between in prop::collection::vec(0usize..4, 30),
         close_first in any::<bool>(),
         take in any::<bool>(),
         later in prop::collection::vec(1usize..300, 0..5),
@@ -81,16 +118,32 @@ proptest! {
         open(&mut conn, now);
 
         let frames: Vec<Vec<u8>> = sizes.iter().enumerate().map(|(k, &len)| payload(k, len)).collect();
-        for (k, frame) in frames.iter().enumerate() {
-            if by_ref[k] { conn.send(Bytes::from(frame.clone())).unwrap() } else { conn.send_slice(frame).unwrap() }
-        }
-        if close_first {
-            conn.close();
-        }
+        // Frames are queued a few at a time between the writes; the close (if first) follows
+        // the last of them, and the rest go after the writes.
+        let mut sent = Sent::default();
+        let queue = |conn: &mut Connection, sent: &mut Sent, count: usize| {
+            for _ in 0..count {
+                let k = sent.ends.len();
+                let Some(frame) = frames.get(k) else { break };
+                if by_ref[k] { conn.send(Bytes::from(frame.clone())).unwrap() } else { conn.send_slice(frame).unwrap() }
+                sent.queued(frame.len());
+                if k + 1 == frames.len() && close_first {
+                    conn.close();
+                    sent.marker = fifo;
+                }
+            }
+        };
+        queue(&mut conn, &mut sent, first);
         let mut before = Vec::new();
-        for &limit in &writes {
-            before.extend(write(&mut conn, limit));
+        for (&limit, &count) in writes.iter().zip(&between) {
+            queue(&mut conn, &mut sent, count);
+            let written = write(&mut conn, limit);
+            sent.written += written.len();
+            before.extend(written);
+            sent.check(&conn)?;
         }
+        queue(&mut conn, &mut sent, frames.len());
+        sent.check(&conn)?;
         let (whole, cut, _) = decode(&before);
         let lost = frames.len() - whole.len();
         prop_assert_eq!(&whole[..], &frames[..whole.len()], "written whole, in order");
@@ -100,7 +153,8 @@ proptest! {
             return Ok(());
         }
         prop_assert!(cut || before.len() == whole.iter().map(|f| f.len() + 4).sum::<usize>());
-        prop_assert_eq!(conn.send_half().failure().map(|(_, undelivered)| undelivered.frames), Some(lost));
+        prop_assert_eq!(sent.undelivered().frames, lost);
+        prop_assert_eq!(conn.send_half().failure().map(|(_, undelivered)| undelivered), Some(sent.undelivered()));
 
         let mut expected: Vec<Vec<u8>> = Vec::new();
         if take {
@@ -112,6 +166,8 @@ proptest! {
 
         conn.reconnect(now, Duration::from_secs(1)).unwrap();
         open(&mut conn, now);
+        let resent: usize = expected.iter().map(|frame| frame.len() + 4).sum();
+        prop_assert_eq!(conn.send_half().outbox().buffered_len(), resent, "whole again, no close marker");
         for (k, &len) in later.iter().enumerate() {
             let frame = payload(1000 + k, len);
             conn.send_slice(&frame).unwrap();
@@ -126,6 +182,7 @@ proptest! {
             after.extend(written);
         }
         prop_assert_eq!(decode(&after), (expected, false, 0), "the new peer gets them once, whole, in order, no close marker");
+        prop_assert!(conn.send_half().outbox().is_flushed());
     }
 }
 

@@ -129,6 +129,46 @@ fn a_client_reconnects_to_a_channel_that_waits_again() {
 }
 
 #[test]
+fn a_fifo_client_whose_close_was_cut_mid_frame_sends_the_rest_whole_without_the_close_marker_to_the_next_channel() {
+    let mut pair = Pair::connected(Transport::Fifo);
+    pair.channel.reads_paused = true;
+    pair.channel.capacity = 30; // two frames and a bit of the third
+    for seq in 0..5 {
+        pair.client.conn.send(frame(seq)).unwrap();
+    }
+    pair.client.conn.close();
+    pair.drive();
+    assert_eq!(pair.client.wire.len(), 30, "the writer is blocked on the full pipe");
+    let outbox = pair.client.conn.send_half().outbox();
+    assert_eq!(outbox.buffered_len(), 5 * 14 + 4 - 30, "the rest, then the close marker");
+    assert_eq!(outbox.undelivered(), Undelivered { frames: 3, bytes: 5 * 14 - 30 }, "the marker is no frame");
+
+    // The channel process dies: the client's next write fails.
+    pair.channel.write_end_closed = true;
+    pair.channel.read_end_gone = true;
+    while pair.client.drive(&mut pair.channel, pair.now) {}
+    let lost = Undelivered { frames: 3, bytes: 5 * 14 - 30 };
+    assert_eq!(
+        pair.client.conn.poll_close(),
+        Some(Err(SendError::Undelivered { undelivered: lost, cause: broken_pipe() }))
+    );
+
+    pair.channel = super::util::Peer::new(Transport::Fifo, Side::Channel, Config::default());
+    pair.channel.conn.connect(pair.now, TIMEOUT).unwrap();
+    pair.client.reconnect(pair.now, TIMEOUT).unwrap();
+    let outbox = pair.client.conn.send_half().outbox();
+    assert_eq!(outbox.buffered_len(), 3 * 14, "the cut frame whole and the two after it: no close marker");
+    assert_eq!(outbox.undelivered(), Undelivered { frames: 3, bytes: 3 * 14 });
+    pair.run_until(|p| p.both_in(State::Open));
+    pair.drive();
+    let expected: Vec<Vec<u8>> = (2..5).map(|seq| frame(seq).to_vec()).collect();
+    assert_eq!(pair.channel.frames(), expected, "every frame not completely written, once, in order");
+    assert!(!pair.channel.conn.peer_closed(), "the close was not sent again");
+    assert!(pair.client.conn.send_half().outbox().is_flushed());
+    assert_eq!(pair.client.conn.send_half().outbox().undelivered(), Undelivered::default());
+}
+
+#[test]
 fn reconnect_is_refused_while_the_peer_is_there_after_a_close_and_without_a_rendezvous() {
     let mut pair = Pair::connected(Transport::Tcp);
     assert_eq!(pair.channel.conn.reconnect(pair.now, TIMEOUT), Err(ConnectError::InvalidState { state: State::Open }));

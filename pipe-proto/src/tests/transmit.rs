@@ -288,3 +288,73 @@ fn the_batch_path_takes_nothing_at_the_mark_and_refuses_as_send_does() {
     let mut frames = std::iter::once(bytes::Bytes::from_static(b"y"));
     assert_eq!(pair.client.conn.send_half_mut().send_from(&mut frames), Err(failure), "the failure, as send answers");
 }
+
+/// Three frames: a staged one, one whose payload is a chunk of its own, and a staged one, with
+/// a close marker after them or not; the wire they make and where each frame ends on it.
+fn three_frames(marker: bool) -> (crate::Outbox, Vec<Vec<u8>>, Vec<u8>, [usize; 3]) {
+    let mut outbox = crate::Outbox::new(&Config::default().with_coalesce_limit(64));
+    let payloads = vec![vec![b'a'; 10], vec![b'b'; 100], vec![b'c'; 10]];
+    outbox.push_slice(&payloads[0]).unwrap();
+    outbox.push(Bytes::from(payloads[1].clone())).unwrap();
+    outbox.push_slice(&payloads[2]).unwrap();
+    let mut wire = encoded(&[&payloads[0], &payloads[1], &payloads[2]]);
+    if marker {
+        outbox.push_close_marker();
+        wire.extend_from_slice(&crate::CLOSE_FRAME);
+    }
+    (outbox, payloads, wire, [14, 118, 132])
+}
+
+/// What the queue must count and give back once `written` bytes of `three_frames` went out.
+fn check_after(outbox: &crate::Outbox, wire: &[u8], ends: [usize; 3], written: usize) {
+    let frames = ends.iter().filter(|&&end| end > written).count();
+    let undelivered = Undelivered { frames, bytes: ends[2].saturating_sub(written) };
+    assert_eq!(outbox.undelivered(), undelivered, "after {written} bytes");
+    assert_eq!(outbox.queued_frames(), frames, "after {written} bytes");
+    assert_eq!(outbox.buffered_len(), wire.len() - written, "after {written} bytes");
+    let mut slices = [IoSlice::new(&[]); 8];
+    let n = outbox.io_slices(&mut slices);
+    let queued: Vec<u8> = slices[..n].iter().flat_map(|s| s.iter().copied()).collect();
+    assert_eq!(queued, wire[written..], "after {written} bytes");
+}
+
+#[test]
+fn after_any_partial_write_the_frames_and_bytes_not_written_are_counted_and_given_back_whole() {
+    for marker in [false, true] {
+        let (_, _, wire, _) = three_frames(marker);
+        // One write of every length: a header cut, a payload chunk cut, a frame boundary hit.
+        for written in 0..wire.len() {
+            let (mut outbox, payloads, wire, ends) = three_frames(marker);
+            outbox.advance(written);
+            check_after(&outbox, &wire, ends, written);
+            let unsent: Vec<Vec<u8>> = outbox.take_unsent().iter().map(|frame| frame.to_vec()).collect();
+            let not_written = ends.iter().position(|&end| end > written).unwrap_or(3);
+            assert_eq!(unsent, payloads[not_written..], "marker {marker}, after {written} bytes");
+            assert!(outbox.is_flushed());
+        }
+        // One byte per write: every frame boundary is reached by a write that ends on it.
+        let (mut outbox, _, wire, ends) = three_frames(marker);
+        for written in 1..wire.len() {
+            outbox.advance(1);
+            check_after(&outbox, &wire, ends, written);
+        }
+        outbox.advance(1);
+        assert_eq!(outbox.undelivered(), Undelivered::default());
+        assert!(outbox.is_flushed());
+    }
+}
+
+#[test]
+fn a_rewind_after_any_partial_write_queues_the_frames_not_completely_written_whole_without_the_marker() {
+    for marker in [false, true] {
+        let (_, _, wire, _) = three_frames(marker);
+        for written in 0..wire.len() {
+            let (mut outbox, _, _, ends) = three_frames(marker);
+            outbox.advance(written);
+            outbox.rewind();
+            let start = ends.iter().rev().find(|&&end| end <= written).copied().unwrap_or(0);
+            let rest = if start == ends[2] { &[][..] } else { &wire[start..ends[2]] };
+            check_after(&outbox, rest, ends.map(|end| end.saturating_sub(start)), 0);
+        }
+    }
+}
