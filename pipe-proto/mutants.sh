@@ -15,4 +15,7 @@ if ! cargo mutants --version >/dev/null 2>&1; then
     cargo install cargo-mutants --locked
 fi
 export PIPE_PROTO_CASES="${PIPE_PROTO_CASES:-64}"
+# The mutated copies must build in their own directories: a shared CARGO_TARGET_DIR would leave
+# a mutant's artifacts where the next build of the real tree finds them.
+unset CARGO_TARGET_DIR
 exec cargo mutants -p pipe-proto --timeout 60 --output target "$@" -- --lib --tests
