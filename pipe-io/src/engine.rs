@@ -12,7 +12,7 @@ use std::future::{poll_fn, Future};
 
 use bytes::Bytes;
 use futures_io::{AsyncRead, AsyncWrite};
-use pipe_proto::{IntoFrame, Received, ReceivedRef, RecvAction, RecvError, RecvHalf, SendAction, SendHalf};
+use pipe_proto::{IntoFrame, Received, ReceivedRef, RecvAction, RecvError, RecvHalf, SendAction, SendError, SendHalf};
 
 use crate::ends::{ReadEnd, WriteEnd};
 use crate::error::{failure_of_io, Error};
@@ -259,20 +259,13 @@ pub(crate) fn poll_ready<R: Runtime>(
     poll_flush(send, end, cx)
 }
 
-/// Queues `payload` (copied) at the first poll and writes until it is with the OS: one
-/// future, with nothing done before it is polled.
+/// Queues `payload` (copied) at the first poll and writes until it is with the OS.
 pub(crate) fn write<'a, R: Runtime>(
     send: &'a mut SendHalf,
     end: &'a mut Option<WriteEnd<R>>,
     payload: &'a [u8],
 ) -> impl Future<Output = Result<(), Error>> + 'a {
-    let mut payload = Some(payload);
-    poll_fn(move |cx| {
-        if let Some(payload) = payload.take() {
-            send.send_slice(payload)?;
-        }
-        poll_flush(send, end, cx)
-    })
+    queue_then_flush(send, end, payload, SendHalf::send_slice)
 }
 
 /// Queues `payload` (by reference) at the first poll and writes until it is with the OS.
@@ -281,10 +274,22 @@ pub(crate) fn write_bytes<'a, R: Runtime>(
     end: &'a mut Option<WriteEnd<R>>,
     payload: Bytes,
 ) -> impl Future<Output = Result<(), Error>> + 'a {
-    let mut payload = Some(payload);
+    queue_then_flush(send, end, payload, SendHalf::send)
+}
+
+/// One future that queues `payload` with `queue` at its first poll (nothing is done before it
+/// is polled) and then writes until everything queued is with the OS.
+#[inline(always)]
+fn queue_then_flush<'a, R: Runtime, P: 'a>(
+    send: &'a mut SendHalf,
+    end: &'a mut Option<WriteEnd<R>>,
+    payload: P,
+    queue: impl FnOnce(&mut SendHalf, P) -> Result<(), SendError> + 'a,
+) -> impl Future<Output = Result<(), Error>> + 'a {
+    let mut first = Some((payload, queue));
     poll_fn(move |cx| {
-        if let Some(payload) = payload.take() {
-            send.send(payload)?;
+        if let Some((payload, queue)) = first.take() {
+            queue(send, payload)?;
         }
         poll_flush(send, end, cx)
     })
