@@ -70,12 +70,15 @@ impl FrameHeader {
     /// ```
     #[inline]
     pub fn new(len: usize, max_frame_len: usize) -> Result<Self, EncodeError> {
-        if len == 0 {
-            return Err(EncodeError::Empty);
-        }
-        let max = max_frame_len.min(WIRE_MAX_FRAME_LEN as usize);
-        if len > max {
-            return Err(EncodeError::TooLarge { len, max });
+        Self::within(len, max_payload_len(max_frame_len))
+    }
+
+    /// [`FrameHeader::new`] for a maximum already clamped by [`max_payload_len`], checked with
+    /// one comparison ([`is_payload_len`]): how the transmit queue checks every frame.
+    #[inline(always)]
+    pub(crate) fn within(len: usize, max_payload: usize) -> Result<Self, EncodeError> {
+        if !is_payload_len(len, max_payload) {
+            return Err(refusal(len, max_payload));
         }
         Ok(Self((len as u32).to_be_bytes()))
     }
@@ -156,7 +159,37 @@ impl FrameHeader {
 /// The first four bytes of `bytes` as a header (which must be there).
 #[inline(always)]
 pub(crate) fn header_at(bytes: &[u8]) -> [u8; HEADER_LEN] {
-    [bytes[0], bytes[1], bytes[2], bytes[3]]
+    *bytes.first_chunk().expect("a whole frame header")
+}
+
+/// The payload length the header at the start of `bytes` (which must be there) announces.
+#[inline(always)]
+pub(crate) fn payload_len(bytes: &[u8]) -> usize {
+    u32::from_be_bytes(header_at(bytes)) as usize
+}
+
+/// The longest payload a frame may have under `max_frame_len`: that, or what the wire can
+/// describe if it is less.
+#[inline(always)]
+pub(crate) fn max_payload_len(max_frame_len: usize) -> usize {
+    max_frame_len.min(WIRE_MAX_FRAME_LEN as usize)
+}
+
+/// Whether `len` is the length of a payload of at most `max` bytes: not 0 (the close marker)
+/// and not over `max`, in one comparison, since 0 less one wraps around to the largest value.
+#[inline(always)]
+pub(crate) fn is_payload_len(len: usize, max: usize) -> bool {
+    len.wrapping_sub(1) < max
+}
+
+/// Why a payload of `len` bytes is refused under `max`.
+#[cold]
+fn refusal(len: usize, max: usize) -> EncodeError {
+    if len == 0 {
+        EncodeError::Empty
+    } else {
+        EncodeError::TooLarge { len, max }
+    }
 }
 
 /// Appends one whole frame (header and payload) to `dst`, or nothing at all on error.

@@ -49,7 +49,7 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 use crate::config::Config;
 use crate::decoder::{FrameDecoder, Received, ReceivedRef, Step};
 use crate::error::DecodeError;
-use crate::frame::HEADER_LEN;
+use crate::frame::{is_payload_len, payload_len, HEADER_LEN};
 
 /// The read chunk of a new inbox (or the configured one, if smaller).
 const FIRST_READ_CHUNK: usize = 4096;
@@ -596,9 +596,8 @@ impl Inbox {
         let mut rest = received;
         while let Some((header, after)) = rest.split_first_chunk::<HEADER_LEN>() {
             let len = u32::from_be_bytes(*header) as usize;
-            // One comparison for both frames the decoder must see: the close marker (0, which
-            // wraps to the largest value) and a header over the maximum.
-            if len.wrapping_sub(1) >= max || after.len() < len {
+            // The close marker and a header over the maximum are the decoder's to report.
+            if !is_payload_len(len, max) || after.len() < len {
                 break;
             }
             rest = &after[len..];
@@ -616,7 +615,7 @@ impl Inbox {
     #[inline]
     fn next_ready(&mut self) -> Bytes {
         // A header `split_complete_frames` already checked: its length only.
-        let len = self.ready.first_chunk().map_or(0, |header| u32::from_be_bytes(*header) as usize);
+        let len = payload_len(&self.ready);
         // Header first, then the payload: cheaper than splitting both off and skipping the header
         // in the frame.
         self.ready.advance(HEADER_LEN);

@@ -16,7 +16,7 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 use crate::config::Config;
 use crate::error::{EncodeError, Undelivered};
-use crate::frame::{CLOSE_FRAME, HEADER_LEN, WIRE_MAX_FRAME_LEN};
+use crate::frame::{max_payload_len, payload_len, FrameHeader, CLOSE_FRAME, HEADER_LEN};
 use crate::into_frame::IntoFrame;
 
 /// The transmit queue of a pipe: queue frames with [`Outbox::push`], write what
@@ -84,7 +84,7 @@ impl Outbox {
             front_end: 0,
             frames: 0,
             marker_len: 0,
-            max_payload: config.max_frame_len.min(WIRE_MAX_FRAME_LEN as usize),
+            max_payload: max_payload_len(config.max_frame_len),
             high_water_mark: config.high_water_mark,
             coalesce_limit: config.coalesce_limit,
         }
@@ -157,8 +157,8 @@ impl Outbox {
     /// A small frame: header and payload copied into the staging buffer.
     #[inline(always)]
     pub(crate) fn stage(&mut self, payload: &[u8]) -> Result<(), EncodeError> {
-        let header = self.header(payload.len())?;
-        self.staging.extend_from_slice(&header);
+        let header = FrameHeader::within(payload.len(), self.max_payload)?;
+        self.staging.extend_from_slice(header.as_bytes());
         self.staging.extend_from_slice(payload);
         self.queued(HEADER_LEN + payload.len());
         Ok(())
@@ -167,8 +167,8 @@ impl Outbox {
     /// A large frame: the header staged, the payload queued by reference after it.
     #[inline(never)]
     fn push_chunk(&mut self, payload: Bytes) -> Result<(), EncodeError> {
-        let header = self.header(payload.len())?;
-        self.staging.put_slice(&header);
+        let header = FrameHeader::within(payload.len(), self.max_payload)?;
+        self.staging.put_slice(header.as_bytes());
         self.queued(HEADER_LEN + payload.len());
         self.chunks.push_back(self.staging.split().freeze());
         self.chunks.push_back(payload);
@@ -179,29 +179,8 @@ impl Outbox {
     /// oversized payload costs nothing.
     #[inline(never)]
     fn push_slice_chunk(&mut self, payload: &[u8]) -> Result<(), EncodeError> {
-        self.header(payload.len())?;
+        FrameHeader::within(payload.len(), self.max_payload)?;
         self.push_chunk(Bytes::copy_from_slice(payload))
-    }
-
-    /// The header of a frame of `len` payload bytes, refused as
-    /// [`FrameHeader::new`](crate::FrameHeader::new) refuses it, with one comparison: an empty
-    /// payload's length less one wraps around to the largest.
-    #[inline(always)]
-    fn header(&self, len: usize) -> Result<[u8; HEADER_LEN], EncodeError> {
-        if len.wrapping_sub(1) >= self.max_payload {
-            return Err(self.refusal(len));
-        }
-        Ok((len as u32).to_be_bytes())
-    }
-
-    /// Why a frame of `len` payload bytes is refused.
-    #[cold]
-    fn refusal(&self, len: usize) -> EncodeError {
-        if len == 0 {
-            EncodeError::Empty
-        } else {
-            EncodeError::TooLarge { len, max: self.max_payload }
-        }
     }
 
     /// Queues the zero-length close marker, which is not a frame of ours: it is never counted as
@@ -511,11 +490,4 @@ impl Outbox {
         }
         at
     }
-}
-
-/// The payload length the frame header at the start of `bytes` announces.
-fn payload_len(bytes: &[u8]) -> usize {
-    let mut header = [0; HEADER_LEN];
-    header.copy_from_slice(&bytes[..HEADER_LEN]);
-    u32::from_be_bytes(header) as usize
 }
