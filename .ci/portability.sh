@@ -142,7 +142,10 @@ fi
 echo "prefix $WINEPREFIX ready ($(wine --version))"
 
 step "tests under Wine ($WINDOWS_GNU)"
-export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="timeout -k 10 $TEST_TIMEOUT wine"
+# .ci/wine/run: wine under a timeout, started again (and logged) if Wine itself fails to start it.
+export PORTABILITY_TEST_TIMEOUT=$TEST_TIMEOUT WINE_RELAUNCH_LOG="$PWD/target/wine/relaunched.log"
+export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$PWD/.ci/wine/run"
+rm -f "$WINE_RELAUNCH_LOG"
 packages=()
 for crate in "${WINE_CRATES[@]}"; do packages+=(-p "$crate"); done
 check cargo test --target "$WINDOWS_GNU" "${packages[@]}" --lib --tests --no-fail-fast
@@ -151,6 +154,11 @@ if [ "${PORTABILITY_DOCTESTS:-1}" != 0 ]; then
     packages=()
     for crate in "${WINE_DOC_CRATES[@]}"; do packages+=(-p "$crate"); done
     check cargo test --target "$WINDOWS_GNU" "${packages[@]}" --doc --no-fail-fast
+fi
+
+if [ -s "$WINE_RELAUNCH_LOG" ]; then
+    echo "Wine failed to start a program and it was started again (.ci/wine/run):"
+    cat "$WINE_RELAUNCH_LOG"
 fi
 
 step "done in $((SECONDS - started)) s"
