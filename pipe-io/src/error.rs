@@ -147,7 +147,20 @@ pub enum Error {
         /// The resolver's error, when the syntax was right but the name did not resolve.
         source: Option<io::Error>,
     },
-    /// An error from the operating system.
+    /// An error from the operating system, with its kind and its code as the OS gave them
+    /// (`raw_os_error()`, also once converted to `std::io::Error`), whichever step failed: a
+    /// program can match `EMFILE` or `ENOENT`. What was being done, on which path or address,
+    /// is in the debug log (`log` crate), as an `io::Error` holds a code or a message, not both.
+    ///
+    /// ```
+    /// # #[cfg(unix)] {
+    /// let mut client = pipe_tokio::make_pipe_client("/nonexistent/aea_to_process", "/nonexistent/process_to_aea")?;
+    /// let err = pipe_tokio::doc_block_on(client.connect(std::time::Duration::from_secs(1))).unwrap_err();
+    /// assert!(matches!(&err, pipe_tokio::Error::Io(e) if e.raw_os_error() == Some(2)), "ENOENT: {err:?}");
+    /// assert_eq!(std::io::Error::from(err).kind(), std::io::ErrorKind::NotFound);
+    /// # }
+    /// # Ok::<(), pipe_tokio::Error>(())
+    /// ```
     #[error(transparent)]
     Io(#[from] io::Error),
 }
@@ -223,6 +236,37 @@ fn address_problem(source: &Option<io::Error>) -> String {
         None => r#"expected "<port>", "<ip>:<port>" or "<host>:<port>""#.to_owned(),
         Some(err) => format!("the host name does not resolve ({err})"),
     }
+}
+
+/// The OS's error `err`, for an [`Error::Io`] that keeps its kind and code, with `context`
+/// (what was being done, on what path or address) logged at debug level: an `io::Error` can
+/// carry a code or a message of its own, not both, and a program matches the code
+/// (`raw_os_error() == Some(EMFILE)`) or the kind. An error the OS did not give (no code, here
+/// or in the errors it wraps) keeps `context` in its message.
+pub(crate) fn os_error(context: impl fmt::Display, err: io::Error) -> io::Error {
+    let err = unwrapped(err);
+    if err.raw_os_error().is_some() {
+        log::debug!("{context}: {err}");
+        err
+    } else {
+        io::Error::new(err.kind(), format!("{context}: {err}"))
+    }
+}
+
+/// `err` itself if it carries an OS code, else the OS error it wraps (as crates that add a path
+/// to an error do), else `err`.
+pub(crate) fn unwrapped(err: io::Error) -> io::Error {
+    if err.raw_os_error().is_some() {
+        return err;
+    }
+    let mut source: Option<&(dyn std::error::Error + 'static)> = err.get_ref().map(|inner| inner as _);
+    while let Some(inner) = source {
+        if let Some(code) = inner.downcast_ref::<io::Error>().and_then(io::Error::raw_os_error) {
+            return io::Error::from_raw_os_error(code);
+        }
+        source = inner.source();
+    }
+    err
 }
 
 /// How the core keeps an error of ours: its kind, its OS code, its message.
@@ -341,6 +385,35 @@ mod tests {
         let ours = Error::NotAFifo { path: "/tmp/x".into() };
         let kept = Error::from(failure_of(&ours));
         assert_eq!((kept.kind(), kept.to_string()), (io::ErrorKind::InvalidInput, ours.to_string()));
+    }
+
+    #[test]
+    fn an_os_error_given_a_context_keeps_its_kind_and_code() {
+        let emfile = io::Error::from_raw_os_error(24);
+        let kept = os_error("/proc/net/tcp", io::Error::from_raw_os_error(24));
+        assert_eq!((kept.kind(), kept.raw_os_error()), (emfile.kind(), Some(24)));
+        // Wrapped by a crate that names the path, as tempfile does.
+        let wrapped = io::Error::new(emfile.kind(), Named(io::Error::from_raw_os_error(24)));
+        let kept = Error::from(os_error("creating the FIFO directory", wrapped));
+        assert_eq!((kept.kind(), io::Error::from(kept).raw_os_error()), (emfile.kind(), Some(24)));
+        // Not the OS's: the context stays in the message.
+        let ours = os_error("/tmp/x", io::Error::new(io::ErrorKind::NotFound, "gone"));
+        assert_eq!((ours.kind(), ours.to_string()), (io::ErrorKind::NotFound, "/tmp/x: gone".to_owned()));
+    }
+
+    #[derive(Debug)]
+    struct Named(io::Error);
+
+    impl fmt::Display for Named {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "/some/path: {}", self.0)
+        }
+    }
+
+    impl std::error::Error for Named {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
     }
 
     #[test]
