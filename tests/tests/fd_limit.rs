@@ -1,7 +1,7 @@
-//! At the open-file limit: a pair that cannot be made fails with the OS's own error (`EMFILE`,
-//! its kind and its code, also once converted to `std::io::Error`), whichever step ran out of
-//! descriptors, on every runtime and transport; and dropping a connected FIFO channel there
-//! still removes its directory.
+//! At the open-file limit: a pair that cannot be made or connected, or a channel that cannot
+//! reconnect, fails with the OS's own error (`EMFILE`, its kind and its code, also once
+//! converted to `std::io::Error`), whichever step ran out of descriptors, on every runtime and
+//! transport; and dropping a connected FIFO channel there still removes its directory.
 //!
 //! The limit is process-wide, so this file runs as a process of its own, and its tests take
 //! turns: each holds [`AtLimit`] while the limit is lowered.
@@ -92,41 +92,77 @@ type Failed = (&'static str, Error);
 /// An end of a pair, as either transport gives it.
 type End<R> = Pipe<R, Portable>;
 
-/// A channel and its client, not connected, over `"fifo"` or `"tcp"`.
-fn make_pair<R: Runtime>(transport: &str) -> Result<(End<R>, End<R>), Failed> {
-    let channel: End<R> = match transport {
+/// Which meeting of a channel and a client runs at the limit.
+#[derive(Debug, Clone, Copy)]
+enum Meeting {
+    /// A new channel and client connect.
+    First,
+    /// A channel whose first client has gone reconnects with a new one: it opens its meeting
+    /// place again (binds its port again, makes its FIFOs anew) at the limit.
+    Again,
+}
+
+fn new_channel<R: Runtime>(transport: &str) -> Result<End<R>, Error> {
+    match transport {
         "fifo" => Pipe::<R, Fifo>::new().map(Into::into),
         _ => Pipe::<R, Tcp>::new().map(Into::into),
     }
-    .map_err(|e| ("creating the channel", e))?;
+}
+
+fn new_client<R: Runtime>(transport: &str, channel: &End<R>) -> Result<End<R>, Error> {
     let (in_path, out_path) = (channel.out_path(), channel.in_path());
-    let client: End<R> = match transport {
+    match transport {
         "fifo" => Pipe::<R, Fifo>::client(in_path, out_path).map(Into::into),
         _ => Pipe::<R, Tcp>::client(in_path, out_path).map(Into::into),
     }
-    .map_err(|e| ("creating the client", e))?;
-    Ok((channel, client))
 }
 
-/// Makes a pair and connects both ends with `filler` holding descriptors; gives the
-/// descriptors back before the pair is dropped. The first failure ends the attempt (the other
-/// end would only wait for its timeout).
-async fn attempt<R: Runtime>(transport: &str, filler: Vec<File>) -> Result<(), Failed> {
-    let (mut channel, mut client) = match make_pair::<R>(transport) {
-        Ok(pair) => pair,
-        Err(failed) => {
-            drop(filler);
-            return Err(failed);
-        }
+const TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A channel that met a client, which then went away (its close read).
+async fn met_once<R: Runtime>(transport: &str) -> End<R> {
+    let mut channel = new_channel::<R>(transport).expect("create the channel");
+    let mut first = new_client::<R>(transport, &channel).expect("create the first client");
+    let (a, b) = futures_util::future::join(channel.connect(TIMEOUT), first.connect(TIMEOUT)).await;
+    a.expect("the channel connects");
+    b.expect("the first client connects");
+    drop(first);
+    assert!(channel.read().await.expect("the first client's close").is_none());
+    channel
+}
+
+/// One `meeting` with `spare` descriptors free (the rest taken by a filler, given back before
+/// the pair is dropped). The first failure ends the attempt: the other end would only wait for
+/// its timeout.
+async fn attempt<R: Runtime>(transport: &str, meeting: Meeting, spare: usize) -> Result<(), Failed> {
+    let met = match meeting {
+        Meeting::First => None,
+        Meeting::Again => Some(met_once::<R>(transport).await),
     };
-    let timeout = Duration::from_secs(5);
+    meet(transport, met, fill_leaving(spare)).await
+}
+
+async fn meet<R: Runtime>(transport: &str, met: Option<End<R>>, filler: Vec<File>) -> Result<(), Failed> {
+    let again = met.is_some();
+    let mut channel = match met {
+        Some(channel) => channel,
+        None => new_channel::<R>(transport).map_err(|e| ("creating the channel", e))?,
+    };
+    let mut client = new_client::<R>(transport, &channel).map_err(|e| ("creating the client", e))?;
+    let channel_step = if again { "the channel's reconnect" } else { "the channel's connect" };
     let outcome = {
-        let channel_connects = pin!(channel.connect(timeout));
-        let client_connects = pin!(client.connect(timeout));
-        match select(channel_connects, client_connects).await {
+        let channel_meets = pin!(async {
+            if again {
+                channel.reconnect(TIMEOUT).await
+            } else {
+                channel.connect(TIMEOUT).await
+            }
+        });
+        let client_connects = pin!(client.connect(TIMEOUT));
+        match select(channel_meets, client_connects).await {
             Either::Left((Ok(()), rest)) => finish(rest, "the client's connect").await,
-            Either::Right((Ok(()), rest)) => finish(rest, "the channel's connect").await,
-            Either::Left((Err(e), _)) => Err(("the channel's connect", e)),
+            Either::Right((Ok(()), rest)) => finish(rest, channel_step).await,
+            Either::Left((Err(e), _)) => Err((channel_step, e)),
             Either::Right((Err(e), _)) => Err(("the client's connect", e)),
         }
     };
@@ -157,18 +193,20 @@ fn not_emfile(err: Error) -> Option<String> {
     })
 }
 
-/// Makes pairs at the limit with 0, 1, 2, ... descriptors left free, until one connects, so that
-/// every step that takes a descriptor is in turn the one that finds none; each failure must be
-/// `EMFILE`.
-fn pairs_at_the_limit_fail_with_emfile<E: Exec>(transport: &'static str) {
+/// Runs `meeting` at the limit with 0, 1, 2, ... descriptors left free, until the pair connects,
+/// so that every step that takes a descriptor is in turn the one that finds none; each failure
+/// must be `EMFILE`.
+fn pairs_at_the_limit_fail_with_emfile<E: Exec>(transport: &'static str, meeting: Meeting) {
     let _limit = at_the_limit();
     E::block_on(async {
         // Once with room to spare, so that what the runtime opens once (its reactor) is open.
-        attempt::<E::R>(transport, Vec::new()).await.unwrap_or_else(|(step, e)| panic!("{step} with room: {e}"));
+        attempt::<E::R>(transport, meeting, LIMIT as usize)
+            .await
+            .unwrap_or_else(|(step, e)| panic!("{step} with room: {e}"));
         let mut failures = Vec::new();
         let mut connected_with = None;
         for spare in 0..=MOST_SPARE {
-            match attempt::<E::R>(transport, fill_leaving(spare)).await {
+            match attempt::<E::R>(transport, meeting, spare).await {
                 Ok(()) => {
                     connected_with = Some(spare);
                     break;
@@ -176,12 +214,12 @@ fn pairs_at_the_limit_fail_with_emfile<E: Exec>(transport: &'static str) {
                 Err(failed) => failures.push((spare, failed)),
             }
         }
-        let name = format!("{} {transport}", E::NAME);
+        let name = format!("{} {transport} {meeting:?}", E::NAME);
         let Some(spare) = connected_with else {
             panic!("{name}: no pair connected with up to {MOST_SPARE} descriptors free");
         };
         assert!(!failures.is_empty(), "{name}: a pair connected with no descriptor free");
-        let steps: Vec<String> = failures.iter().map(|(free, (step, _))| format!("{free} free: {step}")).collect();
+        let steps: Vec<String> = failures.iter().map(|(free, (step, e))| format!("{free} free: {step}: {e}")).collect();
         println!("{name}: connected with {spare} descriptors free; failed at {steps:?}");
         let wrong: Vec<String> = failures
             .into_iter()
@@ -191,32 +229,28 @@ fn pairs_at_the_limit_fail_with_emfile<E: Exec>(transport: &'static str) {
     });
 }
 
-#[test]
-fn a_tokio_fifo_pair_at_the_open_file_limit_fails_with_emfile() {
-    pairs_at_the_limit_fail_with_emfile::<TokioExec>("fifo");
+macro_rules! at_the_limit {
+    ($($name:ident: $exec:ident, $transport:literal, $meeting:ident;)*) => {
+        $(
+            #[test]
+            fn $name() {
+                pairs_at_the_limit_fail_with_emfile::<$exec>($transport, Meeting::$meeting);
+            }
+        )*
+    };
 }
 
-#[test]
-fn a_tokio_tcp_pair_at_the_open_file_limit_fails_with_emfile() {
-    pairs_at_the_limit_fail_with_emfile::<TokioExec>("tcp");
-}
-
-#[test]
-fn a_smol_fifo_pair_at_the_open_file_limit_fails_with_emfile() {
-    pairs_at_the_limit_fail_with_emfile::<SmolExec>("fifo");
-}
-
-#[test]
-fn a_smol_tcp_pair_at_the_open_file_limit_fails_with_emfile() {
-    pairs_at_the_limit_fail_with_emfile::<SmolExec>("tcp");
-}
-
-#[test]
-fn an_async_std_fifo_pair_at_the_open_file_limit_fails_with_emfile() {
-    pairs_at_the_limit_fail_with_emfile::<AsyncStdExec>("fifo");
-}
-
-#[test]
-fn an_async_std_tcp_pair_at_the_open_file_limit_fails_with_emfile() {
-    pairs_at_the_limit_fail_with_emfile::<AsyncStdExec>("tcp");
+at_the_limit! {
+    a_tokio_fifo_pair_at_the_open_file_limit_fails_with_emfile: TokioExec, "fifo", First;
+    a_tokio_tcp_pair_at_the_open_file_limit_fails_with_emfile: TokioExec, "tcp", First;
+    a_smol_fifo_pair_at_the_open_file_limit_fails_with_emfile: SmolExec, "fifo", First;
+    a_smol_tcp_pair_at_the_open_file_limit_fails_with_emfile: SmolExec, "tcp", First;
+    an_async_std_fifo_pair_at_the_open_file_limit_fails_with_emfile: AsyncStdExec, "fifo", First;
+    an_async_std_tcp_pair_at_the_open_file_limit_fails_with_emfile: AsyncStdExec, "tcp", First;
+    a_tokio_fifo_reconnect_at_the_open_file_limit_fails_with_emfile: TokioExec, "fifo", Again;
+    a_tokio_tcp_reconnect_at_the_open_file_limit_fails_with_emfile: TokioExec, "tcp", Again;
+    a_smol_fifo_reconnect_at_the_open_file_limit_fails_with_emfile: SmolExec, "fifo", Again;
+    a_smol_tcp_reconnect_at_the_open_file_limit_fails_with_emfile: SmolExec, "tcp", Again;
+    an_async_std_fifo_reconnect_at_the_open_file_limit_fails_with_emfile: AsyncStdExec, "fifo", Again;
+    an_async_std_tcp_reconnect_at_the_open_file_limit_fails_with_emfile: AsyncStdExec, "tcp", Again;
 }
