@@ -92,6 +92,11 @@ fn header(len: usize) -> [u8; 4] {
     (len as u32).to_be_bytes()
 }
 
+/// Whether `call`, on any descriptor, wrote exactly 4 bytes, the header of a frame that was sent.
+fn is_a_lone_header(call: &Call) -> bool {
+    call.returned == HEADER_LEN as i64 && SIZES.iter().any(|&len| call.first_bytes.starts_with(&header(len)))
+}
+
 /// How the frames went out on the writer's descriptor: for each frame, the calls that carried
 /// its bytes, the first of them carrying its header.
 #[derive(Debug)]
@@ -187,6 +192,8 @@ fn case(runtime: &'static str, transport: &'static str) {
             let exit = peer.finish(deadline);
             assert_eq!(exit.code(), Some(0), "the echo peer\n{}", peer.report());
             let calls = traced_calls(traces.path());
+            let lone: Vec<&Call> = calls.iter().filter(|c| is_a_lone_header(c)).collect();
+            assert!(lone.is_empty(), "{runtime} {transport}: a frame's header written alone: {lone:#?}");
             frames_written(&calls).unwrap_or_else(|e| panic!("{runtime} {transport}: {e}\n{calls:#?}"))
         });
 
