@@ -255,7 +255,7 @@ pub(crate) fn os_error(context: impl fmt::Display, err: io::Error) -> io::Error 
 
 /// `err` itself if it carries an OS code, else the OS error it wraps (as crates that add a path
 /// to an error do), else `err`.
-pub(crate) fn unwrapped(err: io::Error) -> io::Error {
+fn unwrapped(err: io::Error) -> io::Error {
     if err.raw_os_error().is_some() {
         return err;
     }

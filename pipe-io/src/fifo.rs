@@ -215,7 +215,8 @@ fn our_uid() -> u32 {
     rustix::process::geteuid().as_raw()
 }
 
-/// The metadata of `path` (symbolic links followed), with the path in the error's message.
+/// The metadata of `path` (symbolic links followed); an error is the OS's, the path named in the
+/// debug log.
 fn metadata(path: &Path) -> io::Result<std::fs::Metadata> {
     std::fs::metadata(path).map_err(|err| os_error(path.display(), err))
 }
