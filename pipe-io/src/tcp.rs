@@ -12,15 +12,15 @@ use crate::runtime::Runtime;
 /// Binds a listener on `127.0.0.1` on a free port, at once, so the port is live (and cannot be
 /// taken by someone else) before the peer starts.
 pub(crate) fn bind_loopback() -> io::Result<TcpListener> {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+    let listener =
+        TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(|err| os_error("listening on 127.0.0.1", err))?;
     listener.set_nonblocking(true)?;
     Ok(listener)
 }
 
 /// Binds a listener again on `addr`, the channel's own port, for a reconnect. The port was
 /// free while the last peer was connected (the listener is closed then); someone may have taken
-/// it meanwhile, which is the OS's `AddrInUse` with its code (the address is named in the debug
-/// log).
+/// it meanwhile, which is the OS's `AddrInUse` with its code, the address in its message.
 pub(crate) fn bind_at(addr: SocketAddr) -> io::Result<TcpListener> {
     let listener = TcpListener::bind(addr).map_err(|err| os_error(format_args!("listening again on {addr}"), err))?;
     listener.set_nonblocking(true)?;
@@ -140,7 +140,7 @@ pub(crate) async fn dial<R: Runtime>(target: &Target) -> Result<Option<R::TcpStr
             Err(err) if err.kind() == io::ErrorKind::ConnectionRefused => refused = true,
             Err(err) => {
                 log::debug!("connect: dialling {addr} failed: {err}");
-                first_error.get_or_insert(err);
+                first_error.get_or_insert(os_error(format_args!("connecting to {addr}"), err));
             }
         }
     }
