@@ -1,7 +1,8 @@
 //! At the open-file limit: a pair that cannot be made or connected, or a channel that cannot
 //! reconnect, fails with the OS's own error (`EMFILE`, its kind and its code, also once
-//! converted to `std::io::Error`), whichever step ran out of descriptors, on every runtime and
-//! transport; and dropping a connected FIFO channel there still removes its directory.
+//! converted to `std::io::Error`) and a message that says what the pipe was doing, on which path
+//! or address, whichever step ran out of descriptors, on every runtime and transport; and
+//! dropping a connected FIFO channel there still removes its directory.
 //!
 //! The limit is process-wide, so this file runs as a process of its own, and its tests take
 //! turns: each holds [`AtLimit`] while the limit is lowered.
@@ -174,22 +175,31 @@ async fn finish(rest: impl Future<Output = Result<(), Error>>, step: &'static st
     rest.await.map_err(|e| (step, e))
 }
 
-/// Why `err` is not the OS's `EMFILE` with its kind and code, as the pipe's error and as the
-/// `std::io::Error` it converts to; `None` if it is.
+/// Why `err` is not the OS's `EMFILE` with its kind and code, as the pipe's error
+/// (`Error::Io`, `Error::raw_os_error`, `Error::kind`) and as the `std::io::Error` it converts
+/// to, with a message that says more than the OS's (what the pipe was doing, on which path or
+/// address); `None` if it is.
 fn not_emfile(err: Error) -> Option<String> {
     let emfile = rustix::io::Errno::MFILE.raw_os_error();
     let kind = io::Error::from_raw_os_error(emfile).kind();
     let described = format!("{err:?} ({err})");
-    let inner = match &err {
-        Error::Io(e) => (e.kind(), e.raw_os_error()),
+    let os_message = io::Error::from_raw_os_error(emfile).to_string();
+    if err.to_string() == os_message {
+        return Some(format!("the message does not say what the pipe was doing: {described}"));
+    }
+    let inner_kind = match &err {
+        Error::Io(e) => e.kind(),
         _ => return Some(format!("not an OS error: {described}")),
     };
-    let ours = err.kind();
+    let ours = (err.kind(), err.raw_os_error());
     let converted = io::Error::from(err);
     let converted = (converted.kind(), converted.raw_os_error());
     let want = (kind, Some(emfile));
-    (inner != want || ours != kind || converted != want).then(|| {
-        format!("{described}: Error::Io holds {inner:?}, Error::kind is {ours:?}, as io::Error {converted:?}; want {want:?}")
+    (inner_kind != kind || ours != want || converted != want).then(|| {
+        format!(
+            "{described}: Error::Io holds kind {inner_kind:?}, Error::kind and raw_os_error are {ours:?}, \
+             as io::Error {converted:?}; want {want:?}"
+        )
     })
 }
 
