@@ -208,9 +208,10 @@ impl Error {
         }
     }
 
-    /// The OS's error code, whatever the OS error was doing when it came ([`Error::Io`], also
-    /// inside [`Error::Undelivered`]); `None` for the library's own errors and for OS errors
-    /// without a code. When it is `Some`, [`Error::kind`] is the kind of that code.
+    /// The code of an OS error ([`Error::Io`], also as the cause inside
+    /// [`Error::Undelivered`]), whether or not its message says what the pipe was doing: the one
+    /// place to match `EMFILE` or `ENOENT`. `None` for the library's own errors and for OS
+    /// errors without a code. When it is `Some`, [`Error::kind`] is the kind of that code.
     ///
     /// ```
     /// use pipe_io::Error;
