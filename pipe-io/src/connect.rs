@@ -13,7 +13,7 @@ use pipe_proto::{ConnectAction, ConnectError, Event};
 #[cfg(unix)]
 use crate::ends::FifoReadEnd;
 use crate::ends::{ReadEnd, WriteEnd};
-use crate::error::{failure_of, Error};
+use crate::error::{failure_of, os_error, Error};
 #[cfg(unix)]
 use crate::fifo;
 use crate::pipe::Pipe;
@@ -144,15 +144,18 @@ impl<R: Runtime, K> Pipe<R, K> {
                 let local = *local;
                 if let Listener::Std(_) = listener {
                     let Listener::Std(std) = std::mem::replace(listener, Listener::Closed) else { unreachable!() };
-                    *listener = Listener::Runtime(R::listener(std)?);
+                    *listener = Listener::Runtime(
+                        R::listener(std).map_err(|err| os_error(format_args!("listening on {local}"), err))?,
+                    );
                 }
                 let Listener::Runtime(listener) = listener else {
                     return Err(Error::ClosedLocally);
                 };
                 match until::<R, _>(deadline, R::accept(listener)).await {
                     Some(stream) => {
-                        let stream = stream?;
-                        let peer = R::peer_addr(&stream)?;
+                        let accepting = |err| os_error(format_args!("accepting a connection on {local}"), err);
+                        let stream = stream.map_err(accepting)?;
+                        let peer = R::peer_addr(&stream).map_err(accepting)?;
                         if tcp::admit(local, peer, &self.config)? {
                             self.tcp = Some(stream);
                             Ok(Outcome::Event(Event::Done))
@@ -215,8 +218,11 @@ impl<R: Runtime, K> Pipe<R, K> {
     fn install_ends(&mut self) -> Result<(), Error> {
         #[cfg(unix)]
         if let (Some(read), Some(write)) = (self.fifo_read.take(), self.fifo_write.take()) {
-            self.read_end = Some(ReadEnd::Fifo(FifoReadEnd::new(read)?));
-            self.write_end = Some(WriteEnd::Fifo(R::fifo_writer(write)?));
+            let (in_path, out_path) = (&self.rendezvous.in_path, &self.rendezvous.out_path);
+            let read = FifoReadEnd::new(read).map_err(|err| os_error(in_path, err))?;
+            let write = R::fifo_writer(write).map_err(|err| os_error(out_path, err))?;
+            self.read_end = Some(ReadEnd::Fifo(read));
+            self.write_end = Some(WriteEnd::Fifo(write));
             return Ok(());
         }
         let stream = self.tcp.take().ok_or(Error::NotConnected)?;

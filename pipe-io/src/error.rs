@@ -147,7 +147,37 @@ pub enum Error {
         /// The resolver's error, when the syntax was right but the name did not resolve.
         source: Option<io::Error>,
     },
-    /// An error from the operating system.
+    /// An error from the operating system, with its kind and its code as the OS gave them, and
+    /// what the pipe was doing, on which path or address, when the library knows it: the
+    /// message reads `"{during}: {the OS's message}"` (`/tmp/x/aea_to_process: No such file or
+    /// directory (os error 2)`), or the OS's message alone.
+    ///
+    /// Match the code with [`Error::raw_os_error`] (`Some(EMFILE)`, `Some(ENOENT)`), the kind
+    /// with [`Error::kind`] or the `io::Error`'s own `kind()`: they agree. Once converted into
+    /// `std::io::Error` it is the OS's error itself, with its kind and code (and the OS's
+    /// message alone). When the library said what it was doing, the `io::Error` held here is
+    /// the OS's error with those words added: its `raw_os_error()` is `None` (an `io::Error`
+    /// holds a code or a message of its own, not both), and its `source()`, like this error's,
+    /// is the OS's error with the code. One variant for every OS error, with or without those
+    /// words, so that a match on `Error::Io(e)` sees them all.
+    ///
+    /// A pipe that failed so answers every later call with the same error: this variant, the
+    /// same kind, code and message.
+    ///
+    /// ```
+    /// # #[cfg(unix)] {
+    /// let enoent = 2;
+    /// let mut client = pipe_tokio::make_pipe_client("/nonexistent/aea_to_process", "/nonexistent/process_to_aea")?;
+    /// let err = pipe_tokio::doc_block_on(client.connect(std::time::Duration::from_secs(1))).unwrap_err();
+    /// assert!(matches!(err, pipe_tokio::Error::Io(_)), "{err:?}");
+    /// assert_eq!(err.to_string(), "/nonexistent/aea_to_process: No such file or directory (os error 2)");
+    /// assert_eq!(err.raw_os_error(), Some(enoent));
+    /// assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
+    /// let os = std::io::Error::from(err);
+    /// assert_eq!((os.kind(), os.raw_os_error()), (std::io::ErrorKind::NotFound, Some(enoent)));
+    /// # }
+    /// # Ok::<(), pipe_tokio::Error>(())
+    /// ```
     #[error(transparent)]
     Io(#[from] io::Error),
 }
@@ -177,6 +207,80 @@ impl Error {
             Error::Undelivered { source, .. } => source.kind(),
         }
     }
+
+    /// The code of an OS error ([`Error::Io`], also as the cause inside
+    /// [`Error::Undelivered`]), whether or not its message says what the pipe was doing: the one
+    /// place to match `EMFILE` or `ENOENT`. `None` for the library's own errors and for OS
+    /// errors without a code. When it is `Some`, [`Error::kind`] is the kind of that code.
+    ///
+    /// ```
+    /// use pipe_io::Error;
+    ///
+    /// let emfile = std::io::Error::from_raw_os_error(24);
+    /// assert_eq!(Error::from(emfile).raw_os_error(), Some(24));
+    /// assert_eq!(Error::EmptyFrame.raw_os_error(), None);
+    /// ```
+    pub fn raw_os_error(&self) -> Option<i32> {
+        match self {
+            Error::Io(err) => os_code(err),
+            Error::Undelivered { source, .. } => source.raw_os_error(),
+            _ => None,
+        }
+    }
+}
+
+/// An OS error with what the pipe was doing when it came, on which path or address: the
+/// payload of an [`Error::Io`] whose message says it. Its kind is the OS error's.
+#[derive(Debug)]
+struct During {
+    /// What was being done, on which path or address.
+    during: String,
+    /// The OS's error: one with its code, or (if the OS gave none) the error as it came.
+    source: io::Error,
+}
+
+impl fmt::Display for During {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.during, self.source)
+    }
+}
+
+impl std::error::Error for During {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+/// What `err` was doing, if the library said.
+fn during_of(err: &io::Error) -> Option<&During> {
+    err.get_ref().and_then(|inner| inner.downcast_ref::<During>())
+}
+
+/// The OS code of `err`, or of the OS error it says what was being done for.
+fn os_code(err: &io::Error) -> Option<i32> {
+    err.raw_os_error().or_else(|| during_of(err).and_then(|during| during.source.raw_os_error()))
+}
+
+/// The OS error `err` itself, with its code and kind, when it carries a code.
+fn os_error_itself(err: io::Error) -> io::Error {
+    match during_of(&err).and_then(|during| during.source.raw_os_error()) {
+        Some(code) => io::Error::from_raw_os_error(code),
+        None => err,
+    }
+}
+
+/// An equal copy of an OS error as [`During`] keeps it (`io::Error` is not `Clone`).
+fn copy_of(err: &io::Error) -> io::Error {
+    match err.raw_os_error() {
+        Some(code) => io::Error::from_raw_os_error(code),
+        None => io::Error::new(err.kind(), err.to_string()),
+    }
+}
+
+/// `err` from `source`, saying what was being done: the message `"{during}: {source}"`, the
+/// kind of `source`.
+fn with_during(during: String, source: io::Error) -> io::Error {
+    io::Error::new(source.kind(), During { during, source })
 }
 
 /// What a connect was still waiting for when its timeout passed: the thing the peer never did,
@@ -225,6 +329,34 @@ fn address_problem(source: &Option<io::Error>) -> String {
     }
 }
 
+/// The OS's error `err`, for an [`Error::Io`] that keeps its kind and its code
+/// ([`Error::raw_os_error`]) and says `context`: what was being done, on what path or address
+/// (the message reads `"{context}: {err}"`). An error that already says what was being done
+/// says `"{context}: {what it said}"`; one that wraps the OS's error (as crates that add a path
+/// to an error do) keeps the OS's error, with its code.
+pub(crate) fn os_error(context: impl fmt::Display, err: io::Error) -> io::Error {
+    match during_of(&err) {
+        Some(inner) => with_during(format!("{context}: {}", inner.during), copy_of(&inner.source)),
+        None => with_during(context.to_string(), unwrapped(err)),
+    }
+}
+
+/// `err` itself if it carries an OS code, else the OS error it wraps (as crates that add a path
+/// to an error do), else `err`.
+fn unwrapped(err: io::Error) -> io::Error {
+    if err.raw_os_error().is_some() {
+        return err;
+    }
+    let mut source: Option<&(dyn std::error::Error + 'static)> = err.get_ref().map(|inner| inner as _);
+    while let Some(inner) = source {
+        if let Some(code) = inner.downcast_ref::<io::Error>().and_then(io::Error::raw_os_error) {
+            return io::Error::from_raw_os_error(code);
+        }
+        source = inner.source();
+    }
+    err
+}
+
 /// How the core keeps an error of ours: its kind, its OS code, its message.
 pub(crate) fn failure_of(err: &Error) -> Failure {
     match err {
@@ -233,9 +365,15 @@ pub(crate) fn failure_of(err: &Error) -> Failure {
     }
 }
 
-/// How the core keeps an OS error.
+/// How the core keeps an OS error: with what was being done, if the library said, so that the
+/// error comes back with the same code and the same words.
 pub(crate) fn failure_of_io(err: &io::Error) -> Failure {
-    Failure::io(err.kind(), err.raw_os_error(), err.to_string())
+    match during_of(err) {
+        Some(During { during, source }) => {
+            Failure::io(source.kind(), source.raw_os_error(), source.to_string()).during(during.as_str())
+        }
+        None => Failure::io(err.kind(), err.raw_os_error(), err.to_string()),
+    }
 }
 
 impl From<Failure> for Error {
@@ -243,6 +381,13 @@ impl From<Failure> for Error {
         match failure {
             Failure::Timeout(timeout) => Error::Timeout { timeout, waiting_for: None },
             Failure::Decode(err) => err.into(),
+            Failure::Io { kind, code, message, during: Some(during) } => {
+                let source = match code {
+                    Some(code) => io::Error::from_raw_os_error(code),
+                    None => io::Error::new(kind, message.to_string()),
+                };
+                Error::Io(with_during(during.to_string(), source))
+            }
             io => Error::Io(io.into()),
         }
     }
@@ -308,7 +453,7 @@ impl From<ConnectError> for Error {
 impl From<Error> for io::Error {
     fn from(err: Error) -> Self {
         match err {
-            Error::Io(err) => err,
+            Error::Io(err) => os_error_itself(err),
             other => io::Error::new(other.kind(), other),
         }
     }
@@ -341,6 +486,122 @@ mod tests {
         let ours = Error::NotAFifo { path: "/tmp/x".into() };
         let kept = Error::from(failure_of(&ours));
         assert_eq!((kept.kind(), kept.to_string()), (io::ErrorKind::InvalidInput, ours.to_string()));
+    }
+
+    #[test]
+    fn an_os_error_given_a_context_keeps_its_kind_and_code_and_says_the_context() {
+        let emfile = io::Error::from_raw_os_error(24);
+        let kept = Error::from(os_error("/proc/net/tcp", io::Error::from_raw_os_error(24)));
+        assert!(matches!(kept, Error::Io(_)), "{kept:?}");
+        assert_eq!((kept.kind(), kept.raw_os_error()), (emfile.kind(), Some(24)));
+        assert_eq!(kept.to_string(), format!("/proc/net/tcp: {emfile}"));
+        let source = std::error::Error::source(&kept).and_then(|s| s.downcast_ref::<io::Error>());
+        assert_eq!(source.and_then(io::Error::raw_os_error), Some(24), "the source is the OS's error: {kept:?}");
+        let converted = io::Error::from(kept);
+        assert_eq!((converted.kind(), converted.raw_os_error()), (emfile.kind(), Some(24)));
+        // Wrapped by a crate that names the path, as tempfile does.
+        let wrapped = io::Error::new(emfile.kind(), Named(io::Error::from_raw_os_error(24)));
+        let kept = Error::from(os_error("creating the FIFO directory", wrapped));
+        assert_eq!((kept.kind(), kept.raw_os_error()), (emfile.kind(), Some(24)));
+        assert_eq!(kept.to_string(), format!("creating the FIFO directory: {emfile}"));
+        assert_eq!(io::Error::from(kept).raw_os_error(), Some(24));
+        // Not the OS's: the context is in the message all the same, and the kind kept.
+        let ours = Error::from(os_error("/tmp/x", io::Error::new(io::ErrorKind::NotFound, "gone")));
+        assert_eq!(
+            (ours.kind(), ours.raw_os_error(), ours.to_string()),
+            (io::ErrorKind::NotFound, None, "/tmp/x: gone".into())
+        );
+        let converted = io::Error::from(ours);
+        assert_eq!((converted.kind(), converted.to_string()), (io::ErrorKind::NotFound, "/tmp/x: gone".into()));
+    }
+
+    #[test]
+    fn a_context_given_to_an_error_that_has_one_comes_first() {
+        let inner = os_error("/proc/net/tcp", io::Error::from_raw_os_error(24));
+        let outer = Error::from(os_error("cannot tell who made the TCP connection from 127.0.0.1:43364", inner));
+        assert_eq!(outer.raw_os_error(), Some(24));
+        assert_eq!(
+            outer.to_string(),
+            format!(
+                "cannot tell who made the TCP connection from 127.0.0.1:43364: /proc/net/tcp: {}",
+                io::Error::from_raw_os_error(24)
+            )
+        );
+    }
+
+    #[test]
+    fn an_os_error_with_a_context_round_trips_through_the_core_with_its_code_and_words() {
+        let cases = [
+            os_error("/tmp/x/aea_to_process", io::Error::from_raw_os_error(2)),
+            os_error("/tmp/x", io::Error::new(io::ErrorKind::NotFound, "gone")),
+            io::Error::from_raw_os_error(32),
+        ];
+        for original in cases {
+            let original = Error::from(original);
+            let again = Error::from(failure_of(&original));
+            assert!(matches!(again, Error::Io(_)), "{again:?}");
+            assert_eq!(
+                (again.kind(), again.raw_os_error(), again.to_string()),
+                (original.kind(), original.raw_os_error(), original.to_string())
+            );
+            let (original, again) = (io::Error::from(original), io::Error::from(again));
+            assert_eq!((again.kind(), again.raw_os_error()), (original.kind(), original.raw_os_error()));
+        }
+    }
+
+    #[test]
+    fn a_connection_that_failed_on_an_os_error_answers_it_again_with_its_code_and_words() {
+        use pipe_proto::{Config, Connection, Event, Side, Transport};
+        use std::time::Instant;
+
+        let mut conn = Connection::new(Transport::Fifo, Side::Client, Config::default());
+        conn.connect(Instant::now(), Duration::from_secs(1)).unwrap();
+        let first = Error::from(os_error("/tmp/x/aea_to_process", io::Error::from_raw_os_error(2)));
+        conn.handle_event(Instant::now(), Event::Failed(failure_of(&first)));
+        let later = [
+            Error::from(conn.poll_connect().expect("the connect's outcome").unwrap_err()),
+            Error::from(conn.failure().expect("the pipe's failure").clone()),
+        ];
+        for again in later {
+            assert!(matches!(again, Error::Io(_)), "{again:?}");
+            assert_eq!(
+                (again.kind(), again.raw_os_error(), again.to_string()),
+                (first.kind(), Some(2), first.to_string())
+            );
+        }
+    }
+
+    #[test]
+    fn the_kind_is_that_of_the_os_code_whenever_there_is_one() {
+        let os = |code| io::Error::from_raw_os_error(code);
+        let errors = [
+            Error::from(os(24)),
+            Error::from(os_error("/tmp/x", os(2))),
+            Error::from(failure_of_io(&os_error("127.0.0.1:9", os(98)))),
+            Error::from(SendError::Undelivered {
+                undelivered: Undelivered { frames: 1, bytes: 9 },
+                cause: failure_of_io(&os_error("/tmp/x", os(32))),
+            }),
+        ];
+        for err in errors {
+            let code = err.raw_os_error().expect("an OS code");
+            assert_eq!(err.kind(), os(code).kind(), "{err:?}");
+        }
+    }
+
+    #[derive(Debug)]
+    struct Named(io::Error);
+
+    impl fmt::Display for Named {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "/some/path: {}", self.0)
+        }
+    }
+
+    impl std::error::Error for Named {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
     }
 
     #[test]

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use rustix::fs::{FileType, Mode, OFlags};
 
-use crate::error::Error;
+use crate::error::{os_error, Error};
 
 /// The FIFO the channel reads from and the client writes to.
 pub(crate) const CHANNEL_IN_NAME: &str = "process_to_aea";
@@ -37,7 +37,8 @@ impl FifoDir {
         let dir = tempfile::Builder::new()
             .prefix("aea-pipe-")
             .permissions(std::fs::Permissions::from_mode(0o700))
-            .tempdir()?;
+            .tempdir()
+            .map_err(|err| os_error("creating the FIFO directory", err))?;
         let in_path = dir.path().join(CHANNEL_IN_NAME);
         let out_path = dir.path().join(CHANNEL_OUT_NAME);
         make_fifo(&in_path)?;
@@ -58,7 +59,7 @@ impl FifoDir {
             match std::fs::remove_file(path) {
                 Ok(()) => {}
                 Err(err) if err.kind() == io::ErrorKind::NotFound => {}
-                Err(err) => return Err(io::Error::new(err.kind(), format!("{}: {err}", path.display()))),
+                Err(err) => return Err(os_error(path.display(), err)),
             }
             make_fifo(path)?;
         }
@@ -67,12 +68,18 @@ impl FifoDir {
 
     /// Removes the directory now, reporting failure (dropping removes it silently).
     pub(crate) fn remove(self) -> io::Result<()> {
-        self.dir.close()
+        let path = self.dir.path().to_owned();
+        self.dir.close().map_err(|err| os_error(format_args!("removing {}", path.display()), err))
     }
 }
 
-/// Creates a FIFO at `path` that only its owner can read and write (mode 0600).
+/// Creates a FIFO at `path` that only its owner can read and write (mode 0600); an error is the
+/// OS's, with its code and the path in its message.
 fn make_fifo(path: &Path) -> io::Result<()> {
+    mkfifo(path).map_err(|err| os_error(format_args!("creating the FIFO {}", path.display()), err))
+}
+
+fn mkfifo(path: &Path) -> io::Result<()> {
     #[cfg(not(target_vendor = "apple"))]
     return Ok(rustix::fs::mkfifoat(rustix::fs::CWD, path, Mode::RUSR | Mode::WUSR)?);
     // rustix cannot create FIFOs on Apple platforms; nix wraps POSIX `mkfifo` there.
@@ -105,7 +112,7 @@ pub(crate) fn open_read(path: &Path, expect: Expect) -> Result<File, Error> {
 pub(crate) fn open_write(path: &Path, expect: Expect) -> Result<Option<File>, Error> {
     match open_checked(path, OFlags::WRONLY, expect) {
         Ok(file) => Ok(Some(file)),
-        Err(Error::Io(err)) if err.raw_os_error() == Some(rustix::io::Errno::NXIO.raw_os_error()) => Ok(None),
+        Err(err) if err.raw_os_error() == Some(rustix::io::Errno::NXIO.raw_os_error()) => Ok(None),
         Err(err) => Err(err),
     }
 }
@@ -125,7 +132,7 @@ pub(crate) fn replaced(file: &File, path: &Path) -> io::Result<bool> {
     match std::fs::metadata(path) {
         Ok(now) => Ok((now.dev(), now.ino()) != (opened.dev(), opened.ino())),
         Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(true),
-        Err(err) => Err(io::Error::new(err.kind(), format!("{}: {err}", path.display()))),
+        Err(err) => Err(os_error(path.display(), err)),
     }
 }
 
@@ -140,17 +147,17 @@ fn open_checked(path: &Path, access: OFlags, expect: Expect) -> Result<File, Err
         }
         Expect::OurFifo => check_ours(path)?,
     }
-    let fd =
-        rustix::fs::open(path, access | OFlags::NONBLOCK | OFlags::CLOEXEC, Mode::empty()).map_err(io::Error::from)?;
+    let on_path = |err: rustix::io::Errno| os_error(path.display(), err.into());
+    let fd = rustix::fs::open(path, access | OFlags::NONBLOCK | OFlags::CLOEXEC, Mode::empty()).map_err(on_path)?;
     // ...and after, on the descriptor itself, in case the path was swapped in between.
-    if FileType::from_raw_mode(rustix::fs::fstat(&fd).map_err(io::Error::from)?.st_mode) != FileType::Fifo {
+    if FileType::from_raw_mode(rustix::fs::fstat(&fd).map_err(on_path)?.st_mode) != FileType::Fifo {
         return Err(not_a_fifo());
     }
     let file = File::from(fd);
     if expect == Expect::OurFifo {
         // Its mode was checked on the path, against its directory's (`check_ours`); the
         // descriptor must still be of our user, in case the path was swapped in between.
-        let opened = file.metadata()?;
+        let opened = file.metadata().map_err(|err| os_error(path.display(), err))?;
         if opened.uid() != our_uid() {
             let reason = format!("it belongs to uid {}, not to our user (uid {})", opened.uid(), our_uid());
             return Err(Error::NotOurs { path: path.display().to_string(), reason });
@@ -165,7 +172,7 @@ fn open_checked(path: &Path, access: OFlags, expect: Expect) -> Result<File, Err
 /// write could carry their frames to us; a directory that others could write could have the
 /// FIFO swapped for theirs. The FIFO's own write bits for group and others do not matter when
 /// its directory denies them all access (nobody else can reach it). A missing path is the OS's
-/// `NotFound`, naming it.
+/// `NotFound`, with its code and the path in its message.
 pub(crate) fn check_ours(path: &Path) -> Result<(), Error> {
     let ours = our_uid();
     let fifo = metadata(path)?;
@@ -214,9 +221,10 @@ fn our_uid() -> u32 {
     rustix::process::geteuid().as_raw()
 }
 
-/// The metadata of `path` (symbolic links followed), with the path in the error's message.
+/// The metadata of `path` (symbolic links followed); an error is the OS's, with its code and the
+/// path in its message.
 fn metadata(path: &Path) -> io::Result<std::fs::Metadata> {
-    std::fs::metadata(path).map_err(|err| io::Error::new(err.kind(), format!("{}: {err}", path.display())))
+    std::fs::metadata(path).map_err(|err| os_error(path.display(), err))
 }
 
 #[cfg(test)]
@@ -298,11 +306,16 @@ mod tests {
     }
 
     #[test]
-    fn missing_path_is_an_io_error() {
+    fn a_missing_path_is_the_os_error_with_its_kind_code_and_the_path() {
+        let enoent = rustix::io::Errno::NOENT.raw_os_error();
+        let os_message = io::Error::from_raw_os_error(enoent).to_string();
         for expect in [Expect::Fifo, Expect::OurFifo] {
             let err = open_read(Path::new("/nonexistent/aea/pipe"), expect).unwrap_err();
             assert!(matches!(err, Error::Io(ref e) if e.kind() == io::ErrorKind::NotFound), "{err:?}");
-            assert!(err.to_string().contains("/nonexistent/aea/pipe"), "the message names the path: {err}");
+            assert_eq!(err.raw_os_error(), Some(enoent), "{err:?}");
+            assert_eq!(err.to_string(), format!("/nonexistent/aea/pipe: {os_message}"));
+            let os = io::Error::from(err);
+            assert_eq!((os.kind(), os.raw_os_error()), (io::ErrorKind::NotFound, Some(enoent)));
         }
     }
 

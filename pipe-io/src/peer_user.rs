@@ -11,6 +11,8 @@
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
+use crate::error::os_error;
+
 /// The socket tables, IPv4 first.
 const TABLES: [&str; 2] = ["/proc/net/tcp", "/proc/net/tcp6"];
 
@@ -34,7 +36,7 @@ pub(crate) fn owner_of_peer(local: SocketAddr, peer: SocketAddr) -> io::Result<O
             Ok(text) => text,
             // No IPv6 in this kernel: there is no tcp6 table to search.
             Err(err) if err.kind() == io::ErrorKind::NotFound && table.ends_with('6') => continue,
-            Err(err) => return Err(io::Error::new(err.kind(), format!("{table}: {err}"))),
+            Err(err) => return Err(os_error(table, err)),
         };
         if let Some(entry) = find_peer(&text, local, peer) {
             return Ok((entry.inode != 0).then_some(entry.uid));

@@ -6,23 +6,23 @@ use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 
 use pipe_proto::Config;
 
-use crate::error::Error;
+use crate::error::{os_error, Error};
 use crate::runtime::Runtime;
 
 /// Binds a listener on `127.0.0.1` on a free port, at once, so the port is live (and cannot be
 /// taken by someone else) before the peer starts.
 pub(crate) fn bind_loopback() -> io::Result<TcpListener> {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+    let listener =
+        TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(|err| os_error("listening on 127.0.0.1", err))?;
     listener.set_nonblocking(true)?;
     Ok(listener)
 }
 
 /// Binds a listener again on `addr`, the channel's own port, for a reconnect. The port was
 /// free while the last peer was connected (the listener is closed then); someone may have taken
-/// it meanwhile, which is the OS's `AddrInUse`, naming the address.
+/// it meanwhile, which is the OS's `AddrInUse` with its code, the address in its message.
 pub(crate) fn bind_at(addr: SocketAddr) -> io::Result<TcpListener> {
-    let listener = TcpListener::bind(addr)
-        .map_err(|err| io::Error::new(err.kind(), format!("listening again on {addr}: {err}")))?;
+    let listener = TcpListener::bind(addr).map_err(|err| os_error(format_args!("listening again on {addr}"), err))?;
     listener.set_nonblocking(true)?;
     Ok(listener)
 }
@@ -42,9 +42,8 @@ pub(crate) fn admit(local: SocketAddr, peer: SocketAddr, config: &Config) -> Res
         if config.any_peer_user() {
             return Ok(true);
         }
-        let owner = crate::peer_user::owner_of_peer(local, peer).map_err(|err| {
-            io::Error::new(err.kind(), format!("cannot tell who made the TCP connection from {peer}: {err}"))
-        })?;
+        let owner = crate::peer_user::owner_of_peer(local, peer)
+            .map_err(|err| os_error(format_args!("cannot tell who made the TCP connection from {peer}"), err))?;
         let ours = rustix::process::geteuid().as_raw();
         if config.admits_peer(ours, owner) {
             return Ok(true);
@@ -141,7 +140,7 @@ pub(crate) async fn dial<R: Runtime>(target: &Target) -> Result<Option<R::TcpStr
             Err(err) if err.kind() == io::ErrorKind::ConnectionRefused => refused = true,
             Err(err) => {
                 log::debug!("connect: dialling {addr} failed: {err}");
-                first_error.get_or_insert(err);
+                first_error.get_or_insert(os_error(format_args!("connecting to {addr}"), err));
             }
         }
     }

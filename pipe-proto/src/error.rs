@@ -102,6 +102,9 @@ pub enum Failure {
         code: Option<i32>,
         /// The error's message, as it was displayed.
         message: Arc<str>,
+        /// What the IO owner was doing, on which path or address, when the OS said `message`
+        /// ([`Failure::during`]); the failure displays as `"{during}: {message}"`.
+        during: Option<Arc<str>>,
     },
 }
 
@@ -113,7 +116,26 @@ impl Failure {
     /// assert_eq!(failure.to_string(), "reset");
     /// ```
     pub fn io(kind: io::ErrorKind, code: Option<i32>, message: impl Into<Arc<str>>) -> Self {
-        Failure::Io { kind, code, message: message.into() }
+        Failure::Io { kind, code, message: message.into(), during: None }
+    }
+
+    /// This OS error, saying what was being done when it happened (a path or an address), so
+    /// that it is told again with the same words; any other failure is returned as it is.
+    ///
+    /// ```
+    /// use pipe_proto::Failure;
+    /// use std::io::ErrorKind;
+    ///
+    /// let failure = Failure::io(ErrorKind::NotFound, Some(2), "No such file or directory (os error 2)")
+    ///     .during("/tmp/x/aea_to_process");
+    /// assert_eq!(failure.to_string(), "/tmp/x/aea_to_process: No such file or directory (os error 2)");
+    /// assert_eq!(std::io::Error::from(failure).raw_os_error(), Some(2));
+    /// ```
+    pub fn during(self, what: impl Into<Arc<str>>) -> Self {
+        match self {
+            Failure::Io { kind, code, message, .. } => Failure::Io { kind, code, message, during: Some(what.into()) },
+            other => other,
+        }
     }
 
     /// The [`io::ErrorKind`] this failure converts to.
@@ -141,7 +163,8 @@ impl fmt::Display for Failure {
         match self {
             Failure::Timeout(timeout) => write!(f, "no peer connected within {timeout:?}"),
             Failure::Decode(err) => err.fmt(f),
-            Failure::Io { message, .. } => f.write_str(message),
+            Failure::Io { message, during: None, .. } => f.write_str(message),
+            Failure::Io { message, during: Some(during), .. } => write!(f, "{during}: {message}"),
         }
     }
 }
@@ -325,7 +348,7 @@ impl From<Failure> for io::Error {
     fn from(failure: Failure) -> Self {
         match failure {
             Failure::Io { code: Some(code), .. } => io::Error::from_raw_os_error(code),
-            Failure::Io { kind, message, .. } => io::Error::new(kind, message.to_string()),
+            Failure::Io { kind, .. } => io::Error::new(kind, failure.to_string()),
             other => io::Error::new(other.kind(), other),
         }
     }

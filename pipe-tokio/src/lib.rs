@@ -98,6 +98,7 @@
 mod codec;
 mod doc_support;
 mod runtime;
+mod writer;
 
 pub use codec::PipeCodec;
 pub use pipe_io::Received;

@@ -1,7 +1,8 @@
 //! tokio as a [`Runtime`]: FIFOs through `tokio::net::unix::pipe` (never `tokio::fs`, which goes
-//! through a blocking thread pool), TCP through `tokio::net`, both seen as `futures-io` types
-//! through `tokio_util::compat`; reads go through tokio's own `ReadBuf`, into memory that is not
-//! zeroed first.
+//! through a blocking thread pool), TCP through `tokio::net`, both seen as `futures-io` types:
+//! the readers through `tokio_util::compat`, with reads through tokio's own `ReadBuf`, into
+//! memory that is not zeroed first; the writers through [`VectoredWriter`], which keeps the
+//! vectored writes that put a frame's header and payload in one system call.
 
 use std::future::Future;
 use std::io;
@@ -15,7 +16,9 @@ use bytes::BytesMut;
 use pipe_io::Runtime;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio_util::compat::{Compat, TokioAsyncReadCompatExt, TokioAsyncWriteCompatExt};
+use tokio_util::compat::{Compat, TokioAsyncReadCompatExt};
+
+use crate::writer::VectoredWriter;
 
 /// The tokio runtime. Pipes must be connected from within a tokio runtime (any flavour); they
 /// can be created outside one.
@@ -31,11 +34,11 @@ impl Runtime for Tokio {
     #[cfg(unix)]
     type FifoReader = Compat<tokio::net::unix::pipe::Receiver>;
     #[cfg(unix)]
-    type FifoWriter = Compat<tokio::net::unix::pipe::Sender>;
+    type FifoWriter = VectoredWriter<tokio::net::unix::pipe::Sender>;
     type Listener = TcpListener;
     type TcpStream = TcpStream;
     type TcpReader = Compat<OwnedReadHalf>;
-    type TcpWriter = Compat<OwnedWriteHalf>;
+    type TcpWriter = VectoredWriter<OwnedWriteHalf>;
 
     const READS_UNINIT: bool = true;
 
@@ -63,7 +66,7 @@ impl Runtime for Tokio {
 
     #[cfg(unix)]
     fn fifo_writer(file: std::fs::File) -> io::Result<Self::FifoWriter> {
-        Ok(tokio::net::unix::pipe::Sender::from_file(file)?.compat_write())
+        Ok(VectoredWriter::new(tokio::net::unix::pipe::Sender::from_file(file)?))
     }
 
     fn listener(listener: std::net::TcpListener) -> io::Result<Self::Listener> {
@@ -93,7 +96,7 @@ impl Runtime for Tokio {
 
     fn split(stream: Self::TcpStream) -> (Self::TcpReader, Self::TcpWriter) {
         let (read, write) = stream.into_split();
-        (read.compat(), write.compat_write())
+        (read.compat(), VectoredWriter::new(write))
     }
 
     async fn sleep_until(deadline: Instant) {

@@ -15,7 +15,7 @@ use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 use common::{after, ours, position};
-use pipe_io::{Error, Pipe, Portable, Tcp, Transport};
+use pipe_io::{Error, Pipe, Portable, State, Tcp, Transport};
 use pipe_tests::peer::{
     hard_timeout, random_bytes, sleep, timeout, AsyncStdExec, Exec, Payloads, Peer, PeerExit, SmolExec, TokioExec,
 };
@@ -395,8 +395,23 @@ fn bad_rendezvous<E: Exec>(make_pipe_client: MakeClient<E>) {
             };
 
             let (err, took) = attempt(path("missing-in"), path("missing-out")).await;
+            let enoent = rustix::io::Errno::NOENT.raw_os_error();
             assert!(matches!(&err, Error::Io(e) if e.kind() == io::ErrorKind::NotFound), "{err:?}");
+            assert_eq!(err.raw_os_error(), Some(enoent), "{err:?}");
+            let os_message = io::Error::from_raw_os_error(enoent).to_string();
+            assert_eq!(err.to_string(), format!("{}: {os_message}", path("missing-in")), "the message names the path");
             assert!(took < limit, "a missing path fails at once, took {took:?}");
+            // The failed pipe answers a later call with the same error: variant, code and words.
+            let mut pipe = make_pipe_client(&path("missing-in"), &path("missing-out")).expect("client");
+            let first = timeout::<E::R, _>(Duration::from_secs(5), pipe.connect(limit)).await.expect("hung");
+            let first = first.expect_err("connect must fail");
+            assert_eq!(pipe.state(), State::Failed);
+            let again = pipe.into_split().map(drop).expect_err("a failed pipe does not split");
+            assert!(matches!(again, Error::Io(_)), "{again:?}");
+            assert_eq!(
+                (again.kind(), again.raw_os_error(), again.to_string()),
+                (first.kind(), Some(enoent), err.to_string())
+            );
 
             for name in ["regular", "directory"] {
                 let (err, took) = attempt(path(name), path(name)).await;
