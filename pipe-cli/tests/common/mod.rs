@@ -272,7 +272,9 @@ pub const WAITING: &str = "pipecat: waiting for ";
 /// Whether a stderr line is one of pipecat's notices (the client line, what a connect waits
 /// for, the peer's close), not an error.
 pub fn is_notice(line: &str) -> bool {
-    line.starts_with("pipecat client ") || line.starts_with(WAITING) || line.starts_with(PEER_CLOSED)
+    // A waiting line ends with the timeout it waits under; the timeout's error line does not.
+    let waiting = line.starts_with(WAITING) && line.contains(" (--timeout ");
+    line.starts_with("pipecat client ") || waiting || line.starts_with(PEER_CLOSED)
 }
 
 /// The stderr lines that are not notices.
