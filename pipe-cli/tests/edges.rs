@@ -48,16 +48,35 @@ fn the_frame_before_one_over_the_limit_is_recorded_before_the_client_exits_5() {
     frames_before_a_frame_over_the_limit_are_printed_before_exit_5(&["--wire"], &wire(&[b"short".to_vec()]));
 }
 
-/// A TCP peer (a raw socket) sends `hello`, then a frame cut in the middle, then its FIN.
+/// Waits until process `pid` is stopped (state `T` in /proc).
+fn wait_until_stopped(pid: u32) {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("the process is there");
+        // The state follows the command name, which is in parentheses.
+        let state = stat.rsplit_once(')').map(|(_, rest)| rest.trim_start().chars().next());
+        if state == Some(Some('T')) {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "process {pid} did not stop: {stat}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// A TCP peer (a raw socket) sends `hello`, then a frame cut in the middle, then its FIN. The
+/// client is stopped meanwhile, so that all of it, FIN included, is there at its next read.
 fn frames_before_a_cut_frame_are_printed_before_exit_4(format: &[&str], expected: &[u8]) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port().to_string();
     let client = client(&port, &port, format, Input::Piped);
     let (mut peer, _) = listener.accept().unwrap();
+    client.signal("-STOP");
+    wait_until_stopped(client.id());
     let mut bytes = wire(&[b"hello".to_vec()]);
     bytes.extend_from_slice(&[0, 0, 0, 10, b'a', b'b', b'c']);
     peer.write_all(&bytes).unwrap();
     peer.shutdown(Shutdown::Write).unwrap();
+    client.signal("-CONT");
     let client = client.finish(WAIT);
     assert_exit(&client, 4, "the client");
     assert!(

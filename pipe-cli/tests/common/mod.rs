@@ -181,7 +181,7 @@ impl Running {
         }
     }
 
-    /// Sends `signal` (`"-INT"`, `"-TERM"`) with kill(1).
+    /// Sends `signal` (`"-INT"`, `"-TERM"`, `"-STOP"`) with kill(1).
     pub fn signal(&self, signal: &str) {
         let status = Command::new("kill").arg(signal).arg(self.id().to_string()).status().expect("kill(1)");
         assert!(status.success(), "kill {signal} {}", self.id());
