@@ -268,7 +268,17 @@ async fn wait_for_client(
     let mut early = Early::Nothing;
     loop {
         tokio::select! {
-            connected = &mut connecting => return connected.map(|()| early),
+            connected = &mut connecting => {
+                return match connected {
+                    Ok(()) => Ok(early),
+                    Err(mut failure) => {
+                        if matches!(early, Early::Frame(_)) {
+                            failure.message.push_str("; the channel's first frame, read meanwhile, was not delivered");
+                        }
+                        Err(failure)
+                    }
+                };
+            }
             next = channel.read(), if matches!(early, Early::Nothing) => match next {
                 Ok(Some(frame)) => {
                     log.frame(CHANNEL_TO_CLIENT, &frame)?;
