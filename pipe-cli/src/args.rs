@@ -85,7 +85,7 @@ pub enum Command {
     /// creates a rendezvous for the other party, printing its client line; forwards every
     /// frame both ways unchanged and logs each one. A close is passed on, each way; when a
     /// party dies, the other's stream is ended and the tap exits 4.
-    #[command(after_help = TAP_HELP)]
+    #[command(after_help = TAP_HELP, override_usage = "pipecat tap [OPTIONS] <IN> <OUT>")]
     Tap {
         /// Where the tap reads from the waiting party (its channel's out path), or the TCP port.
         #[arg(value_name = "IN", required_unless_present = "to", value_parser = rendezvous_arg)]
