@@ -32,7 +32,7 @@ Examples:
   Terminal 2:  pipecat client /tmp/.../aea_to_process /tmp/.../process_to_aea
   Record:      pipecat client IN OUT --wire < /dev/null > frames.bin
   Replay:      pipecat channel --wire < frames.bin
-  Tap:         pipecat tap --listen --to IN OUT --log tap.log",
+  Tap:         pipecat tap IN OUT --log tap.log",
     exit_codes!()
 );
 
@@ -70,10 +70,10 @@ pub enum Command {
     #[command(after_help = CLIENT_HELP)]
     Client {
         /// Where the client reads (the channel's out path), or the TCP port.
-        #[arg(value_name = "IN")]
+        #[arg(value_name = "IN", value_parser = rendezvous_arg)]
         in_path: String,
         /// Where the client writes (the channel's in path), or the TCP port.
-        #[arg(value_name = "OUT")]
+        #[arg(value_name = "OUT", value_parser = rendezvous_arg)]
         out_path: String,
         /// Format, limits, timeout, stats.
         #[command(flatten)]
@@ -81,20 +81,30 @@ pub enum Command {
     },
     /// Sit between two parties, forward and log every frame.
     ///
-    /// Creates a channel for one side (printing its client line), joins
-    /// the other side's rendezvous as a client, forwards every frame both ways unchanged and logs
-    /// each one. When one side closes or dies, closes the other and exits.
-    #[command(after_help = TAP_HELP)]
+    /// Joins the rendezvous IN OUT of the party already waiting (as its client would), then
+    /// creates a rendezvous for the other party, printing its client line; forwards every
+    /// frame both ways unchanged and logs each one. A close is passed on, each way; when a
+    /// party dies, the other's stream is ended and the tap exits 4.
+    #[command(after_help = TAP_HELP, override_usage = "pipecat tap [OPTIONS] <IN> <OUT>")]
     Tap {
-        /// Create the channel the first party joins (required: the tap always listens).
-        #[arg(long, required = true)]
+        /// Where the tap reads from the waiting party (its channel's out path), or the TCP port.
+        #[arg(value_name = "IN", required_unless_present = "to", value_parser = rendezvous_arg)]
+        in_path: Option<String>,
+        /// Where the tap writes to the waiting party (its channel's in path), or the TCP port.
+        #[arg(value_name = "OUT", requires = "in_path", value_parser = rendezvous_arg)]
+        out_path: Option<String>,
+        /// The same as IN OUT (the older spelling).
+        #[arg(long, num_args = 2, value_names = ["IN", "OUT"], hide = true, conflicts_with = "in_path", value_parser = rendezvous_arg)]
+        to: Option<Vec<String>>,
+        /// Accepted and ignored (the older spelling): the tap always creates a rendezvous.
+        #[arg(long, hide = true)]
         listen: bool,
-        /// The listening side uses loopback TCP instead of FIFOs.
-        #[arg(long)]
+        /// The tap's own rendezvous is loopback TCP (default: the transport of IN OUT).
+        #[arg(long, conflicts_with = "fifo")]
         tcp: bool,
-        /// The rendezvous of the second party, as its client would be given it: IN OUT.
-        #[arg(long, num_args = 2, value_names = ["IN", "OUT"], required = true)]
-        to: Vec<String>,
+        /// The tap's own rendezvous is a pair of FIFOs (default: the transport of IN OUT).
+        #[arg(long)]
+        fifo: bool,
         /// Write the frame log to FILE instead of stderr.
         #[arg(long, value_name = "FILE")]
         log: Option<PathBuf>,
@@ -130,12 +140,15 @@ const TAP_HELP: &str = concat!(
 Example:
   Terminal 1 (the node):   pipecat channel
                            (prints: pipecat client /tmp/a/aea_to_process /tmp/a/process_to_aea)
-  Terminal 2 (the tap):    pipecat tap --listen --to /tmp/a/aea_to_process /tmp/a/process_to_aea
-                           (prints: pipecat client /tmp/b/aea_to_process /tmp/b/process_to_aea)
+  Terminal 2 (the tap):    pipecat tap /tmp/a/aea_to_process /tmp/a/process_to_aea
+                           (joins the node, then prints:
+                            pipecat client /tmp/b/aea_to_process /tmp/b/process_to_aea)
   Terminal 3 (the agent):  pipecat client /tmp/b/aea_to_process /tmp/b/process_to_aea
 
-Log lines: TIME DIRECTION LENGTH FIRST-BYTES, where DIRECTION is `client->channel` (from the
-party that joined the tap to the one given with --to) or `channel->client`.",
+The tap joins IN OUT first and offers its own rendezvous only then, over the same transport
+unless --tcp or --fifo says otherwise. Log lines: TIME DIRECTION LENGTH FIRST-BYTES, where
+DIRECTION is `client->channel` (from the party that joined the tap to the one at IN OUT) or
+`channel->client`.",
     exit_codes!()
 );
 
@@ -201,8 +214,14 @@ impl FormatArgs {
     }
 }
 
+/// A rendezvous argument (IN or OUT): a TCP address or a FIFO path, as the pipe library tells
+/// them apart (see [`crate::address`]), refused when it looks like an address but is not one.
+fn rendezvous_arg(text: &str) -> Result<String, String> {
+    crate::address::check(text).map(|_| text.to_owned())
+}
+
 /// Forever, as far as a connect deadline goes.
-const FOREVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+pub const FOREVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
 fn parse_timeout(text: &str) -> Result<Duration, String> {
     let secs: f64 = text.parse().map_err(|_| format!("{text:?} is not a number of seconds"))?;
@@ -250,9 +269,26 @@ mod tests {
     }
 
     #[test]
-    fn tap_needs_listen_and_two_paths() {
-        assert!(Cli::try_parse_from(["pipecat", "tap", "--to", "a", "b"]).is_err());
-        assert!(Cli::try_parse_from(["pipecat", "tap", "--listen", "--to", "a"]).is_err());
-        assert!(Cli::try_parse_from(["pipecat", "tap", "--listen", "--to", "a", "b"]).is_ok());
+    fn the_tap_takes_in_out_alone_and_still_reads_the_older_spelling() {
+        let rendezvous = |args: &[&str]| match Cli::try_parse_from(args).map(|cli| cli.command) {
+            Ok(Command::Tap { in_path, out_path, to, .. }) => {
+                Some(to.unwrap_or_else(|| in_path.into_iter().chain(out_path).collect()))
+            }
+            _ => None,
+        };
+        assert_eq!(rendezvous(&["pipecat", "tap", "a", "b"]), Some(vec!["a".into(), "b".into()]));
+        assert_eq!(rendezvous(&["pipecat", "tap", "--listen", "--to", "a", "b"]), Some(vec!["a".into(), "b".into()]));
+        assert_eq!(rendezvous(&["pipecat", "tap"]), None);
+        assert_eq!(rendezvous(&["pipecat", "tap", "a", "b", "--to", "a", "b"]), None);
+        assert_eq!(rendezvous(&["pipecat", "tap", "--to", "a"]), None);
+        assert_eq!(rendezvous(&["pipecat", "tap", "a", "b", "--tcp", "--fifo"]), None);
+    }
+
+    #[test]
+    fn a_port_out_of_range_is_a_command_line_error() {
+        let err = Cli::try_parse_from(["pipecat", "client", "70000", "70000"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.to_string().contains("not a TCP port"), "{err}");
+        assert!(Cli::try_parse_from(["pipecat", "tap", "1", "0"]).is_err());
     }
 }

@@ -9,6 +9,14 @@ pub fn now() -> String {
     rfc3339(since.as_secs(), since.subsec_micros())
 }
 
+/// `at`, as RFC 3339 UTC to the second (`2026-12-02T14:16:45Z`).
+pub fn rfc3339_seconds(at: SystemTime) -> String {
+    let secs = at.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+    let mut text = rfc3339(secs, 0);
+    text.replace_range(19..26, "");
+    text
+}
+
 /// `secs` since the Unix epoch and `micros` in that second, as RFC 3339 UTC.
 pub fn rfc3339(secs: u64, micros: u32) -> String {
     let days = secs / 86_400;
@@ -40,5 +48,7 @@ mod tests {
         assert_eq!(rfc3339(0, 0), "1970-01-01T00:00:00.000000Z");
         assert_eq!(rfc3339(951_782_400, 5), "2000-02-29T00:00:00.000005Z");
         assert_eq!(rfc3339(1_798_761_599, 999_999), "2026-12-31T23:59:59.999999Z");
+        let at = UNIX_EPOCH + std::time::Duration::from_millis(1_798_761_599_900);
+        assert_eq!(rfc3339_seconds(at), "2026-12-31T23:59:59Z");
     }
 }

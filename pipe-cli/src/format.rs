@@ -220,16 +220,32 @@ fn decode_json(line: &[u8]) -> Result<Vec<u8>, String> {
 pub struct FrameOutput<W: AsyncWrite> {
     writer: BufWriter<W>,
     format: Format,
+    /// `writer` is the terminal the `--stats` line is on: the line is put aside while frames
+    /// are printed, so that they do not land after it.
+    on_status_terminal: bool,
+    /// The status line is aside until the next flush.
+    status_aside: bool,
 }
 
 impl<W: AsyncWrite + Unpin> FrameOutput<W> {
     /// Frames printed to `writer`.
     pub fn new(writer: W, format: Format) -> Self {
-        Self { writer: BufWriter::with_capacity(64 * 1024, writer), format }
+        let writer = BufWriter::with_capacity(64 * 1024, writer);
+        Self { writer, format, on_status_terminal: false, status_aside: false }
+    }
+
+    /// Frames printed to `writer`, which is the terminal that the `--stats` line is on when
+    /// `terminal`.
+    pub fn on_terminal(writer: W, format: Format, terminal: bool) -> Self {
+        Self { on_status_terminal: terminal, ..Self::new(writer, format) }
     }
 
     /// Prints one frame (buffered: see [`flush`](Self::flush)).
     pub async fn write(&mut self, frame: &[u8]) -> io::Result<()> {
+        if self.on_status_terminal && !self.status_aside {
+            crate::stats::hide_status();
+            self.status_aside = true;
+        }
         match self.format {
             Format::Lines => {
                 self.writer.write_all(frame).await?;
@@ -255,7 +271,12 @@ impl<W: AsyncWrite + Unpin> FrameOutput<W> {
 
     /// Hands everything printed so far to the OS.
     pub async fn flush(&mut self) -> io::Result<()> {
-        self.writer.flush().await
+        let flushed = self.writer.flush().await;
+        if self.status_aside {
+            crate::stats::show_status();
+            self.status_aside = false;
+        }
+        flushed
     }
 }
 
@@ -271,20 +292,25 @@ pub fn encode_hex(bytes: &[u8]) -> String {
 }
 
 /// One frame as a JSON object: direction, time, length, payload (UTF-8 text where it is,
-/// base64 otherwise) and its encoding.
+/// base64 otherwise) and its encoding, the keys in that order (the documented one).
 pub fn json_line(direction: &str, frame: &[u8]) -> String {
+    json_line_at(direction, &clock::now(), frame)
+}
+
+fn json_line_at(direction: &str, time: &str, frame: &[u8]) -> String {
     let (payload, encoding) = match std::str::from_utf8(frame) {
-        Ok(text) => (text.to_owned(), "utf8"),
-        Err(_) => (base64::engine::general_purpose::STANDARD.encode(frame), "base64"),
+        Ok(text) => (serde_json::Value::from(text), "utf8"),
+        Err(_) => (base64::engine::general_purpose::STANDARD.encode(frame).into(), "base64"),
     };
-    serde_json::json!({
-        "direction": direction,
-        "time": clock::now(),
-        "length": frame.len(),
-        "payload": payload,
-        "encoding": encoding,
-    })
-    .to_string()
+    // serde_json's own map sorts its keys: the object is written key by key instead.
+    let string = |text: &str| serde_json::Value::from(text).to_string();
+    format!(
+        "{{\"direction\":{},\"time\":{},\"length\":{},\"payload\":{payload},\"encoding\":{}}}",
+        string(direction),
+        string(time),
+        frame.len(),
+        string(encoding),
+    )
 }
 
 #[cfg(test)]
@@ -329,6 +355,18 @@ mod tests {
         assert_eq!(frames(b"00ff41\n00 FF 41\n", Format::Hex, 10).await.unwrap(), [b"\x00\xffA", b"\x00\xffA"]);
         assert_eq!(frames(b"0g\n", Format::Hex, 10).await.unwrap_err().code, crate::exit::BAD_INPUT);
         assert_eq!(frames(b"abc\n", Format::Hex, 10).await.unwrap_err().code, crate::exit::BAD_INPUT);
+    }
+
+    #[test]
+    fn json_keys_come_in_the_documented_order() {
+        assert_eq!(
+            json_line_at("received", "T", b"hi \"there\""),
+            r#"{"direction":"received","time":"T","length":10,"payload":"hi \"there\"","encoding":"utf8"}"#
+        );
+        assert_eq!(
+            json_line_at("received", "T", b"\xff"),
+            r#"{"direction":"received","time":"T","length":1,"payload":"/w==","encoding":"base64"}"#
+        );
     }
 
     #[tokio::test]

@@ -1,12 +1,19 @@
 //! Making and joining rendezvous, and the line that tells the other side how to join.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 #[cfg(unix)]
 use pipe_tokio::PosixNamedPipe;
-use pipe_tokio::{Config, LocalPortablePipe, TcpSocketPipe};
+use pipe_tokio::{Config, LocalPortablePipe, Side, TcpSocketPipe, Transport};
 
+use crate::args::FOREVER;
+use crate::clock;
 use crate::exit::Failure;
+use crate::stats::eprint_line;
+
+/// How long a connect goes on before pipecat says what it is waiting for: a peer that is already
+/// there never causes the message, a person waiting sees it at once.
+pub const QUIET: Duration = Duration::from_millis(200);
 
 /// The pipe configuration: the frame limit, and whether a close ends one direction only.
 pub fn config(max_frame_len: usize, half_close: bool) -> Config {
@@ -36,9 +43,46 @@ pub fn client(in_path: &str, out_path: &str, config: Config) -> Result<LocalPort
         .map_err(|e| Failure::pipe(&format!("joining {in_path} {out_path}"), e))
 }
 
-/// Connects, retrying until `timeout`.
+/// Connects, retrying until `timeout`. When the peer is not there within [`QUIET`], says on
+/// stderr what the connect waits for and until when ([`waiting_line`]). `what` names the step
+/// in the error, should there be one.
 pub async fn connect(pipe: &mut LocalPortablePipe, timeout: Duration, what: &str) -> Result<(), Failure> {
-    pipe.connect(timeout).await.map_err(|e| Failure::pipe(what, e))
+    let line = waiting_line(pipe, timeout, SystemTime::now());
+    let connecting = pipe.connect(timeout);
+    tokio::pin!(connecting);
+    let result = match tokio::time::timeout(QUIET, &mut connecting).await {
+        Ok(result) => result,
+        Err(_) => {
+            eprint_line(&line);
+            connecting.await
+        }
+    };
+    result.map_err(|e| Failure::pipe(what, e))
+}
+
+/// `pipecat: waiting for a channel to accept a connection at 127.0.0.1:45999 until
+/// 2026-12-08T01:25:12Z (--timeout 60)`, for a connect of `pipe` that started at `start`.
+pub fn waiting_line(pipe: &LocalPortablePipe, timeout: Duration, start: SystemTime) -> String {
+    let peer = match (pipe.side(), pipe.transport()) {
+        (Side::Client, Transport::Tcp) => match crate::address::check(pipe.in_path()) {
+            Ok(crate::address::Named::Tcp(address)) => format!("a channel to accept a connection at {address}"),
+            _ => format!("a channel to accept a connection at {}", pipe.in_path()),
+        },
+        (Side::Channel, Transport::Tcp) => format!("a client to connect to port {}", pipe.in_path()),
+        // The peer opens for reading what we write, and for writing what we read.
+        (Side::Client, _) => {
+            format!("the channel to open {} for reading and {} for writing", pipe.out_path(), pipe.in_path())
+        }
+        (Side::Channel, _) => {
+            format!("a client to open {} for reading and {} for writing", pipe.out_path(), pipe.in_path())
+        }
+    };
+    let limit = format!("{}", timeout.as_secs_f64());
+    if timeout >= FOREVER {
+        format!("pipecat: waiting for {peer} with no time limit (--timeout 0)")
+    } else {
+        format!("pipecat: waiting for {peer} until {} (--timeout {limit})", clock::rfc3339_seconds(start + timeout))
+    }
 }
 
 /// The command the other side runs to join `channel`: its paths swapped.
@@ -77,5 +121,20 @@ mod tests {
         let tcp = client("40000", "40000", config(100, true)).unwrap();
         assert_eq!(tcp.transport(), pipe_tokio::Transport::Tcp);
         assert!(tcp.config().half_close());
+    }
+
+    #[test]
+    fn the_waiting_line_says_what_is_awaited_and_until_when() {
+        let start = std::time::UNIX_EPOCH + Duration::from_secs(1_798_761_500);
+        let tcp = client("45999", "45999", config(100, true)).unwrap();
+        assert_eq!(
+            waiting_line(&tcp, Duration::from_secs(60), start),
+            "pipecat: waiting for a channel to accept a connection at 127.0.0.1:45999 until 2026-12-31T23:59:20Z (--timeout 60)"
+        );
+        let fifo = client("/tmp/x/a", "/tmp/x/b", config(100, true)).unwrap();
+        let line = waiting_line(&fifo, Duration::from_millis(1500), start);
+        assert!(line.contains("open /tmp/x/b for reading and /tmp/x/a for writing until "), "{line}");
+        assert!(line.ends_with("(--timeout 1.5)"), "{line}");
+        assert!(waiting_line(&tcp, FOREVER, start).ends_with("with no time limit (--timeout 0)"));
     }
 }

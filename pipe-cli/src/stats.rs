@@ -1,25 +1,72 @@
 //! `--stats`: frames/s and bytes/s in each direction on stderr, refreshed in place when stderr
 //! is a terminal (one line a second otherwise), and a summary at exit. Everything else pipecat
-//! writes to stderr goes through [`eprint_line`], so that it never lands inside the status line.
+//! writes to stderr goes through [`eprint_line`], so that it never lands inside the status line,
+//! and frames printed on stdout go between [`hide_status`] and [`show_status`], so that they
+//! never land after it when both are the same terminal.
 
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// The status line currently shown on the terminal, if any.
-static STATUS: Mutex<Option<String>> = Mutex::new(None);
+/// The status line of the terminal.
+#[derive(Debug)]
+struct Status {
+    /// The latest line, if any.
+    line: Option<String>,
+    /// Taken off the terminal while stdout writes there.
+    hidden: bool,
+}
+
+impl Status {
+    /// The line as it stands on the terminal now.
+    fn shown(&self) -> Option<&str> {
+        self.line.as_deref().filter(|_| !self.hidden)
+    }
+}
+
+/// The status line currently kept for the terminal, if any.
+static STATUS: Mutex<Status> = Mutex::new(Status { line: None, hidden: false });
+
+fn status() -> std::sync::MutexGuard<'static, Status> {
+    STATUS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Erases the line the cursor is on (the status line) and goes back to its start.
+const ERASE: &str = "\r\x1b[2K";
 
 /// Writes one line to stderr, above the status line when there is one.
 pub fn eprint_line(text: &str) {
-    let status = STATUS.lock().unwrap_or_else(|e| e.into_inner());
+    let status = status();
     let mut err = std::io::stderr().lock();
     // Errors writing to stderr have nowhere to be reported.
-    let _ = match status.as_deref() {
-        Some(shown) => write!(err, "\r\x1b[2K{text}\n{shown}"),
+    let _ = match status.shown() {
+        Some(shown) => write!(err, "{ERASE}{text}\n{shown}"),
         None => writeln!(err, "{text}"),
     };
     let _ = err.flush();
+}
+
+/// Takes the status line off the terminal until [`show_status`], for stdout to write there.
+pub fn hide_status() {
+    let mut status = status();
+    if status.shown().is_some() {
+        let mut err = std::io::stderr().lock();
+        let _ = write!(err, "{ERASE}");
+        let _ = err.flush();
+    }
+    status.hidden = true;
+}
+
+/// Puts the status line back after [`hide_status`].
+pub fn show_status() {
+    let mut status = status();
+    status.hidden = false;
+    if let Some(shown) = status.shown() {
+        let mut err = std::io::stderr().lock();
+        let _ = write!(err, "{shown}");
+        let _ = err.flush();
+    }
 }
 
 /// Frame and byte counters of one direction.
@@ -73,11 +120,13 @@ impl Stats {
             let line = format!("pipecat: {}, {}", rate(0), rate(1));
             (last, last_at) = (now, Instant::now());
             if terminal {
-                let mut status = STATUS.lock().unwrap_or_else(|e| e.into_inner());
-                let mut err = std::io::stderr().lock();
-                let _ = write!(err, "\r\x1b[2K{line}");
-                let _ = err.flush();
-                *status = Some(line);
+                let mut status = status();
+                if !status.hidden {
+                    let mut err = std::io::stderr().lock();
+                    let _ = write!(err, "{ERASE}{line}");
+                    let _ = err.flush();
+                }
+                status.line = Some(line);
             } else {
                 eprint_line(&line);
             }
@@ -86,10 +135,12 @@ impl Stats {
 
     /// Removes the status line and prints the summary.
     pub fn finish(&self) {
-        let had_status = STATUS.lock().unwrap_or_else(|e| e.into_inner()).take().is_some();
-        if had_status {
-            let _ = write!(std::io::stderr(), "\r\x1b[2K");
+        let mut status = status();
+        if status.shown().is_some() {
+            let _ = write!(std::io::stderr(), "{ERASE}");
         }
+        status.line = None;
+        drop(status);
         eprint_line(&self.summary());
     }
 

@@ -1,38 +1,51 @@
 //! `tap`: a man in the middle that forwards every frame unchanged and logs it.
 //!
-//! The tap is the channel for one party (the "client", which joins the rendezvous the tap
-//! prints) and a client of the other party's rendezvous (the "channel", given with `--to`).
-//! When either party closes or dies, the tap closes the other and exits: the AEA rule, where a
-//! party whose close was read is done.
+//! The tap is a client of the party already waiting (the "channel", whose rendezvous IN OUT the
+//! tap is given) and the channel for the other party (the "client", which joins the rendezvous
+//! the tap prints). It joins the channel first and offers its own rendezvous only then, so that
+//! nobody can send into a tap that has nowhere to send to.
+//!
+//! Each direction is forwarded on its own, as the parties would see it without the tap: a
+//! party's close (or half-close) is passed on to the other, and the other direction goes on
+//! until its sender closes too; the tap exits 0 once both have. When a party dies (its stream
+//! cut inside a frame, or reset), the other party's stream is ended and the tap exits 4; when a
+//! frame cannot be handed on because its receiver has gone, the tap says how many were lost,
+//! stops reading from their sender (whose next write then fails, as it would have) and exits 4.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
+use futures_util::FutureExt;
 use pipe_tokio::{Error, LocalPortablePipe, PipeReader, PipeWriter};
+use tokio::sync::Notify;
 
 use crate::args::CommonArgs;
 use crate::clock;
-use crate::exit::{Failure, PEER_DIED};
+use crate::exit::Failure;
 use crate::format::encode_hex;
 use crate::rendezvous;
 use crate::signal::Signals;
 use crate::stats::{eprint_line, Stats};
 
-/// Frames from the party that joined the tap, to the party given with `--to`.
+/// Frames from the party that joined the tap, to the party given with IN OUT.
 pub const CLIENT_TO_CHANNEL: usize = 0;
 /// Frames the other way.
 pub const CHANNEL_TO_CLIENT: usize = 1;
 /// Direction names, by index.
 pub const DIRECTIONS: [&str; 2] = ["client->channel", "channel->client"];
-/// Party names, by the index of the direction they send.
-const PARTIES: [&str; 2] = ["client", "channel"];
+/// The sending party of each direction.
+const SENDERS: [&str; 2] = ["client", "channel"];
+/// The receiving party of each direction.
+const RECEIVERS: [&str; 2] = ["channel", "client"];
 /// How many bytes of each frame the log shows.
 const SHOWN: usize = 16;
-/// How long closing the other side may take (it may have stopped reading).
+/// How long the other direction may take to end once one has failed (its receiver may have
+/// stopped reading).
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Where the frame log goes.
@@ -89,18 +102,82 @@ fn frame_line(time: &str, dir: usize, frame: &[u8]) -> String {
 
 /// How one direction of forwarding ended.
 enum End {
-    /// The sending party closed (its close was read).
-    Closed(usize),
-    /// The receiving party had closed already (a write was refused with `PeerClosed`).
-    ReceiverClosed(usize),
-    /// Something failed.
-    Failed(Failure),
+    /// The sender closed its side and the close was passed on (`false`: the receiver had gone
+    /// already, so the close had nowhere to go; nothing was lost).
+    Closed { passed_on: bool },
+    /// Stopped because the other direction failed, after handing on what had arrived.
+    Stopped,
+    /// The sender's stream failed (cut inside a frame, reset): the receiver's stream was ended.
+    SenderFailed(Failure),
+    /// A frame could not be handed to the receiver: it had gone.
+    Undelivered(Failure),
+    /// The log could not be written.
+    LogFailed(Failure),
 }
 
-/// Runs the tap until one party closes or dies.
+impl End {
+    fn failure(self) -> Option<Failure> {
+        match self {
+            End::Closed { .. } | End::Stopped => None,
+            End::SenderFailed(failure) | End::Undelivered(failure) | End::LogFailed(failure) => Some(failure),
+        }
+    }
+
+    /// What the log says about this end of direction `dir`.
+    fn event(&self, dir: usize) -> Option<String> {
+        let (sender, receiver) = (SENDERS[dir], RECEIVERS[dir]);
+        Some(match self {
+            End::Closed { passed_on: true } => {
+                format!("the {sender} closed its side; passed the close on to the {receiver}")
+            }
+            End::Closed { passed_on: false } => {
+                format!("the {sender} closed its side; the {receiver} had gone already, nothing was lost")
+            }
+            End::Stopped => return None,
+            End::SenderFailed(failure) => format!("{failure}; ended the {receiver}'s stream"),
+            End::Undelivered(failure) => {
+                format!("{failure}; the {receiver} has gone: no more is read from the {sender}")
+            }
+            End::LogFailed(failure) => failure.to_string(),
+        })
+    }
+}
+
+/// What the channel had sent before the client joined (at most one frame is taken early: the
+/// rest waits in the OS, as it would for a client that is slow to read).
+enum Early {
+    Nothing,
+    /// A frame, logged and counted already.
+    Frame(Bytes),
+    /// The channel's close.
+    Closed,
+}
+
+/// Tells a direction to stop, from the other direction's end.
+#[derive(Default)]
+struct Stop {
+    stopped: Cell<bool>,
+    notify: Notify,
+}
+
+impl Stop {
+    fn stop(&self) {
+        self.stopped.set(true);
+        self.notify.notify_one();
+    }
+
+    async fn stopped(&self) {
+        if !self.stopped.get() {
+            self.notify.notified().await;
+        }
+    }
+}
+
+/// Runs the tap between the party at `to` (IN OUT) and the one that joins it, until both
+/// directions have ended. `tcp`: the tap's own rendezvous is TCP.
 pub async fn tap(
+    to: [&str; 2],
     tcp: bool,
-    to: &[String],
     log: Option<&Path>,
     common: &CommonArgs,
     signals: &mut Signals,
@@ -108,7 +185,7 @@ pub async fn tap(
     let mut log = Log::open(log)?;
     let stats = Stats::new(DIRECTIONS);
     let display = common.stats.then(|| tokio::spawn(Arc::clone(&stats).show(Duration::from_secs(1))));
-    let result = signals.interruptible(run(tcp, to, &mut log, common, &stats)).await;
+    let result = signals.interruptible(run(to, tcp, &mut log, common, &stats)).await;
     if let Some(display) = display {
         display.abort();
         stats.finish();
@@ -116,46 +193,104 @@ pub async fn tap(
     result
 }
 
-async fn run(tcp: bool, to: &[String], log: &mut Log, common: &CommonArgs, stats: &Stats) -> Result<(), Failure> {
-    // The AEA's rule on both sides: a party whose close was read is done.
-    let config = rendezvous::config(common.max_frame_len, false);
-    let mut listen = rendezvous::channel(tcp, config.clone())?;
-    let mut other = rendezvous::client(&to[0], &to[1], config)?;
-    eprint_line(&rendezvous::client_line(&listen));
-    let joining = format!("joining {} {}", to[0], to[1]);
-    tokio::try_join!(
-        rendezvous::connect(&mut listen, common.timeout, "waiting for the client"),
-        rendezvous::connect(&mut other, common.timeout, &joining),
-    )?;
-    log.event("connected")?;
+async fn run(to: [&str; 2], tcp: bool, log: &mut Log, common: &CommonArgs, stats: &Stats) -> Result<(), Failure> {
+    // Each close is passed on as it comes, so each side must be able to go on after its peer's.
+    let config = rendezvous::config(common.max_frame_len, true);
+    // The channel first: until it is joined there is nowhere to send, so nobody is offered the
+    // tap's rendezvous.
+    let mut channel = rendezvous::client(to[0], to[1], config.clone())?;
+    rendezvous::connect(&mut channel, common.timeout, &format!("joining {} {}", to[0], to[1])).await?;
+    let (mut channel_reader, mut channel_writer) = split(channel, "channel")?;
 
-    let (mut client_reader, mut client_writer) = split(listen, "client")?;
-    let (mut channel_reader, mut channel_writer) = split(other, "channel")?;
-    let end = {
-        let log = RefCell::new(&mut *log);
-        // One task, two directions: whichever ends first ends the tap.
-        tokio::select! {
-            end = forward(&mut client_reader, &mut channel_writer, CLIENT_TO_CHANNEL, &log, stats) => end,
-            end = forward(&mut channel_reader, &mut client_writer, CHANNEL_TO_CLIENT, &log, stats) => end,
+    let mut client = rendezvous::channel(tcp, config)?;
+    eprint_line(&rendezvous::client_line(&client));
+    let early = match wait_for_client(&mut client, &mut channel_reader, common.timeout, log, stats).await {
+        Ok(early) => early,
+        Err(failure) => {
+            // Nothing was forwarded: the channel is told that the tap is done.
+            let _ = tokio::time::timeout(CLOSE_TIMEOUT, channel_writer.close()).await;
+            return Err(failure);
         }
     };
-    let closing = async {
-        let (a, b) = tokio::join!(close(&mut channel_writer, "channel"), close(&mut client_writer, "client"));
-        a.and(b)
+    log.event("connected")?;
+    let (client_reader, client_writer) = split(client, "client")?;
+
+    let log = RefCell::new(log);
+    let stops = [Stop::default(), Stop::default()];
+    let up = forward(client_reader, channel_writer, CLIENT_TO_CHANNEL, Early::Nothing, &log, stats, &stops[0]);
+    let down = forward(channel_reader, client_writer, CHANNEL_TO_CLIENT, early, &log, stats, &stops[1]);
+    tokio::pin!(up, down);
+    let (first_dir, first) = tokio::select! {
+        end = &mut up => (CLIENT_TO_CHANNEL, end),
+        end = &mut down => (CHANNEL_TO_CLIENT, end),
     };
-    let closed = tokio::time::timeout(CLOSE_TIMEOUT, closing).await.unwrap_or(Ok(()));
-    match end {
-        End::Closed(dir) => {
-            log.event(&format!("the {} closed; closing the {} and exiting", PARTIES[dir], PARTIES[1 - dir]))?;
-            closed
+    let event = |text: &str| log.borrow_mut().event(text);
+    if let Some(text) = first.event(first_dir) {
+        event(&text)?;
+    }
+    let second_dir = 1 - first_dir;
+    let other = if second_dir == CLIENT_TO_CHANNEL { up } else { down };
+    let second = match first.failure() {
+        None => other.await,
+        Some(failure) => {
+            stops[second_dir].stop();
+            let second = tokio::time::timeout(CLOSE_TIMEOUT, other).await.unwrap_or(End::Stopped);
+            if let Some(text) = second.event(second_dir) {
+                event(&text)?;
+            }
+            event("exiting")?;
+            return Err(failure);
         }
-        End::ReceiverClosed(dir) => {
-            log.event(&format!("the {} had closed; closing the {} and exiting", PARTIES[1 - dir], PARTIES[dir]))?;
-            closed
-        }
-        End::Failed(failure) => {
-            log.event(&format!("{failure}; closing both sides and exiting"))?;
+    };
+    if let Some(text) = second.event(second_dir) {
+        event(&text)?;
+    }
+    match second.failure() {
+        Some(failure) => {
+            event("exiting")?;
             Err(failure)
+        }
+        None => event("both sides closed; exiting"),
+    }
+}
+
+/// Waits for the client to join, watching the channel meanwhile: its first frame or its close
+/// is taken (and kept for the client); its failure ends the tap before anyone joined it.
+async fn wait_for_client(
+    client: &mut LocalPortablePipe,
+    channel: &mut PipeReader,
+    timeout: Duration,
+    log: &mut Log,
+    stats: &Stats,
+) -> Result<Early, Failure> {
+    let connecting = rendezvous::connect(client, timeout, "waiting for the client");
+    tokio::pin!(connecting);
+    let mut early = Early::Nothing;
+    loop {
+        tokio::select! {
+            connected = &mut connecting => {
+                return match connected {
+                    Ok(()) => Ok(early),
+                    Err(mut failure) => {
+                        if matches!(early, Early::Frame(_)) {
+                            failure.message.push_str("; the channel's first frame, read meanwhile, was not delivered");
+                        }
+                        Err(failure)
+                    }
+                };
+            }
+            next = channel.read(), if matches!(early, Early::Nothing) => match next {
+                Ok(Some(frame)) => {
+                    log.frame(CHANNEL_TO_CLIENT, &frame)?;
+                    stats.count(CHANNEL_TO_CLIENT, frame.len());
+                    early = Early::Frame(frame);
+                }
+                Ok(None) => {
+                    log.event("the channel closed its side before the client joined; the close is passed on when it joins")?;
+                    early = Early::Closed;
+                }
+                Err(err) => return Err(Failure::pipe("reading from the channel before a client joined", err)),
+            },
         }
     }
 }
@@ -164,8 +299,78 @@ fn split(pipe: LocalPortablePipe, party: &str) -> Result<(PipeReader, PipeWriter
     pipe.into_split().map_err(|e| Failure::pipe(&format!("the {party}"), e))
 }
 
-/// Forwards frames one way until the sender closes or something fails.
+/// Forwards direction `dir`, from the sender's reader to the receiver's writer, until the
+/// sender closes (the close is passed on), something fails, or `stop`. `early` is what was
+/// read before the forwarding started. Dropping `to` without its close ends the receiver's
+/// stream; dropping `from` makes the sender's next write fail, as writing to a party that has
+/// gone does.
 async fn forward(
+    mut from: PipeReader,
+    mut to: PipeWriter,
+    dir: usize,
+    early: Early,
+    log: &RefCell<&mut Log>,
+    stats: &Stats,
+    stop: &Stop,
+) -> End {
+    let mut next = match early {
+        Early::Nothing => None,
+        Early::Frame(frame) => match hand_on(&mut to, dir, frame).await {
+            Ok(()) => None,
+            Err(end) => return end,
+        },
+        Early::Closed => Some(Ok(None)),
+    };
+    loop {
+        let read = match next.take() {
+            Some(read) => read,
+            None if stop.stopped.get() => return hand_on_received(&mut from, &mut to, dir, log, stats).await,
+            None => tokio::select! {
+                // `read` is cancel-safe: dropped here, it loses nothing.
+                read = from.read() => read,
+                () = stop.stopped() => continue,
+            },
+        };
+        match read {
+            Ok(Some(frame)) => {
+                if let Err(failure) = log.borrow_mut().frame(dir, &frame) {
+                    return End::LogFailed(failure);
+                }
+                stats.count(dir, frame.len());
+                if let Err(end) = hand_on(&mut to, dir, frame).await {
+                    return end;
+                }
+            }
+            Ok(None) => return pass_close_on(&mut to, dir).await,
+            Err(err) => return End::SenderFailed(Failure::pipe(&format!("reading from the {}", SENDERS[dir]), err)),
+        }
+    }
+}
+
+/// Writes one frame to the receiver of `dir`.
+async fn hand_on(to: &mut PipeWriter, dir: usize, frame: Bytes) -> Result<(), End> {
+    to.write_bytes(frame)
+        .await
+        .map_err(|err| End::Undelivered(Failure::pipe(&format!("sending to the {}", RECEIVERS[dir]), err)))
+}
+
+/// The sender closed its side: the receiver is told the same.
+async fn pass_close_on(to: &mut PipeWriter, dir: usize) -> End {
+    match to.close().await {
+        Ok(()) => End::Closed { passed_on: true },
+        // Messages were lost (every write is awaited, so this does not happen; were it to, it
+        // would be said).
+        Err(err @ Error::Undelivered { .. }) => {
+            End::Undelivered(Failure::pipe(&format!("closing the {}", RECEIVERS[dir]), err))
+        }
+        // Only the close could not go out: the receiver had gone, and nothing else was lost.
+        Err(_) => End::Closed { passed_on: false },
+    }
+}
+
+/// The other direction failed: hands on the frames that had arrived already (and the close, if
+/// it came with them), and stops.
+async fn hand_on_received(
     from: &mut PipeReader,
     to: &mut PipeWriter,
     dir: usize,
@@ -173,29 +378,22 @@ async fn forward(
     stats: &Stats,
 ) -> End {
     loop {
-        let frame = match from.read().await {
-            Ok(Some(frame)) => frame,
-            Ok(None) => return End::Closed(dir),
-            Err(err) => return End::Failed(Failure::pipe(&format!("reading from the {}", PARTIES[dir]), err)),
-        };
-        if let Err(failure) = log.borrow_mut().frame(dir, &frame) {
-            return End::Failed(failure);
+        let mut frames = Vec::new();
+        let read = from.read_batch_with(|frame| frames.push(Bytes::copy_from_slice(frame))).now_or_never();
+        for frame in frames {
+            if let Err(failure) = log.borrow_mut().frame(dir, &frame) {
+                return End::LogFailed(failure);
+            }
+            stats.count(dir, frame.len());
+            if let Err(end) = hand_on(to, dir, frame).await {
+                return end;
+            }
         }
-        stats.count(dir, frame.len());
-        match to.write_bytes(frame).await {
-            Ok(()) => {}
-            Err(Error::PeerClosed) => return End::ReceiverClosed(dir),
-            Err(err) => return End::Failed(Failure::pipe(&format!("sending to the {}", PARTIES[1 - dir]), err)),
+        match read {
+            Some(Ok(Some(_))) => {}
+            Some(Ok(None)) => return pass_close_on(to, dir).await,
+            Some(Err(_)) | None => return End::Stopped,
         }
-    }
-}
-
-/// Closes our sending side towards `party`. Only lost messages make it an error: when the
-/// party has gone already, its close marker has nowhere to go and nothing else was lost.
-async fn close(writer: &mut PipeWriter, party: &str) -> Result<(), Failure> {
-    match writer.close().await {
-        Err(err @ Error::Undelivered { .. }) => Err(Failure::new(PEER_DIED, format!("closing the {party}: {err}"))),
-        Ok(()) | Err(_) => Ok(()),
     }
 }
 

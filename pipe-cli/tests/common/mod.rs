@@ -164,6 +164,29 @@ impl Running {
         }
     }
 
+    /// The next stderr line, `None` once stderr has ended (the process exited); fails the test
+    /// when none comes within `timeout`.
+    pub fn next_stderr_line(&mut self, timeout: Duration) -> Option<String> {
+        match self.stderr_lines.recv_timeout(timeout) {
+            Ok(line) => Some(line),
+            Err(mpsc::RecvTimeoutError::Disconnected) => None,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                let _ = self.child.kill();
+                panic!(
+                    "{}: no stderr line within {timeout:?}; stderr so far:\n{}",
+                    self.name,
+                    self.stderr_all.lock().unwrap()
+                )
+            }
+        }
+    }
+
+    /// Sends `signal` (`"-INT"`, `"-TERM"`, `"-STOP"`) with kill(1).
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill").arg(signal).arg(self.id().to_string()).status().expect("kill(1)");
+        assert!(status.success(), "kill {signal} {}", self.id());
+    }
+
     /// The `pipecat client IN OUT` line a channel or tap prints: IN and OUT.
     pub fn client_paths(&mut self) -> (String, String) {
         let line = self.stderr_line("pipecat client ", Duration::from_secs(20));
@@ -223,6 +246,48 @@ pub fn client(in_path: &str, out_path: &str, args: &[&str], input: Input) -> Run
     let mut command = pipecat();
     command.arg("client").arg(in_path).arg(out_path).args(args);
     start("pipecat client", command, input, false)
+}
+
+/// Starts `pipecat client IN OUT` with `args`, its stdout read line by line.
+pub fn client_by_lines(in_path: &str, out_path: &str, args: &[&str], input: Input) -> Running {
+    let mut command = pipecat();
+    command.arg("client").arg(in_path).arg(out_path).args(args);
+    start("pipecat client", command, input, true)
+}
+
+/// Starts `pipecat tap IN OUT` with `args`; answers it with the client's IN and OUT it prints.
+pub fn tap(in_path: &str, out_path: &str, args: &[&str]) -> (Running, String, String) {
+    let mut command = pipecat();
+    command.arg("tap").arg(in_path).arg(out_path).args(args);
+    let mut running = start("pipecat tap", command, Input::Null, false);
+    let (tap_in, tap_out) = running.client_paths();
+    (running, tap_in, tap_out)
+}
+
+/// What pipecat says on stderr when the peer's close is read while it still sends.
+pub const PEER_CLOSED: &str = "pipecat: the peer closed its side (or exited)";
+/// How pipecat starts the line saying what a connect waits for.
+pub const WAITING: &str = "pipecat: waiting for ";
+
+/// Whether a stderr line is one of pipecat's notices (the client line, what a connect waits
+/// for, the peer's close), not an error.
+pub fn is_notice(line: &str) -> bool {
+    // A waiting line ends with the timeout it waits under; the timeout's error line does not.
+    let waiting = line.starts_with(WAITING) && line.contains(" (--timeout ");
+    line.starts_with("pipecat client ") || waiting || line.starts_with(PEER_CLOSED)
+}
+
+/// The stderr lines that are not notices.
+pub fn errors(finished: &Finished) -> Vec<&str> {
+    finished.stderr_lines().into_iter().filter(|line| !is_notice(line)).collect()
+}
+
+/// A loopback TCP port that nobody listens on (it was free a moment ago).
+pub fn dead_port() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    drop(listener);
+    port
 }
 
 /// Asserts a clean exit.
