@@ -210,7 +210,7 @@ pub fn peer(kind: Kind) -> Option<&'static AeaPeer> {
             if others.iter().all(|s| matches!(s, Setup::NoInterpreter(_))) {
                 panic!("no AEA peer can run here, so the Python interop tests cannot run:\n{}", no_peer_message());
             }
-            say_once(format!("peer: {} {} not run: {reason}", kind.name(), kind.version()));
+            say_once(format!("peer: not run: {reason}"));
             None
         }
     }
