@@ -280,3 +280,127 @@ pub fn venv_dir() -> PathBuf {
         })
         .unwrap_or_else(|| venv_root().join("open-aea-2.2.10-py3.13"))
 }
+
+#[cfg(all(test, unix))]
+mod tests {
+    //! How `setup_venv.sh --find` picks an interpreter, with stand-in interpreters: scripts that
+    //! answer the version probe as a Python of a given version would, or fail as a pyenv shim for
+    //! a version that is not selected does.
+
+    use std::os::unix::fs::{symlink, PermissionsExt};
+    use std::path::Path;
+
+    use super::*;
+
+    /// Answers to one run of `setup_venv.sh --find`.
+    struct Found {
+        code: Option<i32>,
+        stdout: String,
+        stderr: String,
+    }
+
+    impl Found {
+        /// The `PYTHON <version> <interpreter>` line's version.
+        fn python_version(&self) -> Option<&str> {
+            self.stdout.lines().find_map(|l| l.strip_prefix("PYTHON "))?.split(' ').next()
+        }
+    }
+
+    /// A stand-in interpreter at `path`: `Some(version)` answers the probe, `None` fails.
+    fn fake_python(path: &Path, version: Option<&str>) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let body = match version {
+            Some(version) => format!("#!/bin/sh\necho \"{version} $0\"\n"),
+            None => "#!/bin/sh\necho 'pyenv: python3: command not found' >&2\nexit 127\n".to_owned(),
+        };
+        std::fs::write(path, body).unwrap();
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
+    /// Runs `setup_venv.sh --find peer` with `PATH` holding only `on_path` (name, version) and
+    /// the tools the script needs, and pyenv's versions `in_pyenv` (directory, version).
+    fn find(peer: &str, on_path: &[(&str, Option<&str>)], in_pyenv: &[(&str, &str)], python: Option<&str>) -> Found {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = dir.path().join("bin");
+        for (name, version) in on_path {
+            fake_python(&bin.join(name), *version);
+        }
+        let tools = dir.path().join("tools");
+        std::fs::create_dir(&tools).unwrap();
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        for tool in ["bash", "sort", "head", "tail", "sed", "tr", "paste", "timeout", "dirname", "cat"] {
+            if let Some(found) = std::env::split_paths(&path).map(|d| d.join(tool)).find(|p| p.exists()) {
+                symlink(found, tools.join(tool)).unwrap();
+            }
+        }
+        let pyenv = dir.path().join("pyenv");
+        for (name, version) in in_pyenv {
+            fake_python(&pyenv.join("versions").join(name).join("bin/python3"), Some(version));
+        }
+        let mut command = Command::new(tools.join("bash"));
+        command
+            .arg(workspace_root().join("tests/python/setup_venv.sh"))
+            .args(["--find", peer])
+            .arg(dir.path().join("venvs"))
+            .env("PATH", std::env::join_paths([&bin, &tools]).unwrap())
+            .env("PYENV_ROOT", &pyenv)
+            .env_remove("PYTHON");
+        if let Some(python) = python {
+            command.env("PYTHON", bin.join(python));
+        }
+        let output = command.output().expect("bash runs");
+        Found {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    #[test]
+    fn each_peer_gets_the_newest_python_in_its_range() {
+        let on_path = [
+            ("python3", Some("3.11.2")),
+            ("python3.9", Some("3.9.18")),
+            ("python3.12", Some("3.12.4")),
+            ("python3.13", Some("3.13.1")),
+        ];
+        let aea = find("aea", &on_path, &[("3.11.7", "3.11.7")], None);
+        assert_eq!((aea.code, aea.python_version()), (Some(0), Some("3.11.7")), "{}", aea.stderr);
+        let open = find("open-aea", &on_path, &[], None);
+        assert_eq!((open.code, open.python_version()), (Some(0), Some("3.13.1")), "{}", open.stderr);
+        assert!(open.stdout.contains("/venvs/open-aea-2.2.10-py3.13\n"), "{}", open.stdout);
+    }
+
+    #[test]
+    fn an_interpreter_that_does_not_run_is_passed_over() {
+        let on_path = [("python3", None), ("python3.13", None), ("python3.12", Some("3.12.1"))];
+        let open = find("open-aea", &on_path, &[], None);
+        assert_eq!((open.code, open.python_version()), (Some(0), Some("3.12.1")), "{}", open.stderr);
+    }
+
+    #[test]
+    fn python_is_the_only_interpreter_and_a_peer_it_cannot_run_has_none() {
+        let on_path = [("python3", Some("3.11.2")), ("python3.13", Some("3.13.0"))];
+        let open = find("open-aea", &on_path, &[], Some("python3.13"));
+        assert_eq!((open.code, open.python_version()), (Some(0), Some("3.13.0")), "{}", open.stderr);
+        let aea = find("aea", &on_path, &[], Some("python3.13"));
+        assert_eq!(aea.code, Some(3), "{}{}", aea.stdout, aea.stderr);
+        assert!(aea.stderr.contains("aea 1.2.1 needs Python 3.8 to 3.11; PYTHON="), "{}", aea.stderr);
+        assert_eq!(aea.stderr.lines().count(), 1, "one line: {}", aea.stderr);
+    }
+
+    #[test]
+    fn no_interpreter_for_a_peer_says_what_was_found_and_what_to_install() {
+        let aea = find("aea", &[("python3", Some("3.13.0"))], &[("3.7.16", "3.7.16")], None);
+        assert_eq!(aea.code, Some(3), "{}{}", aea.stdout, aea.stderr);
+        assert!(aea.stderr.contains("found 3.7.16, 3.13.0; install one"), "{}", aea.stderr);
+        assert!(aea.stderr.contains("pyenv install 3.11"), "{}", aea.stderr);
+    }
+
+    #[test]
+    fn a_python_that_is_not_there_is_an_error() {
+        let found = find("open-aea", &[], &[], Some("python3.13"));
+        assert_eq!(found.code, Some(1), "{}{}", found.stdout, found.stderr);
+        assert!(found.stderr.contains("not found"), "{}", found.stderr);
+    }
+}
