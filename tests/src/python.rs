@@ -243,7 +243,10 @@ pub fn default_peer() -> &'static AeaPeer {
     Kind::ALL
         .into_iter()
         .find_map(|kind| match setup(kind) {
-            Setup::Ready(peer) => Some(peer),
+            Setup::Ready(peer) => {
+                say_once(format!("peer: {} ({})", peer.label(), peer.venv.display()));
+                Some(peer)
+            }
             Setup::Failed(message) => panic!("{message}"),
             Setup::NoInterpreter(_) => None,
         })
