@@ -176,15 +176,16 @@ pub fn run_session(
     Ok(output)
 }
 
-/// The venv's python (set up by `tests/python/setup_venv.sh` on first use, shared with the
-/// tests), or why not.
+/// The python of the open-aea 2.2.10 venv (set up by `tests/python/setup_venv.sh` on first
+/// use under `target/aea-venv`, shared with the tests, on the newest Python 3.10+ found), or why
+/// not.
 pub fn aea_python(workspace: &Path) -> Result<PathBuf> {
     let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace.join("target"));
-    let venv = target.join("aea-venv");
+    let venvs = target.join("aea-venv");
     let script = workspace.join("tests/python/setup_venv.sh");
-    let output = Command::new("bash").arg(&script).arg(&venv).stderr(Stdio::inherit()).output()?;
+    let output = Command::new("bash").arg(&script).arg("open-aea").arg(&venvs).stderr(Stdio::inherit()).output()?;
     if !output.status.success() {
-        return Err(format!("{} {} failed: {}", script.display(), venv.display(), output.status).into());
+        return Err(format!("{} open-aea {} failed: {}", script.display(), venvs.display(), output.status).into());
     }
     let stdout = String::from_utf8_lossy(&output.stdout);
     let python = stdout.lines().last().unwrap_or_default().trim();

@@ -891,6 +891,12 @@ macro_rules! runtime_crate {
             /// (`Config::with_max_frame_len(65_535)` makes our side refuse larger ones), or use
             /// TCP.
             ///
+            /// The AEA's Go node reads each frame with one `Read` of its size and no loop, so a
+            /// frame bigger than what one read returns reaches it cut, and everything after it
+            /// out of step. Toward a Go node, keep messages under 64 KiB
+            /// (`Config::with_max_frame_len(65_535)`) unless its reader is known to loop. An
+            /// empty message it sends arrives as a zero length, which we read as its close.
+            ///
             /// ```
             #[doc = concat!("use ", $krate, "::Error;")]
             #[doc = $crate::__doc_pair!($krate, $name_str)]

@@ -15,7 +15,12 @@
 //! [`Config::max_frame_len`] (16 MiB by default; Python has no limit, tokio-util's codec 8 MiB).
 //! **The Python AEA's FIFO writer loses frames of 64 KiB or more**: between a Rust and a Python
 //! end over FIFOs keep messages under 64 KiB (`Config::with_max_frame_len(65_535)`), or use
-//! TCP. What every call answers in every situation (the peer closed, died, half-closed; a
+//! TCP. **The AEA's Go node** (the libp2p node, only ever the client) reads a frame with one
+//! `Read` of its size, not a loop, so a bigger frame than one read returns arrives cut and the
+//! stream is out of step after it: toward a Go node keep frames under 64 KiB
+//! (`Config::with_max_frame_len(65_535)`) unless its reader is known to loop. An empty message
+//! from a Go node goes out as a zero length, which we, like every AEA reader, read as its close.
+//! What every call answers in every situation (the peer closed, died, half-closed; a
 //! failure; a cancelled write) is the table of `pipe_io::behaviour`, the same on every runtime.
 //!
 //! # Example

@@ -9,10 +9,11 @@
 //! cargo run -p pipe-tokio --example python_peer -- --tcp   # loopback TCP
 //! ```
 //!
-//! It needs the venv that the interop tests use, `target/aea-venv` (Python 3.8 to 3.11 with aea
-//! 1.2.1). Make it with `bash tests/python/setup_venv.sh target/aea-venv`, or by running
-//! `cargo test -p pipe-tests --test python_interop` once. Without it, the example says so and
-//! exits with status 2.
+//! It needs a venv that the interop tests use, under `target/aea-venv`: open-aea 2.2.10's on the
+//! newest Python 3.10+ here (e.g. `target/aea-venv/open-aea-2.2.10-py3.13`), else aea 1.2.1's on
+//! a Python 3.8 to 3.11. Make it with `bash tests/python/setup_venv.sh open-aea target/aea-venv`,
+//! or by running `cargo test -p pipe-tests --test python_interop` once. Without it, the example
+//! says so and exits with status 2.
 
 use std::process::{Command, ExitCode, Stdio};
 use std::time::Duration;

@@ -45,7 +45,11 @@ Modes:
                      write, bypassing the class's write(), which would always
                      send whole frames: on a FIFO with os.write() on the
                      protocol's output fd, on TCP with the asyncio
-                     StreamWriter's write() + drain(). Then sleep 0.5 s and
+                     StreamWriter's write() + drain(). On a FIFO, wait
+                     until the other side has read those bytes (a Python
+                     FIFO channel connects only on its next retry, and
+                     cannot once this process has exited), bounded by
+                     --timeout. Then sleep 0.5 s and
                      terminate the process with os._exit(0) without calling
                      close(): the kernel closes the descriptors as it would
                      for a crashed process, so no zero-length frame is sent on
@@ -75,6 +79,7 @@ import logging
 import os
 import re
 import shutil
+import struct
 import sys
 from typing import Any, Awaitable, List, Optional, Tuple
 
@@ -353,6 +358,11 @@ class Peer:
             written = os.write(fd, raw)
             if written != len(raw):
                 raise PeerError("short raw write: {} of {} bytes".format(written, len(raw)))
+            # A Python FIFO channel connects only on its next retry (every
+            # timeout/10 s), and it cannot once this process is gone: its open()
+            # of our read end fails with ENXIO. So stay until the cut frame has
+            # been read, which shows the other side is connected.
+            await self.within(self.until_read(fd), "the other side to read the cut frame")
         else:
             # both TCP classes keep a TCPSocketProtocol in ._sock
             writer = self.pipe._sock.writer  # pylint: disable=protected-access
@@ -363,6 +373,26 @@ class Peer:
         self.cleanup()
         sys.stderr.flush()
         os._exit(EXIT_OK)  # pylint: disable=protected-access
+
+    async def until_read(self, fd: int) -> None:
+        """Return once nothing written into the FIFO `fd` is left unread.
+
+        FIONREAD on a FIFO's write end counts the bytes in the pipe. Where that
+        ioctl is not there, waits one FIFO connect retry period of the default
+        timeout instead.
+        """
+        while True:
+            try:
+                import fcntl  # pylint: disable=import-outside-toplevel
+                import termios  # pylint: disable=import-outside-toplevel
+
+                unread = struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0" * 4))[0]
+            except (ImportError, OSError):
+                await asyncio.sleep(DEFAULT_TIMEOUT / 10 + PARTIAL_LINGER)
+                return
+            if unread == 0:
+                return
+            await asyncio.sleep(0.01)
 
     async def mode_hold(self) -> None:
         """Connect and read nothing for --timeout seconds (until killed, in the tests)."""

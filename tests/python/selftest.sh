@@ -195,7 +195,11 @@ pair "$name" tcp "--mode send-then-wait --sizes 5,0,7" "--mode recv-then-close -
 check "client exit 1 (closed after 1 of 3 frames)" rc_is "$CL_RC" 1
 check "client FRAME 5 $(sha 5 0)" has_line "$WORK/$name.client.out" "FRAME 5 $(sha 5 0)"
 check "client CLOSE_REASON zero-frame" has_line "$WORK/$name.client.out" "CLOSE_REASON zero-frame"
-check "channel exit 0" rc_is "$CH_RC" 0
+# The client exits without reading frame 7, so its kernel resets the connection. If the reset
+# arrives before the channel's close(), that close() raises OSError ENOTCONN from write_eof()
+# (seen on Python 3.12): the AEA's behaviour, not the peer script's.
+closed_after_reset() { rc_is "$CH_RC" 1 && grep -q "OSError(107, " "$WORK/$name.channel.err"; }
+check "channel exit 0 (or 1 with ENOTCONN from close() after the reset)" eval 'rc_is "$CH_RC" 0 || closed_after_reset'
 finish_case "$name"
 
 # 6. timeouts and connect errors

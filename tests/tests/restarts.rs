@@ -4,27 +4,29 @@
 //! not accepted from us exactly once, in order, whole (the one cut mid-write included), and
 //! nothing before them: frames the OS had accepted died with the old client.
 //!
-//! Clients: our peer program on each runtime, and the real Python AEA client (a Python channel
-//! cannot wait for a second client: its connect accepts once). The unsent frames are either taken
+//! Clients: our peer program on each runtime, and the real Python AEA client of each AEA peer
+//! (modules `aea` and `open_aea`; a Python channel cannot wait for a second client: its connect
+//! accepts once). The unsent frames are either taken
 //! back with `take_unsent` and written again by the application, or left queued for
 //! `reconnect` to send first. The last cases restart the client side: our client, in this
 //! process, closes, and reconnects to the channel process that waits again.
 //!
-//! If the Python venv cannot be set up, the Python cases fail with what to install.
+//! A peer whose venv cannot be set up fails its cases with what to install; a peer with no
+//! interpreter here is said in one line on stderr and its cases pass without running, unless no
+//! peer can run at all (see `pipe_tests::python`).
 #![cfg(unix)]
 
 mod common;
 
 use std::future::{poll_fn, Future};
 use std::pin::pin;
-use std::process::Command;
 use std::task::Poll;
 use std::time::Duration;
 
 use common::{after, ours};
 use pipe_io::Error;
 use pipe_tests::peer::{hard_timeout, timeout, AsyncStdExec, Exec, Payloads, Peer, SmolExec, TokioExec};
-use pipe_tests::python::{aea_peer, aea_python};
+use pipe_tests::python::{peer, AeaPeer, Kind};
 
 /// Frames of 16 KiB and a bit: a few fill a FIFO, and the blocked write is inside one.
 const FRAME: usize = 16 * 1024 + 3;
@@ -36,8 +38,8 @@ const MORE: u64 = 20;
 enum Client {
     /// Our peer program, on this runtime.
     Ours(&'static str),
-    /// The Python AEA client.
-    Python,
+    /// The Python AEA client of this peer.
+    Python(&'static AeaPeer),
 }
 
 /// What the channel does with the frames the failure left unsent.
@@ -71,11 +73,7 @@ fn client_process(client: Client, (in_path, out_path): (&str, &str), transport: 
             command.args(args);
             Peer::spawn(format!("our {runtime} client ({mode})"), command)
         }
-        Client::Python => {
-            aea_python(); // fails the test with the install hint if Python cannot be set up
-            let command: Command = aea_peer(&args);
-            Peer::spawn(format!("AEA client ({mode})"), command)
-        }
+        Client::Python(aea) => Peer::spawn(format!("AEA client, {} ({mode})", aea.label()), aea.command(&args)),
     }
 }
 
@@ -160,7 +158,11 @@ fn client_killed_while_blocked<E: Exec>(transport: &'static str, client: Client,
                 "{transport}: frames {first_unsent}..={last} exactly once, in order ({sent} sent before the kill, \
                  {frames} of them unsent)\n{report}"
             );
-            eprintln!("{transport} {client:?} {resend:?}: {sent} frames before the kill, {frames} unsent and resent");
+            let who = match client {
+                Client::Ours(runtime) => format!("our {runtime} client"),
+                Client::Python(aea) => format!("the AEA client, {}", aea.label()),
+            };
+            eprintln!("{transport} {who} {resend:?}: {sent} frames before the kill, {frames} unsent and resent");
         })
     })
 }
@@ -183,10 +185,51 @@ restart_cases! {
     tcp_smol_channel_our_client_killed_rejoins_frames_taken_back: SmolExec, "tcp", Client::Ours("smol"), Resend::Taken;
     fifo_async_std_channel_our_client_killed_rejoins_frames_taken_back: AsyncStdExec, "fifo", Client::Ours("smol"), Resend::Taken;
     tcp_async_std_channel_our_client_killed_rejoins_frames_left_queued: AsyncStdExec, "tcp", Client::Ours("tokio"), Resend::Queued;
-    fifo_tokio_channel_aea_client_killed_rejoins_frames_taken_back: TokioExec, "fifo", Client::Python, Resend::Taken;
-    tcp_smol_channel_aea_client_killed_rejoins_frames_left_queued: SmolExec, "tcp", Client::Python, Resend::Queued;
-    fifo_async_std_channel_aea_client_killed_rejoins_frames_left_queued: AsyncStdExec, "fifo", Client::Python, Resend::Queued;
-    tcp_tokio_channel_aea_client_killed_rejoins_frames_taken_back: TokioExec, "tcp", Client::Python, Resend::Taken;
+}
+
+/// `client_killed_while_blocked` with the Python client of `kind`, if an interpreter for it
+/// exists here.
+fn python_case<E: Exec>(kind: Kind, transport: &'static str, resend: Resend) {
+    if let Some(aea) = peer(kind) {
+        client_killed_while_blocked::<E>(transport, Client::Python(aea), resend);
+    }
+}
+
+/// The Python client's cases, once per AEA peer. Without an interpreter for the peer, they do
+/// not run (see the module docs).
+macro_rules! aea_client_cases {
+    ($($peer_mod:ident: $kind:expr;)*) => {
+        $(
+            mod $peer_mod {
+                use super::*;
+
+                #[test]
+                fn fifo_tokio_channel_aea_client_killed_rejoins_frames_taken_back() {
+                    python_case::<TokioExec>($kind, "fifo", Resend::Taken);
+                }
+
+                #[test]
+                fn tcp_smol_channel_aea_client_killed_rejoins_frames_left_queued() {
+                    python_case::<SmolExec>($kind, "tcp", Resend::Queued);
+                }
+
+                #[test]
+                fn fifo_async_std_channel_aea_client_killed_rejoins_frames_left_queued() {
+                    python_case::<AsyncStdExec>($kind, "fifo", Resend::Queued);
+                }
+
+                #[test]
+                fn tcp_tokio_channel_aea_client_killed_rejoins_frames_taken_back() {
+                    python_case::<TokioExec>($kind, "tcp", Resend::Taken);
+                }
+            }
+        )*
+    };
+}
+
+aea_client_cases! {
+    aea: Kind::Aea;
+    open_aea: Kind::OpenAea;
 }
 
 /// The client side restarts: our client, in this process, closes, and reconnects to the channel
