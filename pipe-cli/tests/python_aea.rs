@@ -1,6 +1,7 @@
 //! pipecat against the real Python AEA pipe (`aea.helpers.pipe`, run by
-//! `tests/python/aea_peer.py` in the venv that `pipe_tests::python` sets up). Without Python
-//! 3.8-3.11 these tests fail with the setup script's message saying what to install.
+//! `tests/python/aea_peer.py` in the venv that `pipe_tests::python` sets up: open-aea on the newest
+//! Python 3.10 or later, else aea 1.2.1 on a Python 3.8 to 3.11). Without either Python these
+//! tests fail with the setup script's message saying what to install.
 //!
 //! Python's FIFO writer cuts frames of 64 KiB or more, and fails once 64 KiB sit unread: the
 //! frames Python writes here are small and few.

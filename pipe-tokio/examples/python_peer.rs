@@ -33,7 +33,7 @@ async fn main() -> ExitCode {
     if !python.exists() {
         eprintln!(
             "python_peer: no Python AEA venv at {}; make it with `bash tests/python/setup_venv.sh {}` \
-             (needs Python 3.8-3.11 and PyPI), or run `cargo test -p pipe-tests --test python_interop`, which makes it",
+             (needs Python 3.10 or later, or 3.8 to 3.11 for aea 1.2.1, and PyPI), or run `cargo test -p pipe-tests --test python_interop`, which makes it",
             venv.display(),
             venv.display()
         );
