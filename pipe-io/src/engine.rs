@@ -300,8 +300,8 @@ fn queue_then_flush<'a, R: Runtime, P: 'a>(
 
 /// Queues every frame, writing whenever the queue reaches its high-water mark, and writes the
 /// rest; stops at the first invalid frame, after writing the ones before it. A write that fails
-/// is answered by the core at the next [`SendHalf::send_from`]: the failed half keeps the rest
-/// of the batch, and its answer counts every frame not handed to the OS.
+/// is answered by the core at the next [`SendHalf::continue_from`]: the failed half keeps the
+/// rest of the batch, and its answer counts every frame not handed to the OS.
 pub(crate) async fn write_batch<R: Runtime, I>(
     send: &mut SendHalf,
     end: &mut Option<WriteEnd<R>>,
@@ -312,8 +312,12 @@ where
     I::Item: IntoFrame,
 {
     let mut frames = frames.into_iter();
+    let mut begun = false;
     loop {
-        match send.send_from(&mut frames) {
+        // Accepted or refused whole: once begun, the peer's close does not stop the batch.
+        let queued = if begun { send.continue_from(&mut frames) } else { send.send_from(&mut frames) };
+        begun = true;
+        match queued {
             Ok(true) => break,
             Ok(false) => {
                 // Its failure is the next `send_from`'s answer, with the rest of the batch kept.

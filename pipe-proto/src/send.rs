@@ -41,7 +41,8 @@
 //! failure cut, for `take_unsent` and the reconnect. A borrowed message
 //! ([`SendHalf::send_slice`]) is not copied into a queue that cannot be written: it stays the
 //! caller's, and the count does not include it. Any other refusal (not connected, closed, the
-//! peer's close) takes nothing but the one frame a batch needs to find out it is not empty.
+//! peer's close before the batch began) takes nothing from a batch; a batch once begun is not
+//! stopped by the peer's close ([`SendHalf::continue_from`]).
 
 use std::io::IoSlice;
 use std::sync::Arc;
@@ -348,7 +349,9 @@ impl SendHalf {
     /// [`take_unsent`](Self::take_unsent) or a reconnect gives them back in order. So a batch
     /// driven to its end (call again after every write, whatever the write answered) has handed
     /// each of its frames to the OS or counted it. Any other refusal (not connected, closing,
-    /// the peer's close) takes at most the first frame, queues nothing, and keeps nothing.
+    /// the peer's close) is made before any frame is taken, even from an empty batch; a batch
+    /// that goes on after a write calls [`continue_from`](Self::continue_from), which the
+    /// peer's close does not stop.
     ///
     /// ```
     /// # use pipe_proto::{Config, Connection, EncodeError, SendError, Side, Transport};
@@ -387,29 +390,60 @@ impl SendHalf {
         I: Iterator,
         I::Item: IntoFrame,
     {
+        self.queue_batch(frames, false)
+    }
+
+    /// Queues more frames of a batch that [`send_from`](Self::send_from) began, as it does,
+    /// except that the peer's close received since the batch began does not stop it: a batch is
+    /// accepted whole or refused whole. If the peer is gone, the writes fail, and the rest of
+    /// the batch is kept and counted as on any failed half.
+    ///
+    /// ```
+    /// # use pipe_proto::{Config, Connection, SendError, Side, Transport};
+    /// let config = Config::default().with_high_water_mark(8);
+    /// let mut conn = Connection::established(Transport::Tcp, Side::Client, config);
+    /// let mut batch = ["1234", "5678"].into_iter();
+    /// assert_eq!(conn.send_half_mut().send_from(&mut batch), Ok(false));
+    /// conn.handle_read(0); // the peer's end of stream arrives mid-batch...
+    /// # let _ = conn.poll_recv();
+    /// conn.handle_written(8);
+    /// assert_eq!(conn.send_half_mut().continue_from(&mut batch), Ok(false), "...the batch goes on");
+    /// conn.handle_written(8);
+    /// assert_eq!(conn.send_half_mut().continue_from(&mut batch), Ok(true), "all of it");
+    /// assert_eq!(conn.send_half_mut().send_from(&mut ["late"].into_iter()), Err(SendError::PeerClosed));
+    /// # Ok::<(), SendError>(())
+    /// ```
+    #[inline]
+    pub fn continue_from<I>(&mut self, frames: &mut I) -> Result<bool, SendError>
+    where
+        I: Iterator,
+        I::Item: IntoFrame,
+    {
+        self.queue_batch(frames, true)
+    }
+
+    /// [`send_from`](Self::send_from), and [`continue_from`](Self::continue_from) once `begun`.
+    #[inline(always)]
+    fn queue_batch<I>(&mut self, frames: &mut I, begun: bool) -> Result<bool, SendError>
+    where
+        I: Iterator,
+        I::Item: IntoFrame,
+    {
+        match self.check_sendable() {
+            Ok(()) => {}
+            Err(SendError::PeerClosed) if begun => {}
+            Err(refused) => return self.refuse_batch(frames, refused),
+        }
         if !self.outbox.is_ready() {
-            // Room comes from writing, unless the half may not send: then writing makes none.
-            return match self.check_sendable() {
-                Ok(()) => Ok(false),
-                Err(refused) => self.refuse_batch(None, frames, refused),
-            };
+            return Ok(false);
         }
-        let Some(mut frame) = frames.next() else {
-            return Ok(true);
-        };
-        if let Err(refused) = self.check_sendable() {
-            return self.refuse_batch(Some(frame), frames, refused);
-        }
-        loop {
+        for frame in frames.by_ref() {
             self.outbox.push_frame(frame)?;
             if !self.outbox.is_ready() {
                 return Ok(false);
             }
-            match frames.next() {
-                Some(next) => frame = next,
-                None => return Ok(true),
-            }
         }
+        Ok(true)
     }
 
     /// Starts a graceful close: what is queued still goes out, then (on FIFOs, unless the peer
@@ -763,13 +797,12 @@ impl SendHalf {
         self.flush_outcome().and(Err(refused))
     }
 
-    /// The answer to a batch that may not be queued: a failed half keeps `first` and every
-    /// frame left in `frames`, in order, up to an invalid one (as an open half would have
-    /// stopped there), and answers the failure, counting them; any other refusal takes no
-    /// more frames.
+    /// The answer to a batch that may not be queued: a failed half keeps every frame left in
+    /// `frames`, in order, up to an invalid one (as an open half would have stopped there), and
+    /// answers the failure, counting them; any other refusal takes no frame.
     #[cold]
     #[inline(never)]
-    fn refuse_batch<I>(&mut self, first: Option<I::Item>, frames: &mut I, refused: SendError) -> Result<bool, SendError>
+    fn refuse_batch<I>(&mut self, frames: &mut I, refused: SendError) -> Result<bool, SendError>
     where
         I: Iterator,
         I::Item: IntoFrame,
@@ -777,7 +810,7 @@ impl SendHalf {
         if !self.keeps() {
             return Err(refused);
         }
-        for frame in first.into_iter().chain(frames) {
+        for frame in frames {
             if self.keep(frame).is_err() {
                 break;
             }

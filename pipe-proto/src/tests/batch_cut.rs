@@ -35,7 +35,10 @@ fn batch_cut_by_a_dead_client(transport: Transport) -> (Pair, Result<(), SendErr
     let mut batch: std::vec::IntoIter<Bytes> = (0..20).map(frame).collect::<Vec<_>>().into_iter();
     let mut client_died = false;
     let answer = loop {
-        match pair.channel.conn.send_half_mut().send_from(&mut batch) {
+        let send = pair.channel.conn.send_half_mut();
+        let queued =
+            if pair.channel.wire.is_empty() { send.send_from(&mut batch) } else { send.continue_from(&mut batch) };
+        match queued {
             Ok(true) => break pair.channel.conn.send_half_mut().flush_outcome(),
             Ok(false) => {
                 pair.drive();
@@ -152,4 +155,35 @@ fn a_batch_on_a_half_that_may_not_send_is_refused_at_once_even_with_a_full_queue
     let mut batch = (1..3).map(frame);
     assert_eq!(conn.send_half_mut().send_from(&mut batch), Err(SendError::ClosedLocally), "not a wait for room");
     assert_eq!(batch.next(), Some(frame(1)), "nothing taken");
+}
+
+#[test]
+fn a_batch_begun_before_the_peer_s_close_arrived_is_written_whole() {
+    for transport in [Transport::Fifo, Transport::Tcp] {
+        let config = Config::default().with_high_water_mark(WIRE);
+        let mut pair = Pair::connected_with(transport, config);
+        let mut batch = (0..5).map(frame);
+        assert_eq!(pair.channel.conn.send_half_mut().send_from(&mut batch), Ok(false));
+        // The client closes its sending side, and still reads (a half-close, or a split
+        // client whose writer closed).
+        if transport == Transport::Fifo {
+            pair.channel.inbound.extend([0, 0, 0, 0]);
+        }
+        pair.client.write_end_closed = true;
+        pair.drive();
+        assert!(pair.channel.conn.peer_closed(), "{transport:?}: the close arrived mid-batch");
+        loop {
+            match pair.channel.conn.send_half_mut().continue_from(&mut batch) {
+                Ok(true) => break,
+                Ok(false) => pair.drive(),
+                Err(err) => panic!("{transport:?}: the batch stopped: {err:?}"),
+            }
+        }
+        pair.drive();
+        let expected: Vec<Vec<u8>> = (0..5).map(|seq| frame(seq).to_vec()).collect();
+        assert_eq!(pair.client.frames(), expected, "{transport:?}: every message of the batch");
+        let mut late = (5..6).map(frame);
+        assert_eq!(pair.channel.conn.send_half_mut().send_from(&mut late), Err(SendError::PeerClosed));
+        assert_eq!(late.len(), 1, "a new batch is refused before a message is taken");
+    }
 }

@@ -13,7 +13,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::future::join;
 use futures_util::{stream, SinkExt, StreamExt};
-use pipe_io::{Config, Error, Pipe, Runtime};
+use pipe_io::{Config, Error, Runtime};
 
 use super::support::{connected, sleep, undelivered_by_os, within, Frames, Kind, CONNECT_TIMEOUT, SCENARIO_LIMIT};
 
@@ -133,9 +133,4 @@ pub async fn a_sink_s_send_all_cut_by_a_dead_peer_counts_every_message_it_took<R
         K::NAME
     );
     assert_eq!(indices(&batch, &left), (taken..COUNT).map(Some).collect::<Vec<_>>(), "{}: the rest", K::NAME);
-}
-
-#[allow(dead_code)]
-fn _pipe_is_a_sink<R: Runtime, K: Kind>(pipe: Pipe<R, K>) -> impl futures_util::Sink<Bytes, Error = Error> {
-    pipe
 }
