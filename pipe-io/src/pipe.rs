@@ -599,7 +599,9 @@ impl<R: Runtime, K> Pipe<R, K> {
     /// the OS, [`take_unsent`](Self::take_unsent) gives them back in order, or
     /// [`reconnect`](Self::reconnect) sends them first, whole, to the next peer. (What the OS
     /// had accepted before the peer died is beyond the pipe's reach.) A batch given to a pipe
-    /// that already failed is kept and counted the same way.
+    /// that already failed is kept and counted the same way. A batch is refused (closed, not
+    /// connected, the peer closed) before it takes any message; once begun it is not stopped by
+    /// the peer's close arriving meanwhile.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]

@@ -19,7 +19,7 @@
 //! | Closing | `ClosedLocally` | `Transmit`, then `CloseWrite` | `Ok` | `None` |
 //! | AwaitingClose | `ClosedLocally` | `CloseWrite` until answered | `Ok` | `None` |
 //! | Closed | `ClosedLocally` | none | `Ok` | `Ok` |
-//! | Failed | the failure | none | the failure | `Ok` if no frame was lost, else the failure |
+//! | Failed | the failure (counting the frame, kept, if handed over by value before any close) | none | the failure | `Ok` if no frame was lost, else the failure |
 //!
 //! "The failure" is [`SendError::Undelivered`] (with the frames and bytes lost, and the cause)
 //! when frames were queued and never completely written, [`SendError::Failed`] otherwise: the
@@ -395,7 +395,8 @@ impl SendHalf {
 
     /// Queues more frames of a batch that [`send_from`](Self::send_from) began, as it does,
     /// except that the peer's close received since the batch began does not stop it: a batch is
-    /// accepted whole or refused whole. If the peer is gone, the writes fail, and the rest of
+    /// refused before it begins, or not at all (an invalid frame still ends it). If the peer is
+    /// gone, the writes fail, and the rest of
     /// the batch is kept and counted as on any failed half.
     ///
     /// ```

@@ -5,6 +5,9 @@
 //! `write_batch` on the pipe and on a split writer, and for the `Sink`'s `send_all`, where the
 //! messages the sink did not take stay in the caller's stream.
 //!
+//! A batch begun before the peer's close arrived is not stopped by it: the peer that still reads
+//! gets all of it.
+//!
 //! The peer "dies" as a process does: its pipe is dropped without a close, with unread data in
 //! the FIFO or the socket (a TCP peer then resets the connection).
 
@@ -133,4 +136,33 @@ pub async fn a_sink_s_send_all_cut_by_a_dead_peer_counts_every_message_it_took<R
         K::NAME
     );
     assert_eq!(indices(&batch, &left), (taken..COUNT).map(Some).collect::<Vec<_>>(), "{}: the rest", K::NAME);
+}
+
+/// A split channel's batch waits for room when the peer's close arrives (the client closed its
+/// writer and still reads): the batch is not stopped by it, and the client gets every message.
+pub async fn a_batch_begun_before_the_peer_s_close_arrived_is_delivered_whole<R: Runtime, K: Kind>() {
+    let (channel, client) = connected::<R, K>().await;
+    let (mut channel_reader, mut channel_writer) =
+        channel.into_split().unwrap_or_else(|err| panic!("{}: split the channel: {err}", K::NAME));
+    let (mut client_reader, mut client_writer) =
+        client.into_split().unwrap_or_else(|err| panic!("{}: split the client: {err}", K::NAME));
+    let batch = batch();
+    let peer = async {
+        sleep::<R>(PEER_LIFETIME).await; // the batch waits for room by then
+        client_writer.close().await.unwrap_or_else(|err| panic!("{}: the client's close: {err}", K::NAME));
+        let close = channel_reader.read().await.unwrap_or_else(|err| panic!("{}: read: {err}", K::NAME));
+        assert!(close.is_none(), "{}: the channel reads the client's close", K::NAME);
+        let mut got = Vec::new();
+        for _ in 0..COUNT {
+            match client_reader.read().await {
+                Ok(Some(message)) => got.push(message),
+                other => panic!("{}: the client's read after {} messages: {other:?}", K::NAME, got.len()),
+            }
+        }
+        got
+    };
+    let (sent, got) =
+        within::<R, _>(SCENARIO_LIMIT, "the batch", join(channel_writer.write_batch(batch.clone()), peer)).await;
+    sent.unwrap_or_else(|err| panic!("{}: a batch begun before the peer's close answered {err}", K::NAME));
+    assert_eq!(indices(&batch, &got), (0..COUNT).map(Some).collect::<Vec<_>>(), "{}: every message, in order", K::NAME);
 }
