@@ -606,6 +606,7 @@ impl SendHalf {
     /// let mut conn = Connection::new(Transport::Tcp, Side::Client, Config::default());
     /// assert_eq!(conn.send_half_mut().flush_outcome(), Ok(()));
     /// ```
+    #[inline]
     pub fn flush_outcome(&mut self) -> Result<(), SendError> {
         self.absorb_receive_failure();
         match &self.state {
