@@ -544,7 +544,9 @@ impl<R: Runtime, K> Pipe<R, K> {
 
     /// Sends one message (copied once into the transmit queue) and returns when all of it is
     /// with the OS. An empty or oversized message is refused before anything is sent. If the
-    /// future is dropped early, the message is still sent with the next write or flush.
+    /// future is dropped early, the message is still sent with the next write or flush. On a
+    /// pipe that already failed the message, borrowed, is refused and not copied: it stays the
+    /// caller's, and the error's count does not include it.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -564,7 +566,10 @@ impl<R: Runtime, K> Pipe<R, K> {
     }
 
     /// [`write`](Pipe::write) without copying: the payload is queued by reference (payloads
-    /// under [`Config::coalesce_limit`] are copied, which is cheaper than a separate slice).
+    /// under [`Config::coalesce_limit`] are copied, which is cheaper than a separate slice). The
+    /// payload is handed over: on a pipe that already failed it is kept, counted in the error
+    /// ([`Error::Undelivered`]), and given back by [`take_unsent`](Self::take_unsent) or sent
+    /// first after [`reconnect`](Self::reconnect).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
