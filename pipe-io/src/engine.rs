@@ -246,7 +246,9 @@ pub(crate) fn poll_flush<R: Runtime>(
     Poll::Ready(send.flush_outcome().map_err(Error::from))
 }
 
-/// Room for one more message: at once below the high-water mark, else once the queue drained.
+/// Room for one more message: at once below the high-water mark, else once the queue drained;
+/// the answer is the send half's ([`SendHalf::ready_outcome`]): a failed half takes the message
+/// too, to keep it, so that the call that hands it over counts it.
 #[inline]
 pub(crate) fn poll_ready<R: Runtime>(
     send: &mut SendHalf,
@@ -256,7 +258,8 @@ pub(crate) fn poll_ready<R: Runtime>(
     if send.is_ready() {
         return Poll::Ready(Ok(()));
     }
-    poll_flush(send, end, cx)
+    ready!(poll_drive_send(send, end, cx));
+    Poll::Ready(send.ready_outcome().map_err(Error::from))
 }
 
 /// Queues `payload` (copied) at the first poll and writes until it is with the OS.
@@ -296,7 +299,9 @@ fn queue_then_flush<'a, R: Runtime, P: 'a>(
 }
 
 /// Queues every frame, writing whenever the queue reaches its high-water mark, and writes the
-/// rest; stops at the first invalid frame, after writing the ones before it.
+/// rest; stops at the first invalid frame, after writing the ones before it. A write that fails
+/// is answered by the core at the next [`SendHalf::continue_from`]: the failed half keeps the
+/// rest of the batch, and its answer counts every frame not handed to the OS.
 pub(crate) async fn write_batch<R: Runtime, I>(
     send: &mut SendHalf,
     end: &mut Option<WriteEnd<R>>,
@@ -307,10 +312,17 @@ where
     I::Item: IntoFrame,
 {
     let mut frames = frames.into_iter();
+    let mut begun = false;
     loop {
-        match send.send_from(&mut frames) {
+        // Accepted or refused whole: once begun, the peer's close does not stop the batch.
+        let queued = if begun { send.continue_from(&mut frames) } else { send.send_from(&mut frames) };
+        begun = true;
+        match queued {
             Ok(true) => break,
-            Ok(false) => poll_fn(|cx| poll_flush(send, end, cx)).await?,
+            Ok(false) => {
+                // Its failure is the next `send_from`'s answer, with the rest of the batch kept.
+                let _ = poll_fn(|cx| poll_flush(send, end, cx)).await;
+            }
             Err(err) => {
                 // The frames before the invalid one are written now, not with some later write.
                 poll_fn(|cx| poll_flush(send, end, cx)).await?;

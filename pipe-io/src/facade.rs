@@ -392,7 +392,10 @@ macro_rules! runtime_crate {
         /// The sending half of a split pipe: `write`, `write_bytes`, `write_batch`, `flush`,
         /// `close`, and a `Sink` of messages (`feed` queues, `flush` writes, `close` sends the
         /// transport's close and releases the write end while the reader keeps working). It
-        /// answers as the whole pipe does.
+        /// answers as the whole pipe does. A message the `Sink` is given is handed to the OS or
+        /// counted: on a failed pipe, `feed` and `send` keep their message (for `take_unsent`)
+        /// and answer `Error::Undelivered`, counting it; `send_all` stops at that error, with
+        /// the rest of its stream left to the caller.
         ///
         /// ```
         #[doc = concat!("use ", $krate, "::prelude::*;")]
@@ -499,8 +502,9 @@ macro_rules! runtime_crate {
 
         impl PipeWriter {
             /// Takes back, in order, every message a failure left unsent, the one cut
-            /// mid-write whole; empty while the writer is open (see the whole pipe's
-            /// `take_unsent`).
+            /// mid-write whole, then the rest of a batch it cut and any message handed over by
+            /// value since (a `Sink`'s item): as many as `Error::Undelivered` counts; empty while
+            /// the writer is open (see the whole pipe's `take_unsent`).
             ///
             /// ```
             #[doc = $crate::__doc_pair!($krate, "TcpSocketPipe")]
@@ -546,6 +550,13 @@ macro_rules! runtime_crate {
             /// Sends many messages with as few system calls as the queue allows; stops at the
             /// first invalid message, after sending the ones before it. Messages of any
             /// [`IntoFrame`] kind: borrowed ones are copied, large owned ones queued as they are.
+            ///
+            /// A failure mid-batch loses nothing unsaid: every message the batch takes is handed
+            /// to the OS or counted. When the pipe fails during the batch (the peer died, the
+            /// connection was reset), the rest of the batch is still taken, kept after the
+            /// message the failure cut, and counted: `Error::Undelivered` counts every message of
+            /// the batch that did not reach the OS, `take_unsent` gives them back in order, and a
+            /// reconnect sends them first, whole, to the next peer.
             ///
             /// ```
             #[doc = concat!("use ", $krate, "::Bytes;")]
@@ -930,6 +941,13 @@ macro_rules! runtime_crate {
             /// The messages may be borrowed (`&[u8]`, `&Bytes`, `&str`, `&Vec<u8>`: copied into
             /// the queue, with no buffer of the caller's per message) or owned (`Bytes`,
             /// `Vec<u8>`: a large one is queued without a copy); see [`IntoFrame`].
+            ///
+            /// A failure mid-batch loses nothing unsaid: every message the batch takes is handed
+            /// to the OS or counted. When the pipe fails during the batch (the peer died, the
+            /// connection was reset), the rest of the batch is still taken, kept after the
+            /// message the failure cut, and counted: `Error::Undelivered` counts every message of
+            /// the batch that did not reach the OS, `take_unsent` gives them back in order, and a
+            /// reconnect sends them first, whole, to the next peer.
             ///
             /// ```
             #[doc = concat!("use ", $krate, "::Bytes;")]

@@ -418,7 +418,9 @@ impl<R: Runtime, K> Pipe<R, K> {
         self.drive_reconnect(timeout).await
     }
 
-    /// Takes back, in order, every message a failure left unsent (the one cut mid-write whole),
+    /// Takes back, in order, every message a failure left unsent (the one cut mid-write whole,
+    /// then the rest of a batch it cut, and any message handed over by value since: a `Sink`'s
+    /// item, [`write_bytes`](Self::write_bytes)'s), as many as [`Error::Undelivered`] counts,
     /// so none is lost without the caller holding it: after [`Error::Undelivered`] (from a
     /// write, a flush or a close), and while a reconnect has not completed. Empty otherwise (on
     /// an open pipe queued messages are still being written). The error keeps its counts.
@@ -542,7 +544,9 @@ impl<R: Runtime, K> Pipe<R, K> {
 
     /// Sends one message (copied once into the transmit queue) and returns when all of it is
     /// with the OS. An empty or oversized message is refused before anything is sent. If the
-    /// future is dropped early, the message is still sent with the next write or flush.
+    /// future is dropped early, the message is still sent with the next write or flush. On a
+    /// pipe that already failed the message, borrowed, is refused and not copied: it stays the
+    /// caller's, and the error's count does not include it.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -562,7 +566,10 @@ impl<R: Runtime, K> Pipe<R, K> {
     }
 
     /// [`write`](Pipe::write) without copying: the payload is queued by reference (payloads
-    /// under [`Config::coalesce_limit`] are copied, which is cheaper than a separate slice).
+    /// under [`Config::coalesce_limit`] are copied, which is cheaper than a separate slice). The
+    /// payload is handed over: on a pipe that already failed it is kept, counted in the error
+    /// ([`Error::Undelivered`]), and given back by [`take_unsent`](Self::take_unsent) or sent
+    /// first after [`reconnect`](Self::reconnect).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -590,6 +597,17 @@ impl<R: Runtime, K> Pipe<R, K> {
     /// per message) or owned (`Bytes`, `Vec<u8>`: a large one is queued without a copy); see
     /// [`IntoFrame`].
     ///
+    /// **A failure mid-batch loses nothing unsaid**: every message the batch takes is handed to
+    /// the OS or counted. When the pipe fails during the batch (the peer died, the connection was
+    /// reset), the rest of the batch is still taken, kept after the message the failure cut, and
+    /// counted: [`Error::Undelivered`] then counts every message of the batch that did not reach
+    /// the OS, [`take_unsent`](Self::take_unsent) gives them back in order, or
+    /// [`reconnect`](Self::reconnect) sends them first, whole, to the next peer. (What the OS
+    /// had accepted before the peer died is beyond the pipe's reach.) A batch given to a pipe
+    /// that already failed is kept and counted the same way. A batch is refused (closed, not
+    /// connected, the peer closed) before it takes any message; once begun it is not stopped by
+    /// the peer's close arriving meanwhile.
+    ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), pipe_tokio::Error> {
@@ -606,6 +624,25 @@ impl<R: Runtime, K> Pipe<R, K> {
     /// let kept: Vec<Vec<u8>> = vec![b"borrowed".to_vec(), b"messages".to_vec()];
     /// client.write_batch(&kept).await?;
     /// assert_eq!(channel.read().await?.as_deref(), Some(&b"borrowed"[..]));
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// A batch cut by the peer's end:
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), pipe_tokio::Error> {
+    /// # use std::time::Duration;
+    /// # let mut channel = pipe_tokio::make_pipe()?;
+    /// # let mut client = pipe_tokio::make_pipe_client(channel.out_path(), channel.in_path())?;
+    /// # let (a, b) = tokio::join!(channel.connect(Duration::from_secs(5)), client.connect(Duration::from_secs(5)));
+    /// # a?; b?;
+    /// drop(client); // nobody reads any more
+    /// let batch: Vec<Vec<u8>> = (0..3u8).map(|i| vec![i; 1 << 20]).collect();
+    /// let err = channel.write_batch(batch.clone()).await.unwrap_err();
+    /// assert!(matches!(err, pipe_tokio::Error::Undelivered { frames: 3, .. }), "{err}");
+    /// assert_eq!(channel.take_unsent(), batch, "every message of the batch, in order");
     /// # Ok(())
     /// # }
     /// ```
@@ -779,7 +816,11 @@ impl<R: Runtime, K> Stream for Pipe<R, K> {
 
 /// Messages to send: `feed` queues (many small messages then leave in one write), `flush`
 /// writes, `close` closes the whole pipe as the pipe's `close` does. The same answers as the
-/// pipe's `write`.
+/// pipe's `write`. A message the `Sink` is given is handed to the OS or counted: on a failed pipe
+/// `poll_ready` still answers `Ok`, and `start_send` keeps the message (for `take_unsent` and
+/// the reconnect) and answers [`Error::Undelivered`], counting it; so `feed` and `send` never
+/// drop their message, and `send_all` stops at that error, with the rest of its stream left to
+/// the caller. After the pipe's own `close`, a message is refused.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]

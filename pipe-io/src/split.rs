@@ -335,7 +335,10 @@ impl<R: Runtime> PipeWriter<R> {
     }
 
     /// Sends many messages with as few system calls as the queue allows (see
-    /// [`Pipe::write_batch`]).
+    /// [`Pipe::write_batch`]); a failure mid-batch, this writer's own or the reader's, loses
+    /// nothing unsaid: every message the batch takes is handed to the OS, or kept and counted in
+    /// [`Error::Undelivered`] (for [`take_unsent`](Self::take_unsent) and the reconnect of the
+    /// reunited pipe).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]

@@ -594,8 +594,9 @@ impl Connection {
     }
 
     /// Queues one frame for sending (see [`SendHalf::send`]). Empty and oversized frames are
-    /// refused before anything is queued; so is any frame when the pipe is not open, the peer
-    /// has closed, or the pipe failed.
+    /// refused before anything is queued; so is any frame when the pipe is not open or the peer
+    /// has closed. A pipe that failed keeps the frame (it was handed over) with the ones the
+    /// failure left undelivered, and answers the failure, counting it.
     ///
     /// ```
     /// use pipe_proto::{Config, Connection, EncodeError, SendError, Side, Transport};

@@ -187,7 +187,10 @@ impl From<DecodeError> for Failure {
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct Undelivered {
-    /// Messages that were not completely written (the one cut mid-write included).
+    /// Messages taken and not completely handed to the OS: the one cut mid-write, those queued
+    /// after it, and those a failed pipe kept since (the rest of a batch it was writing or is
+    /// given, a message handed over by value). Each is given back by `take_unsent`, or sent
+    /// first, whole, after a reconnect.
     pub frames: usize,
     /// The bytes of those frames, headers included, that never reached the OS.
     pub bytes: usize,

@@ -19,7 +19,7 @@
 //! | Closing | `ClosedLocally` | `Transmit`, then `CloseWrite` | `Ok` | `None` |
 //! | AwaitingClose | `ClosedLocally` | `CloseWrite` until answered | `Ok` | `None` |
 //! | Closed | `ClosedLocally` | none | `Ok` | `Ok` |
-//! | Failed | the failure | none | the failure | `Ok` if no frame was lost, else the failure |
+//! | Failed | the failure (counting the frame, kept, if handed over by value before any close) | none | the failure | `Ok` if no frame was lost, else the failure |
 //!
 //! "The failure" is [`SendError::Undelivered`] (with the frames and bytes lost, and the cause)
 //! when frames were queued and never completely written, [`SendError::Failed`] otherwise: the
@@ -32,6 +32,17 @@
 //! ([`Connection::reconnect`](crate::Connection::reconnect)) sends those not taken first, whole,
 //! to the new peer. Frames the OS had accepted are beyond this layer: a peer that died with them
 //! unread lost them, and only an acknowledgement from the peer's application tells.
+//!
+//! **Every message taken is handed to the OS, or counted and kept.** A failed half (whose close
+//! was not called) keeps what it is handed over after the failure, instead of dropping it: the
+//! rest of a batch ([`SendHalf::send_from`], which takes the whole batch even once the failure
+//! is known), a message given by value ([`SendHalf::send`], a `Sink`'s item). Each is counted in
+//! the failure's answer ([`SendError::Undelivered`]) and kept, in order after the frames the
+//! failure cut, for `take_unsent` and the reconnect. A borrowed message
+//! ([`SendHalf::send_slice`]) is not copied into a queue that cannot be written: it stays the
+//! caller's, and the count does not include it. Any other refusal (not connected, closed, the
+//! peer's close before the batch began) takes nothing from a batch; a batch once begun is not
+//! stopped by the peer's close ([`SendHalf::continue_from`]).
 
 use std::io::IoSlice;
 use std::sync::Arc;
@@ -39,7 +50,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use crate::config::Config;
-use crate::error::{Failure, SendError, Undelivered};
+use crate::error::{EncodeError, Failure, SendError, Undelivered};
 use crate::into_frame::IntoFrame;
 use crate::link::Link;
 use crate::outbox::Outbox;
@@ -281,7 +292,10 @@ impl SendHalf {
 
     /// Queues one frame (by reference: payloads under the coalesce limit are copied, larger ones
     /// are not). Refused, with nothing queued, when the frame is invalid, the pipe is not
-    /// connected, closing or closed, the peer's close was received, or the pipe failed.
+    /// connected, closing or closed, or the peer's close was received. On a failed half the frame
+    /// is kept rather than dropped (it was handed over): the answer is the failure, counting it,
+    /// and [`take_unsent`](Self::take_unsent) or a reconnect gives it back; after
+    /// [`close`](Self::close) it is refused.
     ///
     /// ```
     /// # use pipe_proto::{Config, Connection, EncodeError, SendError, Side, Transport};
@@ -296,12 +310,15 @@ impl SendHalf {
     /// ```
     #[inline]
     pub fn send(&mut self, payload: Bytes) -> Result<(), SendError> {
-        self.check_sendable()?;
+        if let Err(refused) = self.check_sendable() {
+            return self.keep_refused(payload, refused);
+        }
         Ok(self.outbox.push(payload)?)
     }
 
     /// Queues one frame from a borrowed slice (copied once, into the queue); refused as
-    /// [`send`](Self::send) is.
+    /// [`send`](Self::send) is, except that a failed half refuses it too, without a copy: the
+    /// caller still has it, and the failure's count does not include it.
     ///
     /// ```
     /// # use pipe_proto::{Config, Connection, Side, Transport};
@@ -318,12 +335,23 @@ impl SendHalf {
         Ok(self.outbox.push_slice(payload)?)
     }
 
-    /// Queues frames taken from `frames` (of any [`IntoFrame`] kind) until it ends (`Ok(true)`) or the queue reaches its
-    /// high-water mark (`Ok(false)`: write, then call again; no frame is taken from `frames`
-    /// while the queue is at the mark). The checks of [`send`](Self::send) are made once per
-    /// call, not once per frame: this is the batch path. An invalid frame stops it with its
-    /// error, the frames before it queued; a pipe that may not send refuses the first frame
-    /// taken, and nothing is queued.
+    /// Queues frames taken from `frames` (of any [`IntoFrame`] kind) until it ends (`Ok(true)`)
+    /// or the queue reaches its high-water mark (`Ok(false)`: write, then call again; no frame is
+    /// taken from `frames` while the queue is at the mark). The checks of [`send`](Self::send)
+    /// are made once per call, not once per frame: this is the batch path. An invalid frame stops
+    /// it with its error, the frames before it queued, the invalid one and those after it not
+    /// queued.
+    ///
+    /// A batch cut by a failure loses nothing unsaid: on a failed half (a write failed, or the
+    /// receive half failed) the call takes **every** frame left in `frames`, borrowed ones
+    /// copied, and keeps them after those the failure cut, up to an invalid one (where an open
+    /// half would have stopped too); it answers the failure, whose count includes them, and
+    /// [`take_unsent`](Self::take_unsent) or a reconnect gives them back in order. So a batch
+    /// driven to its end (call again after every write, whatever the write answered) has handed
+    /// each of its frames to the OS or counted it. Any other refusal (not connected, closing,
+    /// the peer's close) is made before any frame is taken, even from an empty batch; a batch
+    /// that goes on after a write calls [`continue_from`](Self::continue_from), which the
+    /// peer's close does not stop.
     ///
     /// ```
     /// # use pipe_proto::{Config, Connection, EncodeError, SendError, Side, Transport};
@@ -343,6 +371,17 @@ impl SendHalf {
     /// let mut bad = [Bytes::from_static(b"ok"), Bytes::new()].into_iter(); // owned
     /// assert_eq!(send.send_from(&mut bad), Err(SendError::Frame(EncodeError::Empty)));
     /// assert_eq!(send.buffered_len(), 6, "the frame before the empty one is queued");
+    /// send.handle_written(6);
+    ///
+    /// // A failure while the batch waits for room: the next call takes the rest, and counts it.
+    /// let mut batch = ["1234", "5678", "90ab"].into_iter();
+    /// assert_eq!(send.send_from(&mut batch), Ok(false));
+    /// let gone = pipe_proto::Failure::io(std::io::ErrorKind::BrokenPipe, None, "gone");
+    /// send.handle_write_error(gone.clone());
+    /// let lost = pipe_proto::Undelivered { frames: 3, bytes: 3 * 8 };
+    /// assert_eq!(send.send_from(&mut batch), Err(SendError::Undelivered { undelivered: lost, cause: gone }));
+    /// assert_eq!(batch.next(), None, "the whole batch was taken");
+    /// assert_eq!(send.take_unsent(), ["1234", "5678", "90ab"], "and is given back, in order");
     /// # Ok::<(), SendError>(())
     /// ```
     #[inline]
@@ -351,23 +390,61 @@ impl SendHalf {
         I: Iterator,
         I::Item: IntoFrame,
     {
+        self.queue_batch(frames, false)
+    }
+
+    /// Queues more frames of a batch that [`send_from`](Self::send_from) began, as it does,
+    /// except that the peer's close received since the batch began does not stop it: a batch is
+    /// refused before it begins, or not at all (an invalid frame still ends it). If the peer is
+    /// gone, the writes fail, and the rest of
+    /// the batch is kept and counted as on any failed half.
+    ///
+    /// ```
+    /// # use pipe_proto::{Config, Connection, SendError, Side, Transport};
+    /// let config = Config::default().with_high_water_mark(8);
+    /// let mut conn = Connection::established(Transport::Tcp, Side::Client, config);
+    /// let mut batch = ["1234", "5678"].into_iter();
+    /// assert_eq!(conn.send_half_mut().send_from(&mut batch), Ok(false));
+    /// conn.handle_read(0); // the peer's end of stream arrives mid-batch...
+    /// # let _ = conn.poll_recv();
+    /// conn.handle_written(8);
+    /// assert_eq!(conn.send_half_mut().continue_from(&mut batch), Ok(false), "...the batch goes on");
+    /// conn.handle_written(8);
+    /// assert_eq!(conn.send_half_mut().continue_from(&mut batch), Ok(true), "all of it");
+    /// assert_eq!(conn.send_half_mut().send_from(&mut ["late"].into_iter()), Err(SendError::PeerClosed));
+    /// # Ok::<(), SendError>(())
+    /// ```
+    #[inline]
+    pub fn continue_from<I>(&mut self, frames: &mut I) -> Result<bool, SendError>
+    where
+        I: Iterator,
+        I::Item: IntoFrame,
+    {
+        self.queue_batch(frames, true)
+    }
+
+    /// [`send_from`](Self::send_from), and [`continue_from`](Self::continue_from) once `begun`.
+    #[inline(always)]
+    fn queue_batch<I>(&mut self, frames: &mut I, begun: bool) -> Result<bool, SendError>
+    where
+        I: Iterator,
+        I::Item: IntoFrame,
+    {
+        match self.check_sendable() {
+            Ok(()) => {}
+            Err(SendError::PeerClosed) if begun => {}
+            Err(refused) => return self.refuse_batch(frames, refused),
+        }
         if !self.outbox.is_ready() {
             return Ok(false);
         }
-        let Some(mut frame) = frames.next() else {
-            return Ok(true);
-        };
-        self.check_sendable()?;
-        loop {
+        for frame in frames.by_ref() {
             self.outbox.push_frame(frame)?;
             if !self.outbox.is_ready() {
                 return Ok(false);
             }
-            match frames.next() {
-                Some(next) => frame = next,
-                None => return Ok(true),
-            }
         }
+        Ok(true)
     }
 
     /// Starts a graceful close: what is queued still goes out, then (on FIFOs, unless the peer
@@ -422,7 +499,9 @@ impl SendHalf {
     }
 
     /// Reports that a write failed (the peer's read end is gone, the connection was reset...):
-    /// the half fails, the frames not completely written are counted as undelivered and dropped.
+    /// the half fails, the frames not completely written are counted as undelivered and kept
+    /// (for [`take_unsent`](Self::take_unsent) and the reconnect), and so is every frame handed
+    /// over later (see [`send_from`](Self::send_from)).
     /// The receive half is not affected: what the peer sent before it went away can still be
     /// read.
     ///
@@ -527,12 +606,42 @@ impl SendHalf {
     /// let mut conn = Connection::new(Transport::Tcp, Side::Client, Config::default());
     /// assert_eq!(conn.send_half_mut().flush_outcome(), Ok(()));
     /// ```
+    #[inline]
     pub fn flush_outcome(&mut self) -> Result<(), SendError> {
         self.absorb_receive_failure();
         match &self.state {
             SendState::Failed(cause, undelivered) => Err(failure_answer(cause, *undelivered)),
             _ => Ok(()),
         }
+    }
+
+    /// The answer to a wait for room (a `Sink`'s `poll_ready`), once
+    /// [`poll_action`](Self::poll_action) has nothing more to hand out: `Ok` when the next
+    /// message may be given, which is also the case on a failed half, which keeps it (the call
+    /// that gives it answers the failure, with the message counted): a message handed over is
+    /// never dropped for want of room. Else the refusal: [`flush_outcome`](Self::flush_outcome).
+    ///
+    /// ```
+    /// # use pipe_proto::{Config, Connection, Failure, SendError, Side, Transport, Undelivered};
+    /// # use std::io::ErrorKind;
+    /// let (_recv, mut send) = Connection::established(Transport::Tcp, Side::Client, Config::default())
+    ///     .into_split()
+    ///     .unwrap();
+    /// send.send_slice(b"cut")?;
+    /// let gone = Failure::io(ErrorKind::BrokenPipe, None, "gone");
+    /// send.handle_write_error(gone.clone());
+    /// assert_eq!(send.ready_outcome(), Ok(()), "the next message is taken, and kept");
+    /// let lost = Undelivered { frames: 2, bytes: 7 + 8 };
+    /// assert_eq!(send.send("next".into()), Err(SendError::Undelivered { undelivered: lost, cause: gone }));
+    /// assert_eq!(send.take_unsent(), ["cut", "next"]);
+    /// # Ok::<(), SendError>(())
+    /// ```
+    pub fn ready_outcome(&mut self) -> Result<(), SendError> {
+        let outcome = self.flush_outcome();
+        if outcome.is_err() && self.keeps() {
+            return Ok(());
+        }
+        outcome
     }
 
     /// The answer to a close: `None` while the close has not been called or is under way,
@@ -559,11 +668,12 @@ impl SendHalf {
     }
 
     /// Takes back, in order, the payload of every frame queued and not completely written, the
-    /// one cut mid-write whole, once the half can no longer write them: after a failure
-    /// (including a close that could not deliver), and while not connected (a reconnect that
-    /// did not complete). Empty otherwise: on an open half queued frames are still being written.
-    /// The failure's answer keeps its counts; frames not taken go first, whole, to the next peer
-    /// after a reconnect.
+    /// one cut mid-write whole, then those the failed half kept since (the rest of a batch, a
+    /// message handed over after the failure): exactly what the failure's answer counts, once
+    /// the half can no longer write them: after a failure (including a close that could not
+    /// deliver), and while not connected (a reconnect that did not complete). Empty otherwise: on
+    /// an open half queued frames are still being written. The failure's answer keeps its
+    /// counts; frames not taken go first, whole, to the next peer after a reconnect.
     ///
     /// ```
     /// # use pipe_proto::{Config, Connection, Failure, Side, Transport};
@@ -655,6 +765,60 @@ impl SendHalf {
         let undelivered = self.outbox.undelivered();
         self.fail(failure, undelivered);
         true
+    }
+
+    /// Whether the half keeps what a send call gives it instead of dropping it: it failed, and
+    /// its close was not called (after the close, a message is the caller's mistake, refused).
+    fn keeps(&self) -> bool {
+        matches!(self.state, SendState::Failed(..)) && !self.close_called
+    }
+
+    /// Keeps `frame` in the queue of a failed half, counted with what the failure left
+    /// undelivered: given back by [`take_unsent`](Self::take_unsent), sent first after a
+    /// reconnect. An invalid frame is not kept.
+    fn keep(&mut self, frame: impl IntoFrame) -> Result<(), EncodeError> {
+        let before = self.outbox.buffered_len();
+        self.outbox.push_frame(frame)?;
+        if let SendState::Failed(_, undelivered) = &mut self.state {
+            undelivered.frames += 1;
+            undelivered.bytes += self.outbox.buffered_len() - before;
+        }
+        Ok(())
+    }
+
+    /// The answer to a send call refused with `refused`: a failed half keeps the message and
+    /// answers the failure, counting it; any other refusal leaves it out.
+    #[cold]
+    #[inline(never)]
+    fn keep_refused(&mut self, frame: impl IntoFrame, refused: SendError) -> Result<(), SendError> {
+        if !self.keeps() {
+            return Err(refused);
+        }
+        // An invalid message is not kept: the failure's count, unchanged, says so.
+        let _ = self.keep(frame);
+        self.flush_outcome().and(Err(refused))
+    }
+
+    /// The answer to a batch that may not be queued: a failed half keeps every frame left in
+    /// `frames`, in order, up to an invalid one (as an open half would have stopped there), and
+    /// answers the failure, counting them; any other refusal takes no frame.
+    #[cold]
+    #[inline(never)]
+    fn refuse_batch<I>(&mut self, frames: &mut I, refused: SendError) -> Result<bool, SendError>
+    where
+        I: Iterator,
+        I::Item: IntoFrame,
+    {
+        if !self.keeps() {
+            return Err(refused);
+        }
+        for frame in frames {
+            if self.keep(frame).is_err() {
+                break;
+            }
+        }
+        // The answer with the kept frames counted.
+        self.flush_outcome().and(Err(refused))
     }
 
     fn fail(&mut self, failure: Failure, undelivered: Undelivered) {

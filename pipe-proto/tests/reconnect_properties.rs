@@ -2,7 +2,9 @@
 //! settings and partial writes: the frames written whole before the failure and the frames
 //! given back (or sent again after the reconnect) are all the frames, each exactly once, in
 //! order, the one cut mid-write whole. After every partial write, the queue counts the frames
-//! and bytes not written as a model that knows where each frame ends does.
+//! and bytes not written as a model that knows where each frame ends does. A batch cut by a
+//! failure is taken whole: the messages it took after the cut are counted and kept with the cut
+//! one, so that the same partition holds for every message of the batch.
 
 use std::io::IoSlice;
 use std::time::{Duration, Instant};
@@ -183,6 +185,132 @@ proptest! {
         }
         prop_assert_eq!(decode(&after), (expected, false, 0), "the new peer gets them once, whole, in order, no close marker");
         prop_assert!(conn.send_half().outbox().is_flushed());
+    }
+}
+
+/// Drives `batch` as the IO layer's `write_batch` does, over the writes of at most `limits`
+/// bytes each: queue with `send_from` until the queue is at its mark, write, queue again. Then
+/// the pipe fails (a write error, or a read error that reaches the send half at its next call),
+/// and the batch goes on as `write_batch` goes on after a failed write: `send_from` again. What
+/// was written, and the batch's answer.
+fn batch_cut_by_a_failure<I>(
+    conn: &mut Connection,
+    batch: &mut I,
+    limits: &[usize],
+    read_failure: bool,
+) -> (Vec<u8>, Result<(), pipe_proto::SendError>)
+where
+    I: Iterator,
+    I::Item: pipe_proto::IntoFrame,
+{
+    let mut wire = Vec::new();
+    let mut done = false;
+    for &limit in limits {
+        if !done {
+            done = conn.send_half_mut().send_from(batch).expect("an open pipe queues valid frames");
+        }
+        wire.extend(write(conn, limit));
+    }
+    let failure = Failure::io(std::io::ErrorKind::ConnectionReset, Some(104), "reset");
+    if read_failure {
+        conn.handle_read_error(failure);
+    } else {
+        conn.handle_write_error(failure);
+    }
+    let mut rounds = 0;
+    let answer = loop {
+        if done {
+            break conn.send_half_mut().flush_outcome();
+        }
+        rounds += 1;
+        assert!(rounds < 1000, "the batch never ends: send_from keeps waiting for room on a failed pipe");
+        match conn.send_half_mut().send_from(batch) {
+            Ok(finished) => done = finished,
+            Err(err) => break Err(err),
+        }
+    };
+    (wire, answer)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases(256)))]
+
+    #[test]
+    fn every_message_a_batch_cut_by_a_failure_took_reaches_the_os_or_the_next_peer_exactly_once(
+        fifo in any::<bool>(),
+        sizes in prop::collection::vec(prop_oneof![1usize..40, 1usize..3000], 1..25),
+        borrowed in any::<bool>(),
+        high_water_mark in prop_oneof![1usize..64, 1usize..8000],
+        coalesce in 0usize..2000,
+        limits in prop::collection::vec(prop_oneof![1usize..10, 1usize..5000], 0..30),
+        read_failure in any::<bool>(),
+        take in any::<bool>(),
+        kept_after in prop::collection::vec(1usize..300, 0..4),
+        later in prop::collection::vec(1usize..300, 0..3),
+    ) {
+        let transport = if fifo { Transport::Fifo } else { Transport::Tcp };
+        let now = Instant::now();
+        let config = Config::default().with_coalesce_limit(coalesce).with_high_water_mark(high_water_mark);
+        let mut conn = Connection::new(transport, Side::Client, config);
+        conn.connect(now, Duration::from_secs(1)).unwrap();
+        open(&mut conn, now);
+
+        let frames: Vec<Vec<u8>> = sizes.iter().enumerate().map(|(k, &len)| payload(k, len)).collect();
+        let (before, answer, left) = if borrowed {
+            let mut batch = frames.iter();
+            let (wire, answer) = batch_cut_by_a_failure(&mut conn, &mut batch, &limits, read_failure);
+            (wire, answer, batch.count())
+        } else {
+            let mut batch = frames.iter().map(|frame| Bytes::from(frame.clone()));
+            let (wire, answer) = batch_cut_by_a_failure(&mut conn, &mut batch, &limits, read_failure);
+            (wire, answer, batch.count())
+        };
+        prop_assert_eq!(left, 0, "the whole batch was taken");
+        let (whole, _, _) = decode(&before);
+        prop_assert_eq!(&whole[..], &frames[..whole.len()], "written whole, in order");
+        let lost = frames.len() - whole.len();
+        let counted = match &answer {
+            Err(pipe_proto::SendError::Undelivered { undelivered, .. }) => undelivered.frames,
+            Err(pipe_proto::SendError::Failed(_)) => 0,
+            other => return Err(TestCaseError::fail(format!("the batch answered {other:?}"))),
+        };
+        prop_assert_eq!(counted, lost, "every message taken and not handed to the OS is counted");
+
+        // Messages handed over to the failed pipe are kept after the batch; borrowed ones are
+        // left with the caller.
+        let mut expected: Vec<Vec<u8>> = frames[whole.len()..].to_vec();
+        for (k, &len) in kept_after.iter().enumerate() {
+            let frame = payload(500 + k, len);
+            let answer = conn.send(Bytes::from(frame.clone()));
+            let counted = match answer {
+                Err(pipe_proto::SendError::Undelivered { undelivered, .. }) => undelivered.frames,
+                other => return Err(TestCaseError::fail(format!("a send to the failed pipe answered {other:?}"))),
+            };
+            expected.push(frame);
+            prop_assert_eq!(counted, expected.len());
+            prop_assert!(conn.send_slice(b"borrowed").is_err());
+        }
+
+        if take {
+            let unsent: Vec<Vec<u8>> = conn.take_unsent().iter().map(|f| f.to_vec()).collect();
+            prop_assert_eq!(unsent, std::mem::take(&mut expected), "given back whole, in order");
+        }
+        conn.reconnect(now, Duration::from_secs(1)).unwrap();
+        open(&mut conn, now);
+        for (k, &len) in later.iter().enumerate() {
+            let frame = payload(1000 + k, len);
+            conn.send_slice(&frame).unwrap();
+            expected.push(frame);
+        }
+        let mut after = Vec::new();
+        loop {
+            let written = write(&mut conn, 4096);
+            if written.is_empty() {
+                break;
+            }
+            after.extend(written);
+        }
+        prop_assert_eq!(decode(&after), (expected, false, 0), "the new peer gets them once, whole, in order");
     }
 }
 

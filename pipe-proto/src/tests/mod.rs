@@ -1,5 +1,6 @@
 //! Scenarios: two connections driven against each other in memory, with fake time.
 
+mod batch_cut;
 mod buffers;
 mod close;
 mod codec;

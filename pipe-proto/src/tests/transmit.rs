@@ -279,14 +279,22 @@ fn the_batch_path_takes_nothing_at_the_mark_and_refuses_as_send_does() {
     send.close();
     let mut late = std::iter::once(bytes::Bytes::from_static(b"late"));
     assert_eq!(send.send_from(&mut late), Err(SendError::ClosedLocally));
-    assert_eq!(send.send_from(&mut std::iter::empty::<bytes::Bytes>()), Ok(true), "nothing to refuse");
+    assert_eq!(late.len(), 1, "refused before a frame is taken");
+    assert_eq!(send.send_from(&mut std::iter::empty::<bytes::Bytes>()), Err(SendError::ClosedLocally), "even none");
 
     let mut pair = Pair::connected(Transport::Tcp);
     pair.client.conn.send_slice(b"queued").unwrap();
     pair.client.conn.handle_write_error(broken_pipe());
     let failure = pair.client.conn.send_slice(b"x").unwrap_err();
+    let kept = crate::Undelivered { frames: 2, bytes: 10 + 5 };
+    let SendError::Undelivered { cause, .. } = failure else { panic!("{failure:?}") };
     let mut frames = std::iter::once(bytes::Bytes::from_static(b"y"));
-    assert_eq!(pair.client.conn.send_half_mut().send_from(&mut frames), Err(failure), "the failure, as send answers");
+    assert_eq!(
+        pair.client.conn.send_half_mut().send_from(&mut frames),
+        Err(SendError::Undelivered { undelivered: kept, cause }),
+        "the failure, as send answers, with the batch kept and counted"
+    );
+    assert_eq!(pair.client.conn.take_unsent(), ["queued", "y"]);
 }
 
 /// Three frames: a staged one, one whose payload is a chunk of its own, and a staged one, with

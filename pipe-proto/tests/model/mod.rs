@@ -26,7 +26,9 @@
 //!    reported; `buffered_len` is their length; `is_send_ready` is `buffered_len < high_water_mark`;
 //!    a failure drops the queue and counts its frames and bytes as undelivered.
 //! 6. **Send results** are the documented ones for the state (`NotConnected`, `ClosedLocally`,
-//!    `PeerClosed`, the failure, then `Empty` or `TooLarge`), and a refused send queues nothing.
+//!    `PeerClosed`, the failure, then `Empty` or `TooLarge`), and a refused send queues nothing,
+//!    except on a failed half whose close was not called: a valid message handed over by value
+//!    is kept, counted in the failure's answer, and given back by `take_unsent`.
 //! 7. **Receive**: `poll_recv` gives `NotConnected` before the connect and `ClosedLocally` after
 //!    a close; once the peer's close or a failure came, the same answer forever.
 //! 8. **Close answer**: `poll_close` is `None` until the close is over, `Ok` once it is over
@@ -103,8 +105,10 @@ struct Model {
     stop_listening_due: bool,
     /// The connect succeeded once.
     established: bool,
-    /// What a failure of the send half lost.
+    /// What a failure of the send half lost, and what it kept since.
     undelivered: Option<Undelivered>,
+    /// `close` was called: a failed half refuses new messages without keeping them.
+    close_called: bool,
     /// The first close or failure `poll_recv` gave.
     recv_final: Option<Result<Received, RecvError>>,
 }
@@ -223,10 +227,25 @@ fn apply(conn: &mut Connection, model: &mut Model, op: &Op) {
             }
         }
         Op::Send { len, by_ref } => {
-            let expected = expected_send(conn, model, *len, model.config.max_frame_len());
+            // A failed half keeps a valid message handed over by value, counted with the rest,
+            // unless its close was called; a borrowed one stays with the caller.
+            let max = model.config.max_frame_len();
+            let kept = *by_ref
+                && conn.state() == State::Failed
+                && model.established
+                && !model.close_called
+                && (1..=max).contains(len);
+            if kept {
+                let lost = model.undelivered.expect("the send half's failure is known");
+                model.undelivered = Some(Undelivered { frames: lost.frames + 1, bytes: lost.bytes + 4 + len });
+            }
+            let expected = expected_send(conn, model, *len, max);
             let payload: Vec<u8> = (0..*len).map(|i| i as u8).collect();
             let result = if *by_ref { conn.send(Bytes::from(payload.clone())) } else { conn.send_slice(&payload) };
             assert_eq!(result, expected);
+            if kept {
+                assert_eq!(conn.take_unsent(), std::slice::from_ref(&payload), "the kept message, given back");
+            }
             if result.is_ok() {
                 model.queued.extend((*len as u32).to_be_bytes());
                 model.queued.extend(&payload);
@@ -237,6 +256,7 @@ fn apply(conn: &mut Connection, model: &mut Model, op: &Op) {
         Op::Close => {
             let peer_closed = conn.peer_closed();
             conn.close();
+            model.close_called = true;
             if model.established && conn.recv_half().failure().is_none() {
                 // Our close ends receiving, whatever the peer did; only a failure stays the answer.
                 model.recv_final = Some(Err(RecvError::ClosedLocally));
@@ -531,6 +551,7 @@ pub fn run(transport: Transport, side: Side, config: Config, open_first: bool, o
         stop_listening_due: false,
         established: false,
         undelivered: None,
+        close_called: false,
         recv_final: None,
     };
     check_invariants(&mut conn, &model);

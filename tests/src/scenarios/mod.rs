@@ -25,6 +25,7 @@
 //! | [`flow`] | a slow reader under a fast writer loses nothing |
 //! | [`cancel`] | reads and writes cancelled by timeouts lose, duplicate or reorder nothing |
 //! | [`batch`] | batches, `Sink::feed` then `flush`, concurrent split halves, half-close |
+//! | [`batch_cut`] | a batch cut by the peer's death: every message taken is with the OS or counted and kept, and the next peer gets the counted ones once, in order; a batch begun before the peer's close is delivered whole |
 //! | [`cycles`] | a thousand pipes leave no directory and no file descriptor behind |
 //! | [`portable`] | `make_pipe` builds the platform's default transport; default and TCP pairs exchange and close |
 //! | [`hangup`] | a peer dropped mid-stream: end of stream or truncation for the reader, an IO error for the writer |
@@ -33,6 +34,7 @@
 //! [`Runtime::sleep_until`]: pipe_io::Runtime::sleep_until
 
 pub mod batch;
+pub mod batch_cut;
 pub mod cancel;
 pub mod close;
 pub mod connect;
@@ -223,6 +225,27 @@ macro_rules! behaviour_tests {
                 shared batch::writer_close_half_closes<Fifo>;
             tcp_split_writer_close_half_closes_while_the_reader_keeps_receiving:
                 shared batch::writer_close_half_closes<Tcp>;
+            // batch_cut
+            #[cfg(unix)]
+            fifo_a_batch_cut_by_a_dead_peer_reaches_the_next_peer_whole_once_in_order:
+                shared batch_cut::a_batch_cut_by_a_dead_peer_reaches_the_next_peer_whole_once_in_order<Fifo>;
+            tcp_a_batch_cut_by_a_dead_peer_reaches_the_next_peer_whole_once_in_order:
+                shared batch_cut::a_batch_cut_by_a_dead_peer_reaches_the_next_peer_whole_once_in_order<Tcp>;
+            #[cfg(unix)]
+            fifo_a_split_writer_s_batch_cut_by_a_dead_peer_is_given_back_whole:
+                shared batch_cut::a_split_writer_s_batch_cut_by_a_dead_peer_is_given_back_whole<Fifo>;
+            tcp_a_split_writer_s_batch_cut_by_a_dead_peer_is_given_back_whole:
+                shared batch_cut::a_split_writer_s_batch_cut_by_a_dead_peer_is_given_back_whole<Tcp>;
+            #[cfg(unix)]
+            fifo_a_sink_s_send_all_cut_by_a_dead_peer_counts_every_message_it_took:
+                shared batch_cut::a_sink_s_send_all_cut_by_a_dead_peer_counts_every_message_it_took<Fifo>;
+            tcp_a_sink_s_send_all_cut_by_a_dead_peer_counts_every_message_it_took:
+                shared batch_cut::a_sink_s_send_all_cut_by_a_dead_peer_counts_every_message_it_took<Tcp>;
+            #[cfg(unix)]
+            fifo_a_batch_begun_before_the_peer_s_close_arrived_is_delivered_whole:
+                shared batch_cut::a_batch_begun_before_the_peer_s_close_arrived_is_delivered_whole<Fifo>;
+            tcp_a_batch_begun_before_the_peer_s_close_arrived_is_delivered_whole:
+                shared batch_cut::a_batch_begun_before_the_peer_s_close_arrived_is_delivered_whole<Tcp>;
             // cycles
             #[cfg(unix)]
             fifo_a_thousand_open_connect_close_cycles_leave_no_directory_and_no_fd:
