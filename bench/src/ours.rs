@@ -132,7 +132,7 @@ macro_rules! on_runtime {
         match $imp {
             Impl::Tokio | Impl::TokioLent => crate::tokio_util_peer::block_on($f::<pipe_tokio::Tokio>($($arg),*)),
             Impl::Smol | Impl::SmolLent => smol::block_on($f::<pipe_smol::AsyncIo>($($arg),*)),
-            Impl::AsyncStd | Impl::AsyncStdLent => async_std::task::block_on($f::<pipe_async_std::AsyncIo>($($arg),*)),
+            Impl::AsyncStd | Impl::AsyncStdLent => async_std::task::block_on($f::<pipe_async_std::AsyncStd>($($arg),*)),
             other => Err(format!("{other:?} is not one of ours").into()),
         }
     };

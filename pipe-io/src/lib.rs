@@ -59,7 +59,6 @@ mod connect;
 mod ends;
 mod engine;
 mod error;
-pub mod facade;
 #[cfg(unix)]
 mod fifo;
 mod kind;
@@ -86,6 +85,30 @@ pub use pipe_proto::{Config, IntoFrame, Received, Side, State, Transport, DEFAUL
 pub use runtime::Runtime;
 pub use split::{PipeReader, PipeWriter};
 
-/// The `futures-util` the generated runtime crates name (`Stream`, `Sink`, the prelude).
-#[doc(hidden)]
-pub use futures_util as __futures_util;
+/// The traits of the pipe's `Stream` and `Sink` and their extension methods (`next`,
+/// `try_next`, `try_collect`, `send`, `feed`, `send_all`, `forward`...), in one import, so that
+/// a program needs no dependency of its own for them.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), pipe_tokio::Error> {
+/// # let (mut channel, mut client) = pipe_tokio::doc_pair().await?;
+/// # use pipe_tokio::prelude::*;
+/// client.send("one".into()).await?; // SinkExt
+/// assert_eq!(channel.try_next().await?.as_deref(), Some(&b"one"[..])); // TryStreamExt
+/// # Ok(())
+/// # }
+/// ```
+///
+/// Beside the traits, `stream::iter` makes a stream of messages for `send_all` (tokio has none
+/// of its own).
+pub mod prelude {
+    #[doc(no_inline)]
+    pub use futures_util::{Sink, SinkExt, Stream, StreamExt, TryStream, TryStreamExt};
+
+    /// A stream of the items of an iterator: `stream::iter(messages.map(Ok))` for `send_all`.
+    pub mod stream {
+        #[doc(no_inline)]
+        pub use futures_util::stream::iter;
+    }
+}

@@ -91,6 +91,59 @@ pub fn make_pipe_client_with_config<R: Runtime>(
     Ok(Pipe::<R, Tcp>::client_with_config(in_path, out_path, config)?.into())
 }
 
+impl<R: Runtime> Pipe<R, Portable> {
+    /// The channel side over the platform's default transport: FIFOs on Unix, TCP on Windows,
+    /// as [`make_pipe`] (the AEA's `make_ipc_channel`).
+    ///
+    /// ```
+    /// # use pipe_tokio::{LocalPortablePipe, Transport};
+    /// let channel = LocalPortablePipe::new()?;
+    /// # #[cfg(unix)]
+    /// assert_eq!(channel.transport(), Transport::Fifo);
+    /// # Ok::<(), pipe_tokio::Error>(())
+    /// ```
+    pub fn new() -> Result<Self, Error> {
+        make_pipe_with_config(Config::default())
+    }
+
+    /// [`new`](Self::new) with a [`Config`].
+    ///
+    /// ```
+    /// # use pipe_tokio::{Config, LocalPortablePipe};
+    /// let channel = LocalPortablePipe::with_config(Config::default().with_max_frame_len(60_000))?;
+    /// assert_eq!(channel.config().max_frame_len(), 60_000);
+    /// # Ok::<(), pipe_tokio::Error>(())
+    /// ```
+    pub fn with_config(config: Config) -> Result<Self, Error> {
+        make_pipe_with_config(config)
+    }
+
+    /// The client side, its transport told by the text of `in_path` as [`make_pipe_client`]
+    /// tells it.
+    ///
+    /// ```
+    /// # use pipe_tokio::{LocalPortablePipe, Transport};
+    /// let client = LocalPortablePipe::client("40000", "40000")?;
+    /// assert_eq!(client.transport(), Transport::Tcp);
+    /// # Ok::<(), pipe_tokio::Error>(())
+    /// ```
+    pub fn client(in_path: &str, out_path: &str) -> Result<Self, Error> {
+        make_pipe_client_with_config(in_path, out_path, Config::default())
+    }
+
+    /// [`client`](Self::client) with a [`Config`].
+    ///
+    /// ```
+    /// # use pipe_tokio::{Config, LocalPortablePipe};
+    /// let client = LocalPortablePipe::client_with_config("40000", "40000", Config::default())?;
+    /// assert_eq!(client.config(), &Config::default());
+    /// # Ok::<(), pipe_tokio::Error>(())
+    /// ```
+    pub fn client_with_config(in_path: &str, out_path: &str, config: Config) -> Result<Self, Error> {
+        make_pipe_client_with_config(in_path, out_path, config)
+    }
+}
+
 /// The rule of [`make_pipe_client`] on Unix: TCP when `in_path` parses as a TCP address (with
 /// no lookup), else a FIFO path.
 #[cfg(unix)]

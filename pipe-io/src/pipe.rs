@@ -217,7 +217,8 @@ impl<R: Runtime> Pipe<R, Tcp> {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn from_stream(stream: R::TcpStream, side: Side, config: Config) -> Result<Self, Error> {
+    pub fn from_stream(stream: R::AppTcpStream, side: Side, config: Config) -> Result<Self, Error> {
+        let stream = R::adopt_tcp(stream)?;
         let peer = R::peer_addr(&stream)?;
         let mut pipe = Self::from_rendezvous(Rendezvous::tcp_established(peer, side), config.clone());
         pipe.conn = Connection::established(Transport::Tcp, side, config);

@@ -54,6 +54,11 @@ pub trait Runtime: Debug + Send + Sync + Sized + 'static {
     /// `lookup_host`, async-net's `resolve`): how a TCP client named by a host name finds its
     /// channel, inside `connect`, never when the pipe is made.
     fn resolve(host_port: &str) -> impl Future<Output = io::Result<Vec<SocketAddr>>> + Send;
+    /// The TCP socket type of this runtime's own API, the one an application dials or accepts
+    /// itself and hands to `TcpSocketPipe::from_stream`.
+    type AppTcpStream;
+    /// Turns an application's socket into [`TcpStream`](Self::TcpStream) (the same socket).
+    fn adopt_tcp(stream: Self::AppTcpStream) -> io::Result<Self::TcpStream>;
     /// The address of the peer of a connected socket.
     fn peer_addr(stream: &Self::TcpStream) -> io::Result<SocketAddr>;
     /// Splits a connected socket into halves that can be used from different tasks.

@@ -69,6 +69,10 @@ impl Runtime for MacOsLike {
     fn poll_timer(timer: &mut Self::Timer, cx: &mut Context<'_>) -> Poll<()> {
         Tokio::poll_timer(timer, cx)
     }
+    type AppTcpStream = <Tokio as Runtime>::AppTcpStream;
+    fn adopt_tcp(stream: Self::AppTcpStream) -> io::Result<Self::TcpStream> {
+        Tokio::adopt_tcp(stream)
+    }
     fn peer_addr(stream: &Self::TcpStream) -> io::Result<SocketAddr> {
         Tokio::peer_addr(stream)
     }

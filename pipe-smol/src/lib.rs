@@ -8,7 +8,7 @@
 //! split pipe. `pipe-tokio`, `pipe-smol` and `pipe-async-std` have the same names: switching
 //! runtime means switching the crate path. This crate is the only dependency a program needs
 //! besides its runtime: it re-exports [`Bytes`], [`Config`] and [`Error`], and its [`prelude`]
-//! brings the `Stream` and `Sink` methods.
+//! brings the `Stream` and `Sink` traits.
 //!
 //! The wire: each message is a u32 big-endian length and the payload; a zero length means the
 //! sender closed (so empty messages are refused). Frames are limited to
@@ -21,7 +21,22 @@
 //! (`Config::with_max_frame_len(65_535)`) unless its reader is known to loop. An empty message
 //! from a Go node goes out as a zero length, which we, like every AEA reader, read as its close.
 //! What every call answers in every situation (the peer closed, died, half-closed; a
-//! failure; a cancelled write) is the table of `pipe_io::behaviour`, the same on every runtime.
+//! failure; a cancelled write) is the table of [`behaviour`], the same on every runtime.
+//!
+//! # Use it
+//!
+//! ```toml
+//! [dependencies]
+//! pipe-smol = "0.1"
+//! smol = "2"
+//! ```
+//!
+//! smol needs no feature; any executor running the async-io reactor works too.
+//!
+//! The crates log through the `log` facade under the target `pipe_io` (with its modules:
+//! `pipe_io::connect`, `pipe_io::tcp`, `pipe_io::pipe`, `pipe_io::rendezvous`): connect attempts,
+//! retries, timeouts and closes at `debug`, a refused peer of another user and a FIFO directory
+//! that could not be removed at `warn`. `RUST_LOG=pipe_io=debug` with `env_logger` shows them.
 //!
 //! # Example
 //!
@@ -29,25 +44,26 @@
 //! AEA) which connects as the client with the paths swapped:
 //!
 //! ```
-//! # pipe_smol::doc_block_on(async {
 //! use std::time::Duration;
 //!
-//! let mut channel = pipe_smol::make_pipe()?;
-//! // In real use: pass channel.in_path() and channel.out_path() to the other process.
-//! let mut client = pipe_smol::make_pipe_client(channel.out_path(), channel.in_path())?;
+//! fn main() -> Result<(), pipe_smol::Error> {
+//!     smol::block_on(async {
+//!         let mut channel = pipe_smol::make_pipe()?;
+//!         // In real use: pass channel.in_path() and channel.out_path() to the other process.
+//!         let mut client = pipe_smol::make_pipe_client(channel.out_path(), channel.in_path())?;
 //!
-//! let timeout = Duration::from_secs(10);
-//! let (a, b) = pipe_smol::doc_join(channel.connect(timeout), client.connect(timeout)).await;
-//! a?;
-//! b?;
+//!         let timeout = Duration::from_secs(10);
+//!         let (a, b) = smol::future::zip(channel.connect(timeout), client.connect(timeout)).await;
+//!         a?;
+//!         b?;
 //!
-//! client.write(b"envelope").await?;
-//! assert_eq!(channel.read().await?.as_deref(), Some(&b"envelope"[..]));
-//! client.close().await?;
-//! assert_eq!(channel.read().await?, None); // the peer closed cleanly
-//! channel.close().await?; // removes the FIFO directory
-//! # Ok::<(), pipe_smol::Error>(())
-//! # }).unwrap();
+//!         client.write(b"envelope").await?;
+//!         assert_eq!(channel.read().await?.as_deref(), Some(&b"envelope"[..]));
+//!         client.close().await?;
+//!         assert_eq!(channel.read().await?, None); // the peer closed cleanly
+//!         channel.close().await // removes the FIFO directory
+//!     })
+//! }
 //! ```
 //!
 //! # Two tasks: split halves
@@ -56,46 +72,45 @@
 //! closes its half (the peer sees the close), the reader's stream ends when the peer closes.
 //!
 //! ```
-//! # pipe_smol::doc_block_on(async {
 //! use std::time::Duration;
 //! use pipe_smol::prelude::*;
-//! use pipe_smol::{Bytes, TcpSocketPipe};
+//! use pipe_smol::{Bytes, Error, TcpSocketPipe};
 //!
-//! let mut channel = TcpSocketPipe::new()?;
-//! let mut client = TcpSocketPipe::client(channel.out_path(), channel.in_path())?;
-//! let timeout = Duration::from_secs(10);
-//! let (a, b) = pipe_smol::doc_join(channel.connect(timeout), client.connect(timeout)).await;
-//! a?;
-//! b?;
+//! fn main() -> Result<(), Error> {
+//!     smol::block_on(async {
+//!         let mut channel = TcpSocketPipe::new()?;
+//!         let mut client = TcpSocketPipe::client(channel.out_path(), channel.in_path())?;
+//!         let timeout = Duration::from_secs(10);
+//!         let (a, b) = smol::future::zip(channel.connect(timeout), client.connect(timeout)).await;
+//!         a?;
+//!         b?;
 //!
-//! let (mut reader, mut writer) = client.into_split()?;
-//! let writing = async move {
-//!     writer.send_all(&mut pipe_smol::doc_iter_ok((0..3u8).map(|i| Bytes::from(vec![i; 4])))).await?;
-//!     writer.close().await // half-close: the reader goes on
-//! };
-//! let reading = async move {
-//!     let mut got = Vec::new();
-//!     while let Some(message) = reader.try_next().await? {
-//!         got.push(message);
-//!     }
-//!     Ok::<_, pipe_smol::Error>(got)
-//! };
-//! let echoing = async {
-//!     while let Some(message) = channel.read().await? {
-//!         channel.write_bytes(message).await?;
-//!     }
-//!     channel.close().await
-//! };
-//! let ((wrote, got), echoed) = pipe_smol::doc_join(pipe_smol::doc_join(writing, reading), echoing).await;
-//! wrote?;
-//! echoed?;
-//! assert_eq!(got?.len(), 3);
-//! # Ok::<(), pipe_smol::Error>(())
-//! # }).unwrap();
+//!         let (mut reader, mut writer) = client.into_split()?;
+//!         let writing = smol::spawn(async move {
+//!             let mut messages = smol::stream::iter((0..3u8).map(|i| Ok(Bytes::from(vec![i; 4]))));
+//!             writer.send_all(&mut messages).await?;
+//!             writer.close().await // half-close: the reader goes on
+//!         });
+//!         let reading = smol::spawn(async move {
+//!             let mut got = Vec::new();
+//!             while let Some(message) = reader.try_next().await? {
+//!                 got.push(message);
+//!             }
+//!             Ok::<_, Error>(got)
+//!         });
+//!         while let Some(message) = channel.read().await? {
+//!             channel.write_bytes(message).await?;
+//!         }
+//!         channel.close().await?;
+//!         writing.await?;
+//!         assert_eq!(reading.await?.len(), 3);
+//!         Ok(())
+//!     })
+//! }
 //! ```
 //!
-//! See the `pipe-io` crate for the behaviour shared by every runtime (connect, cancel-safety,
-//! close, cleanup) and `pipe-proto` for the wire and state machine.
+//! The types are written once, for every runtime, in the `pipe-io` crate (these names are its
+//! types with this runtime filled in); `pipe-proto` holds the wire and the state machine.
 //!
 //! The library spawns no task: everything runs in the futures you poll.
 
@@ -103,17 +118,86 @@
 #![warn(missing_docs, missing_debug_implementations)]
 
 mod codec;
-mod doc_support;
 mod runtime;
 
 /// asynchronous-codec's `Framed`, to put [`PipeCodec`] on any futures-io `AsyncRead + AsyncWrite`
 /// without a dependency of your own on asynchronous-codec.
 pub use asynchronous_codec::Framed;
 pub use codec::PipeCodec;
-pub use pipe_io::Received;
 pub use runtime::AsyncIo;
 
-#[doc(hidden)]
-pub use doc_support::{doc_block_on, doc_iter_ok, doc_join, doc_tcp_pair};
+pub use pipe_io::{
+    prelude, Bytes, Config, Error, IntoFrame, Received, Side, State, Transport, WaitingFor, DEFAULT_MAX_FRAME_LEN,
+};
 
-pipe_io::runtime_crate!(runtime: AsyncIo, krate: "pipe_smol", stream: async_net::TcpStream, adopt: runtime::adopt);
+/// What every call answers in every situation, the same on every runtime.
+#[doc(inline)]
+pub use pipe_io::behaviour;
+
+/// A pipe over two POSIX named pipes (FIFOs), the AEA's default on Unix. Unix only.
+#[cfg(unix)]
+pub type PosixNamedPipe = pipe_io::Pipe<AsyncIo, pipe_io::Fifo>;
+/// A pipe over one loopback TCP connection, the AEA's default on Windows.
+pub type TcpSocketPipe = pipe_io::Pipe<AsyncIo, pipe_io::Tcp>;
+/// A pipe over the platform's default transport (FIFOs on Unix, TCP on Windows, as the AEA's
+/// `make_ipc_channel`), or either of the others converted with `into()`.
+pub type LocalPortablePipe = pipe_io::Pipe<AsyncIo, pipe_io::Portable>;
+/// The receiving half of a split pipe: `read`, and a `Stream` of messages.
+pub type PipeReader = pipe_io::PipeReader<AsyncIo>;
+/// The sending half of a split pipe: `write`, `close`, and a `Sink` of messages.
+pub type PipeWriter = pipe_io::PipeWriter<AsyncIo>;
+
+/// The channel side with the platform's default transport: FIFOs on Unix, TCP on Windows, as
+/// the AEA's `make_ipc_channel` does. Hand its [`in_path`](LocalPortablePipe::in_path) and
+/// [`out_path`](LocalPortablePipe::out_path) to the peer, swapped.
+///
+/// ```
+/// let pipe = pipe_smol::make_pipe()?;
+/// println!("the peer connects with in={} out={}", pipe.out_path(), pipe.in_path());
+/// # Ok::<(), pipe_smol::Error>(())
+/// ```
+pub fn make_pipe() -> Result<LocalPortablePipe, Error> {
+    LocalPortablePipe::new()
+}
+
+/// [`make_pipe`] with a [`Config`].
+///
+/// ```
+/// use pipe_smol::{make_pipe_with_config, Config};
+/// let pipe = make_pipe_with_config(Config::default().with_max_frame_len(60_000))?;
+/// assert_eq!(pipe.config().max_frame_len(), 60_000);
+/// # Ok::<(), pipe_smol::Error>(())
+/// ```
+pub fn make_pipe_with_config(config: Config) -> Result<LocalPortablePipe, Error> {
+    LocalPortablePipe::with_config(config)
+}
+
+/// The client side for a rendezvous created elsewhere (by us or by a Python AEA), its paths
+/// given swapped (client in = channel out). The transport follows from the text of `in_path`:
+/// a port (`"9000"`), `"<ip>:<port>"` or `"<host>:<port>"` is TCP, anything else a FIFO path.
+///
+/// ```
+/// use pipe_smol::{make_pipe, make_pipe_client, Transport};
+/// let channel = make_pipe()?;
+/// let client = make_pipe_client(channel.out_path(), channel.in_path())?;
+/// assert_eq!(client.transport(), channel.transport());
+/// assert_eq!(make_pipe_client("40000", "40000")?.transport(), Transport::Tcp);
+/// # Ok::<(), pipe_smol::Error>(())
+/// ```
+pub fn make_pipe_client(in_path: &str, out_path: &str) -> Result<LocalPortablePipe, Error> {
+    LocalPortablePipe::client(in_path, out_path)
+}
+
+/// [`make_pipe_client`] with a [`Config`].
+///
+/// ```
+/// use pipe_smol::{make_pipe, make_pipe_client_with_config, Config};
+/// let channel = make_pipe()?;
+/// let config = Config::default().with_max_frame_len(60_000);
+/// let client = make_pipe_client_with_config(channel.out_path(), channel.in_path(), config)?;
+/// assert_eq!(client.config().max_frame_len(), 60_000);
+/// # Ok::<(), pipe_smol::Error>(())
+/// ```
+pub fn make_pipe_client_with_config(in_path: &str, out_path: &str, config: Config) -> Result<LocalPortablePipe, Error> {
+    LocalPortablePipe::client_with_config(in_path, out_path, config)
+}

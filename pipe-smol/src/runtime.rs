@@ -65,6 +65,13 @@ impl Runtime for AsyncIo {
         async_net::resolve(host_port).await
     }
 
+    /// The runtime's own socket is the one the pipe uses: adopted as it is.
+    type AppTcpStream = TcpStream;
+
+    fn adopt_tcp(stream: TcpStream) -> io::Result<TcpStream> {
+        Ok(stream)
+    }
+
     fn peer_addr(stream: &Self::TcpStream) -> io::Result<SocketAddr> {
         stream.peer_addr()
     }
@@ -90,11 +97,6 @@ impl Runtime for AsyncIo {
     fn poll_timer(timer: &mut Self::Timer, cx: &mut Context<'_>) -> Poll<()> {
         Pin::new(timer).poll(cx).map(drop)
     }
-}
-
-/// async-net's `TcpStream` is this runtime's: adopted as it is.
-pub(crate) fn adopt(stream: TcpStream) -> io::Result<TcpStream> {
-    Ok(stream)
 }
 
 /// A FIFO read end on async-io, read the way async-net reads its sockets: a read, and when it

@@ -90,6 +90,13 @@ impl Runtime for Tokio {
         Ok(tokio::net::lookup_host(host_port).await?.collect())
     }
 
+    /// The runtime's own socket is the one the pipe uses: adopted as it is.
+    type AppTcpStream = TcpStream;
+
+    fn adopt_tcp(stream: TcpStream) -> io::Result<TcpStream> {
+        Ok(stream)
+    }
+
     fn peer_addr(stream: &Self::TcpStream) -> io::Result<SocketAddr> {
         stream.peer_addr()
     }
@@ -118,9 +125,4 @@ impl Runtime for Tokio {
     fn poll_timer(timer: &mut Self::Timer, cx: &mut Context<'_>) -> Poll<()> {
         timer.as_mut().poll(cx)
     }
-}
-
-/// tokio's `TcpStream` is this runtime's: adopted as it is.
-pub(crate) fn adopt(stream: TcpStream) -> io::Result<TcpStream> {
-    Ok(stream)
 }

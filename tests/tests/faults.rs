@@ -447,7 +447,7 @@ fn smol_make_pipe_client_on_bad_rendezvous_fails_cleanly() {
 
 #[test]
 fn async_std_make_pipe_client_on_bad_rendezvous_fails_cleanly() {
-    bad_rendezvous::<AsyncStdExec>(pipe_io::make_pipe_client::<pipe_smol::AsyncIo>);
+    bad_rendezvous::<AsyncStdExec>(pipe_io::make_pipe_client::<pipe_async_std::AsyncStd>);
 }
 
 /// Frames moved by [`gigabyte_case`], 1 MiB each: the whole gigibyte takes a few seconds even

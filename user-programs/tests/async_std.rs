@@ -10,9 +10,9 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 async fn pair() -> (TcpSocketPipe, TcpSocketPipe) {
     let mut channel = TcpSocketPipe::new().expect("channel");
     let mut client = TcpSocketPipe::client(channel.out_path(), channel.in_path()).expect("client");
-    let (a, b) = future::join(channel.connect(TIMEOUT), client.connect(TIMEOUT)).await;
-    a.expect("channel connects");
-    b.expect("client connects");
+    let accepting = async_std::task::spawn(async move { channel.connect(TIMEOUT).await.map(|()| channel) });
+    client.connect(TIMEOUT).await.expect("client connects");
+    let channel = accepting.await.expect("channel connects");
     (channel, client)
 }
 
@@ -36,12 +36,10 @@ fn split_halves_in_two_tasks_with_select() {
         let mut got = Vec::new();
         loop {
             // `select!` on async-std: the next message, or a timer tick, whichever comes first.
-            let next = std::pin::pin!(reader.next());
-            let tick = std::pin::pin!(async_std::task::sleep(Duration::from_millis(5)));
-            match future::select(next, tick).await {
-                future::Either::Left((Some(message), _)) => got.push(message.expect("a message")),
-                future::Either::Left((None, _)) => break,
-                future::Either::Right(_) => {}
+            match async_std::future::timeout(Duration::from_millis(5), reader.next()).await {
+                Ok(Some(message)) => got.push(message.expect("a message")),
+                Ok(None) => break,
+                Err(_tick) => {}
             }
         }
         writing.await.expect("writer");
@@ -95,9 +93,9 @@ fn a_configured_default_pipe_and_matching_errors() {
         let config = Config::default().with_max_frame_len(1024);
         let mut channel = make_pipe_with_config(config.clone()).expect("channel");
         let mut client = make_pipe_client_with_config(channel.out_path(), channel.in_path(), config).expect("client");
-        let (a, b) = future::join(channel.connect(TIMEOUT), client.connect(TIMEOUT)).await;
-        a.expect("channel connects");
-        b.expect("client connects");
+        let accepting = async_std::task::spawn(async move { channel.connect(TIMEOUT).await.map(|()| channel) });
+        client.connect(TIMEOUT).await.expect("client connects");
+        let _channel = accepting.await.expect("channel connects");
         assert!(matches!(client.write(b"").await, Err(Error::EmptyFrame)));
         assert!(matches!(client.write(&[0; 1025]).await, Err(Error::FrameTooLarge { len: 1025, max: 1024 })));
 

@@ -51,7 +51,7 @@ impl Exec for SmolExec {
 }
 
 impl Exec for AsyncStdExec {
-    type R = pipe_async_std::AsyncIo;
+    type R = pipe_async_std::AsyncStd;
     const NAME: &'static str = "async-std";
     fn block_on<F: Future>(future: F) -> F::Output {
         async_std::task::block_on(future)
