@@ -21,7 +21,7 @@ use pipe_proto::{ConnectError, DecodeError, EncodeError, Failure, RecvError, Sen
 /// for an OS error the same kind, code and message.
 ///
 /// ```
-/// use pipe_io::{Error, WaitingFor};
+/// # use pipe_tokio::{*, prelude::*};
 /// use std::time::Duration;
 ///
 /// let err = Error::Timeout {
@@ -120,7 +120,8 @@ pub enum Error {
     /// accepted).
     ///
     /// ```
-    /// let err = pipe_io::Error::NotOurs {
+    /// # use pipe_tokio::{*, prelude::*};
+    /// let err = Error::NotOurs {
     ///     path: "/tmp/x/aea_to_process".into(),
     ///     reason: "it belongs to uid 65534, not to our user (uid 1000)".into(),
     /// };
@@ -165,11 +166,14 @@ pub enum Error {
     /// same kind, code and message.
     ///
     /// ```
+    /// # use pipe_tokio::{*, prelude::*};
     /// # #[cfg(unix)] {
     /// let enoent = 2;
-    /// let mut client = pipe_tokio::make_pipe_client("/nonexistent/aea_to_process", "/nonexistent/process_to_aea")?;
-    /// let err = pipe_tokio::doc_block_on(client.connect(std::time::Duration::from_secs(1))).unwrap_err();
-    /// assert!(matches!(err, pipe_tokio::Error::Io(_)), "{err:?}");
+    /// let mut client = make_pipe_client("/nonexistent/aea_to_process", "/nonexistent/process_to_aea")?;
+    /// # let err = doc_block_on(async {
+    /// let err = client.connect(std::time::Duration::from_secs(1)).await.unwrap_err();
+    /// # err });
+    /// assert!(matches!(err, Error::Io(_)), "{err:?}");
     /// assert_eq!(err.to_string(), "/nonexistent/aea_to_process: No such file or directory (os error 2)");
     /// assert_eq!(err.raw_os_error(), Some(enoent));
     /// assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
@@ -186,8 +190,9 @@ impl Error {
     /// The [`io::ErrorKind`] this error converts to.
     ///
     /// ```
-    /// assert_eq!(pipe_io::Error::EmptyFrame.kind(), std::io::ErrorKind::InvalidInput);
-    /// assert_eq!(pipe_io::Error::PeerClosed.kind(), std::io::ErrorKind::BrokenPipe);
+    /// # use pipe_tokio::{*, prelude::*};
+    /// assert_eq!(Error::EmptyFrame.kind(), std::io::ErrorKind::InvalidInput);
+    /// assert_eq!(Error::PeerClosed.kind(), std::io::ErrorKind::BrokenPipe);
     /// ```
     pub fn kind(&self) -> io::ErrorKind {
         match self {
@@ -214,7 +219,7 @@ impl Error {
     /// errors without a code. When it is `Some`, [`Error::kind`] is the kind of that code.
     ///
     /// ```
-    /// use pipe_io::Error;
+    /// # use pipe_tokio::{*, prelude::*};
     ///
     /// let emfile = std::io::Error::from_raw_os_error(24);
     /// assert_eq!(Error::from(emfile).raw_os_error(), Some(24));
@@ -287,7 +292,7 @@ fn with_during(during: String, source: io::Error) -> io::Error {
 /// with the path or address it should have done it on.
 ///
 /// ```
-/// use pipe_io::WaitingFor;
+/// # use pipe_tokio::{*, prelude::*};
 ///
 /// let waiting = WaitingFor::Listener("127.0.0.1:9000".into());
 /// assert_eq!(waiting.to_string(), "nobody accepted a connection at 127.0.0.1:9000");

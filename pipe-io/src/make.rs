@@ -12,9 +12,10 @@ use crate::runtime::Runtime;
 /// The channel side with the platform default: FIFOs on Unix, TCP on Windows (as the AEA does).
 ///
 /// ```
-/// let pipe = pipe_tokio::make_pipe()?;
+/// # use pipe_tokio::{*, prelude::*};
+/// let pipe = make_pipe()?;
 /// # #[cfg(unix)]
-/// assert_eq!(pipe.transport(), pipe_tokio::Transport::Fifo);
+/// assert_eq!(pipe.transport(), Transport::Fifo);
 /// # Ok::<(), pipe_tokio::Error>(())
 /// ```
 pub fn make_pipe<R: Runtime>() -> Result<Pipe<R, Portable>, Error> {
@@ -24,7 +25,8 @@ pub fn make_pipe<R: Runtime>() -> Result<Pipe<R, Portable>, Error> {
 /// [`make_pipe`] with a [`Config`].
 ///
 /// ```
-/// let pipe = pipe_tokio::make_pipe_with_config(pipe_tokio::Config::default().with_max_frame_len(1000))?;
+/// # use pipe_tokio::{*, prelude::*};
+/// let pipe = make_pipe_with_config(Config::default().with_max_frame_len(1000))?;
 /// assert_eq!(pipe.config().max_frame_len(), 1000);
 /// # Ok::<(), pipe_tokio::Error>(())
 /// ```
@@ -56,7 +58,7 @@ pub fn make_pipe_with_config<R: Runtime>(config: Config) -> Result<Pipe<R, Porta
 /// none of the TCP forms above is [`Error::InvalidAddress`].
 ///
 /// ```
-/// use pipe_tokio::{make_pipe, make_pipe_client, Transport};
+/// # use pipe_tokio::{*, prelude::*};
 ///
 /// let channel = make_pipe()?;
 /// let client = make_pipe_client(channel.out_path(), channel.in_path())?;
@@ -74,7 +76,7 @@ pub fn make_pipe_client<R: Runtime>(in_path: &str, out_path: &str) -> Result<Pip
 /// [`make_pipe_client`] with a [`Config`].
 ///
 /// ```
-/// use pipe_tokio::{make_pipe_client_with_config, Config};
+/// # use pipe_tokio::{*, prelude::*};
 /// let client = make_pipe_client_with_config("40000", "40000", Config::default().with_max_frame_len(1000))?;
 /// assert_eq!(client.config().max_frame_len(), 1000);
 /// # Ok::<(), pipe_tokio::Error>(())
@@ -96,6 +98,7 @@ impl<R: Runtime> Pipe<R, Portable> {
     /// as [`make_pipe`] (the AEA's `make_ipc_channel`).
     ///
     /// ```
+    /// # use pipe_tokio::{*, prelude::*};
     /// # use pipe_tokio::{LocalPortablePipe, Transport};
     /// let channel = LocalPortablePipe::new()?;
     /// # #[cfg(unix)]
@@ -109,6 +112,7 @@ impl<R: Runtime> Pipe<R, Portable> {
     /// [`new`](Self::new) with a [`Config`].
     ///
     /// ```
+    /// # use pipe_tokio::{*, prelude::*};
     /// # use pipe_tokio::{Config, LocalPortablePipe};
     /// let channel = LocalPortablePipe::with_config(Config::default().with_max_frame_len(60_000))?;
     /// assert_eq!(channel.config().max_frame_len(), 60_000);
@@ -122,6 +126,7 @@ impl<R: Runtime> Pipe<R, Portable> {
     /// tells it.
     ///
     /// ```
+    /// # use pipe_tokio::{*, prelude::*};
     /// # use pipe_tokio::{LocalPortablePipe, Transport};
     /// let client = LocalPortablePipe::client("40000", "40000")?;
     /// assert_eq!(client.transport(), Transport::Tcp);
@@ -134,6 +139,7 @@ impl<R: Runtime> Pipe<R, Portable> {
     /// [`client`](Self::client) with a [`Config`].
     ///
     /// ```
+    /// # use pipe_tokio::{*, prelude::*};
     /// # use pipe_tokio::{Config, LocalPortablePipe};
     /// let client = LocalPortablePipe::client_with_config("40000", "40000", Config::default())?;
     /// assert_eq!(client.config(), &Config::default());

@@ -25,9 +25,9 @@ use crate::split::{PipeReader, PipeWriter};
 /// One end of an AEA-compatible pipe on runtime `R`; `K` says which transport it was built for
 /// ([`Fifo`], [`Tcp`], or [`Portable`]).
 ///
-/// Users name it through their runtime crate: `pipe_tokio::PosixNamedPipe`,
-/// `pipe_tokio::TcpSocketPipe`, `pipe_tokio::LocalPortablePipe` (and the same names in
-/// `pipe_smol` and `pipe_async_std`).
+/// Users name it through their runtime crate, which fills in the runtime: `PosixNamedPipe`,
+/// `TcpSocketPipe` and `LocalPortablePipe` in `pipe-tokio`, `pipe-smol` and `pipe-async-std`
+/// alike.
 ///
 /// The **channel** side ([`Pipe::new`], or `make_pipe`) creates the rendezvous at once, so
 /// [`in_path`](Pipe::in_path) and [`out_path`](Pipe::out_path) can be handed to the peer before
@@ -35,17 +35,19 @@ use crate::split::{PipeReader, PipeWriter};
 /// given those two strings swapped: client in = channel out.
 ///
 /// ```
+/// # use pipe_tokio::{*, prelude::*};
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), pipe_tokio::Error> {
-/// use pipe_tokio::TcpSocketPipe;
 /// use std::time::Duration;
 ///
 /// let mut channel = TcpSocketPipe::new()?;
 /// let mut client = TcpSocketPipe::client(channel.out_path(), channel.in_path())?;
 /// let timeout = Duration::from_secs(5);
-/// let (a, b) = tokio::join!(channel.connect(timeout), client.connect(timeout));
-/// a?;
-/// b?;
+/// // Both ends connect at once (joined: `tokio::join!`, `smol::future::zip`...):
+/// // channel.connect(timeout), client.connect(timeout)
+/// # let (a, b) = tokio::join!(channel.connect(timeout), client.connect(timeout));
+/// # a?;
+/// # b?;
 /// client.write(b"ping").await?;
 /// assert_eq!(channel.read().await?.as_deref(), Some(&b"ping"[..]));
 /// client.close().await?;
@@ -88,7 +90,8 @@ impl<R: Runtime> Pipe<R, Fifo> {
     /// (mode 0700, unpredictable name) holding two FIFOs (mode 0600), now.
     ///
     /// ```
-    /// let channel = pipe_tokio::PosixNamedPipe::new()?;
+    /// # use pipe_tokio::{*, prelude::*};
+    /// let channel = PosixNamedPipe::new()?;
     /// assert!(channel.in_path().ends_with("/process_to_aea"));
     /// assert!(channel.out_path().ends_with("/aea_to_process"));
     /// let dir = std::path::Path::new(channel.in_path()).parent().unwrap().to_owned();
@@ -103,7 +106,7 @@ impl<R: Runtime> Pipe<R, Fifo> {
     /// [`Pipe::new`] with a [`Config`].
     ///
     /// ```
-    /// use pipe_tokio::{Config, PosixNamedPipe};
+    /// # use pipe_tokio::{*, prelude::*};
     /// let channel = PosixNamedPipe::with_config(Config::default().with_max_frame_len(1 << 20))?;
     /// assert_eq!(channel.config().max_frame_len(), 1 << 20);
     /// # Ok::<(), pipe_tokio::Error>(())
@@ -117,8 +120,9 @@ impl<R: Runtime> Pipe<R, Fifo> {
     /// opened before [`connect`](Pipe::connect).
     ///
     /// ```
-    /// let channel = pipe_tokio::PosixNamedPipe::new()?;
-    /// let client = pipe_tokio::PosixNamedPipe::client(channel.out_path(), channel.in_path())?;
+    /// # use pipe_tokio::{*, prelude::*};
+    /// let channel = PosixNamedPipe::new()?;
+    /// let client = PosixNamedPipe::client(channel.out_path(), channel.in_path())?;
     /// assert_eq!(client.in_path(), channel.out_path());
     /// # Ok::<(), pipe_tokio::Error>(())
     /// ```
@@ -129,7 +133,7 @@ impl<R: Runtime> Pipe<R, Fifo> {
     /// [`Pipe::client`] with a [`Config`].
     ///
     /// ```
-    /// use pipe_tokio::{Config, PosixNamedPipe};
+    /// # use pipe_tokio::{*, prelude::*};
     /// let client = PosixNamedPipe::client_with_config("/tmp/x/a", "/tmp/x/b", Config::default())?;
     /// assert_eq!(client.out_path(), "/tmp/x/b");
     /// # Ok::<(), pipe_tokio::Error>(())
@@ -146,7 +150,8 @@ impl<R: Runtime> Pipe<R, Tcp> {
     /// [`Config::with_allowed_peer_uids`] for the rule and the platforms that cannot tell.
     ///
     /// ```
-    /// let channel = pipe_tokio::TcpSocketPipe::new()?;
+    /// # use pipe_tokio::{*, prelude::*};
+    /// let channel = TcpSocketPipe::new()?;
     /// assert_eq!(channel.in_path(), channel.out_path());
     /// assert!(channel.in_path().parse::<u16>().is_ok());
     /// # Ok::<(), pipe_tokio::Error>(())
@@ -158,7 +163,7 @@ impl<R: Runtime> Pipe<R, Tcp> {
     /// [`Pipe::new`] with a [`Config`].
     ///
     /// ```
-    /// use pipe_tokio::{Config, TcpSocketPipe};
+    /// # use pipe_tokio::{*, prelude::*};
     /// let channel = TcpSocketPipe::with_config(Config::default().with_high_water_mark(1 << 20))?;
     /// assert_eq!(channel.config().high_water_mark(), 1 << 20);
     /// # Ok::<(), pipe_tokio::Error>(())
@@ -175,7 +180,7 @@ impl<R: Runtime> Pipe<R, Tcp> {
     /// resolves to nothing, and tries each address it resolves to.
     ///
     /// ```
-    /// use pipe_tokio::{Error, TcpSocketPipe};
+    /// # use pipe_tokio::{*, prelude::*};
     /// assert!(TcpSocketPipe::client("8000", "8000").is_ok());
     /// assert!(TcpSocketPipe::client("localhost:8000", "localhost:8000").is_ok()); // no lookup yet
     /// assert!(matches!(TcpSocketPipe::client("not a port", ""), Err(Error::InvalidAddress { .. })));
@@ -187,7 +192,7 @@ impl<R: Runtime> Pipe<R, Tcp> {
     /// [`Pipe::client`] with a [`Config`].
     ///
     /// ```
-    /// use pipe_tokio::{Config, TcpSocketPipe};
+    /// # use pipe_tokio::{*, prelude::*};
     /// let client = TcpSocketPipe::client_with_config("127.0.0.1:9000", "", Config::default())?;
     /// assert_eq!(client.in_path(), "127.0.0.1:9000");
     /// # Ok::<(), pipe_tokio::Error>(())
@@ -203,13 +208,12 @@ impl<R: Runtime> Pipe<R, Tcp> {
     /// both paths name the peer's address.
     ///
     /// ```
+    /// # use pipe_tokio::{*, prelude::*};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), pipe_tokio::Error> {
-    /// use pipe_tokio::{Side, TcpSocketPipe};
     ///
-    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// let dialled = tokio::net::TcpStream::connect(listener.local_addr()?).await?;
-    /// let (accepted, _) = listener.accept().await?;
+    /// # let (dialled, accepted) = pipe_tokio::doc_tcp_pair().await?;
+    /// // `dialled` and `accepted`: two ends of one loopback connection, as the runtime's sockets.
     /// let mut client = TcpSocketPipe::from_stream(dialled, Side::Client, Default::default())?;
     /// let mut channel = TcpSocketPipe::from_stream(accepted, Side::Channel, Default::default())?;
     /// client.write(b"adopted").await?;
@@ -267,7 +271,8 @@ impl<R: Runtime, K> Pipe<R, K> {
     /// Where this end reads: the path (FIFO) or port (TCP) to hand to the peer as its `out_path`.
     ///
     /// ```
-    /// let pipe = pipe_tokio::make_pipe()?;
+    /// # use pipe_tokio::{*, prelude::*};
+    /// let pipe = make_pipe()?;
     /// assert!(!pipe.in_path().is_empty());
     /// # Ok::<(), pipe_tokio::Error>(())
     /// ```
@@ -278,7 +283,8 @@ impl<R: Runtime, K> Pipe<R, K> {
     /// Where this end writes: to hand to the peer as its `in_path`.
     ///
     /// ```
-    /// let pipe = pipe_tokio::make_pipe()?;
+    /// # use pipe_tokio::{*, prelude::*};
+    /// let pipe = make_pipe()?;
     /// assert!(!pipe.out_path().is_empty());
     /// # Ok::<(), pipe_tokio::Error>(())
     /// ```
@@ -289,7 +295,7 @@ impl<R: Runtime, K> Pipe<R, K> {
     /// The transport: FIFO or TCP.
     ///
     /// ```
-    /// use pipe_tokio::{TcpSocketPipe, Transport};
+    /// # use pipe_tokio::{*, prelude::*};
     /// assert_eq!(TcpSocketPipe::new()?.transport(), Transport::Tcp);
     /// # Ok::<(), pipe_tokio::Error>(())
     /// ```
@@ -300,7 +306,7 @@ impl<R: Runtime, K> Pipe<R, K> {
     /// Channel (created the rendezvous) or client.
     ///
     /// ```
-    /// use pipe_tokio::{Side, TcpSocketPipe};
+    /// # use pipe_tokio::{*, prelude::*};
     /// assert_eq!(TcpSocketPipe::new()?.side(), Side::Channel);
     /// assert_eq!(TcpSocketPipe::client("1", "1")?.side(), Side::Client);
     /// # Ok::<(), pipe_tokio::Error>(())
@@ -313,7 +319,7 @@ impl<R: Runtime, K> Pipe<R, K> {
     /// closed: see [`peer_closed`](Pipe::peer_closed)), `Closing`, `Closed`, or `Failed`.
     ///
     /// ```
-    /// use pipe_tokio::{State, TcpSocketPipe};
+    /// # use pipe_tokio::{*, prelude::*};
     /// assert_eq!(TcpSocketPipe::new()?.state(), State::Idle);
     /// # Ok::<(), pipe_tokio::Error>(())
     /// ```
@@ -325,6 +331,7 @@ impl<R: Runtime, K> Pipe<R, K> {
     /// writes are refused with [`Error::PeerClosed`].
     ///
     /// ```
+    /// # use pipe_tokio::{*, prelude::*};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), pipe_tokio::Error> {
     /// # use std::time::Duration;
@@ -336,7 +343,7 @@ impl<R: Runtime, K> Pipe<R, K> {
     /// assert!(!channel.peer_closed(), "not read yet");
     /// assert_eq!(channel.read().await?, None);
     /// assert!(channel.peer_closed());
-    /// assert!(matches!(channel.write(b"late").await, Err(pipe_tokio::Error::PeerClosed)));
+    /// assert!(matches!(channel.write(b"late").await, Err(Error::PeerClosed)));
     /// # Ok(())
     /// # }
     /// ```
@@ -347,7 +354,8 @@ impl<R: Runtime, K> Pipe<R, K> {
     /// The configuration the pipe was made with.
     ///
     /// ```
-    /// assert_eq!(pipe_tokio::make_pipe()?.config(), &pipe_tokio::Config::default());
+    /// # use pipe_tokio::{*, prelude::*};
+    /// assert_eq!(make_pipe()?.config(), &Config::default());
     /// # Ok::<(), pipe_tokio::Error>(())
     /// ```
     pub fn config(&self) -> &Config {
@@ -361,14 +369,15 @@ impl<R: Runtime, K> Pipe<R, K> {
     /// dropped connect can be called again.
     ///
     /// ```
+    /// # use pipe_tokio::{*, prelude::*};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), pipe_tokio::Error> {
     /// use std::time::{Duration, Instant};
     ///
-    /// let mut lonely = pipe_tokio::make_pipe()?;
+    /// let mut lonely = make_pipe()?;
     /// let start = Instant::now();
     /// let err = lonely.connect(Duration::from_millis(100)).await.unwrap_err();
-    /// assert!(matches!(err, pipe_tokio::Error::Timeout { .. }));
+    /// assert!(matches!(err, Error::Timeout { .. }));
     /// assert!(start.elapsed() >= Duration::from_millis(100));
     /// # Ok(())
     /// # }
@@ -393,23 +402,28 @@ impl<R: Runtime, K> Pipe<R, K> {
     /// anew times out. A split pipe reconnects once reunited.
     ///
     /// ```
+    /// # use pipe_tokio::{*, prelude::*};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), pipe_tokio::Error> {
     /// use std::time::Duration;
     ///
     /// let timeout = Duration::from_secs(5);
-    /// let mut channel = pipe_tokio::make_pipe()?;
-    /// let mut first = pipe_tokio::make_pipe_client(channel.out_path(), channel.in_path())?;
-    /// let (a, b) = tokio::join!(channel.connect(timeout), first.connect(timeout));
-    /// (a?, b?);
+    /// let mut channel = make_pipe()?;
+    /// let mut first = make_pipe_client(channel.out_path(), channel.in_path())?;
+    /// // Both ends connect at once (joined: `tokio::join!`, `smol::future::zip`...):
+    /// // channel.connect(timeout), first.connect(timeout)
+    /// # let (a, b) = tokio::join!(channel.connect(timeout), first.connect(timeout));
+    /// # (a?, b?);
     /// first.write(b"from the first client").await?;
     /// drop(first); // its process is gone
     /// assert_eq!(channel.read().await?.as_deref(), Some(&b"from the first client"[..]));
     /// assert_eq!(channel.read().await?, None);
     ///
-    /// let mut second = pipe_tokio::make_pipe_client(channel.out_path(), channel.in_path())?;
-    /// let (a, b) = tokio::join!(channel.reconnect(timeout), second.connect(timeout));
-    /// (a?, b?);
+    /// let mut second = make_pipe_client(channel.out_path(), channel.in_path())?;
+    /// // Both ends connect at once (joined: `tokio::join!`, `smol::future::zip`...):
+    /// // channel.reconnect(timeout), second.connect(timeout)
+    /// # let (a, b) = tokio::join!(channel.reconnect(timeout), second.connect(timeout));
+    /// # (a?, b?);
     /// second.write(b"from the second client").await?;
     /// assert_eq!(channel.read().await?.as_deref(), Some(&b"from the second client"[..]));
     /// # Ok(())
@@ -428,19 +442,22 @@ impl<R: Runtime, K> Pipe<R, K> {
     /// Messages not taken are sent first after a [`reconnect`](Self::reconnect).
     ///
     /// ```
+    /// # use pipe_tokio::{*, prelude::*};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), pipe_tokio::Error> {
     /// use std::time::Duration;
     ///
     /// let timeout = Duration::from_secs(5);
-    /// let mut channel = pipe_tokio::make_pipe()?;
-    /// let mut client = pipe_tokio::make_pipe_client(channel.out_path(), channel.in_path())?;
-    /// let (a, b) = tokio::join!(channel.connect(timeout), client.connect(timeout));
-    /// (a?, b?);
+    /// let mut channel = make_pipe()?;
+    /// let mut client = make_pipe_client(channel.out_path(), channel.in_path())?;
+    /// // Both ends connect at once (joined: `tokio::join!`, `smol::future::zip`...):
+    /// // channel.connect(timeout), client.connect(timeout)
+    /// # let (a, b) = tokio::join!(channel.connect(timeout), client.connect(timeout));
+    /// # (a?, b?);
     /// drop(client); // nobody reads any more
     /// let big = vec![7u8; 1 << 20]; // more than the pipe holds
     /// let err = channel.write(&big).await.unwrap_err();
-    /// assert!(matches!(err, pipe_tokio::Error::Undelivered { frames: 1, .. }));
+    /// assert!(matches!(err, Error::Undelivered { frames: 1, .. }));
     /// assert_eq!(channel.take_unsent(), [big], "whole, though part of it was written");
     /// assert!(channel.take_unsent().is_empty());
     /// # Ok(())
@@ -456,6 +473,7 @@ impl<R: Runtime, K> Pipe<R, K> {
     /// already buffered is its answer at the first poll, without a system call.
     ///
     /// ```
+    /// # use pipe_tokio::{*, prelude::*};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), pipe_tokio::Error> {
     /// # use std::time::Duration;
@@ -464,7 +482,8 @@ impl<R: Runtime, K> Pipe<R, K> {
     /// # let (a, b) = tokio::join!(channel.connect(Duration::from_secs(5)), client.connect(Duration::from_secs(5)));
     /// # a?; b?;
     /// // A read cancelled by a timeout (nothing had arrived) loses nothing...
-    /// let waited = tokio::time::timeout(Duration::from_millis(10), channel.read()).await;
+    /// // (`waited`: `channel.read()` under a 10 ms timeout of your runtime)
+    /// # let waited = tokio::time::timeout(Duration::from_millis(10), channel.read()).await;
     /// assert!(waited.is_err());
     /// client.write(b"one").await?;
     /// // ...the next read carries on.
@@ -488,6 +507,7 @@ impl<R: Runtime, K> Pipe<R, K> {
     /// dropped `read_with` has taken nothing, and the next read continues the same frame.
     ///
     /// ```
+    /// # use pipe_tokio::{*, prelude::*};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), pipe_tokio::Error> {
     /// # use std::time::Duration;
@@ -495,7 +515,7 @@ impl<R: Runtime, K> Pipe<R, K> {
     /// # let mut client = pipe_tokio::TcpSocketPipe::client(channel.out_path(), channel.in_path())?;
     /// # let (a, b) = tokio::join!(channel.connect(Duration::from_secs(5)), client.connect(Duration::from_secs(5)));
     /// # a?; b?;
-    /// client.write_batch(["7", "35"].map(bytes::Bytes::from)).await?;
+    /// client.write_batch(["7", "35"].map(Bytes::from)).await?;
     /// client.close().await?;
     /// let mut sum = 0;
     /// // Each message parsed where it lies; nothing is allocated for it.
@@ -521,6 +541,7 @@ impl<R: Runtime, K> Pipe<R, K> {
     /// the poll that completes, and only then.
     ///
     /// ```
+    /// # use pipe_tokio::{*, prelude::*};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), pipe_tokio::Error> {
     /// # use std::time::Duration;
@@ -528,7 +549,7 @@ impl<R: Runtime, K> Pipe<R, K> {
     /// # let mut client = pipe_tokio::TcpSocketPipe::client(channel.out_path(), channel.in_path())?;
     /// # let (a, b) = tokio::join!(channel.connect(Duration::from_secs(5)), client.connect(Duration::from_secs(5)));
     /// # a?; b?;
-    /// client.write_batch((1..=100u8).map(|i| bytes::Bytes::from(vec![i; 64]))).await?;
+    /// client.write_batch((1..=100u8).map(|i| Bytes::from(vec![i; 64]))).await?;
     /// client.close().await?;
     /// let (mut messages, mut sum) = (0, 0u32);
     /// while let Some(_count) = channel.read_batch_with(|msg| {
@@ -550,6 +571,7 @@ impl<R: Runtime, K> Pipe<R, K> {
     /// caller's, and the error's count does not include it.
     ///
     /// ```
+    /// # use pipe_tokio::{*, prelude::*};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), pipe_tokio::Error> {
     /// # use std::time::Duration;
@@ -558,7 +580,7 @@ impl<R: Runtime, K> Pipe<R, K> {
     /// # let (a, b) = tokio::join!(channel.connect(Duration::from_secs(5)), client.connect(Duration::from_secs(5)));
     /// # a?; b?;
     /// client.write(b"hello").await?;
-    /// assert!(matches!(client.write(b"").await, Err(pipe_tokio::Error::EmptyFrame)));
+    /// assert!(matches!(client.write(b"").await, Err(Error::EmptyFrame)));
     /// # Ok(())
     /// # }
     /// ```
@@ -573,6 +595,7 @@ impl<R: Runtime, K> Pipe<R, K> {
     /// first after [`reconnect`](Self::reconnect).
     ///
     /// ```
+    /// # use pipe_tokio::{*, prelude::*};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), pipe_tokio::Error> {
     /// # use std::time::Duration;
@@ -580,8 +603,9 @@ impl<R: Runtime, K> Pipe<R, K> {
     /// # let mut client = pipe_tokio::TcpSocketPipe::client(channel.out_path(), channel.in_path())?;
     /// # let (a, b) = tokio::join!(channel.connect(Duration::from_secs(5)), client.connect(Duration::from_secs(5)));
     /// # a?; b?;
-    /// let big = bytes::Bytes::from(vec![7u8; 1 << 20]);
-    /// let (sent, received) = tokio::join!(client.write_bytes(big.clone()), channel.read());
+    /// let big = Bytes::from(vec![7u8; 1 << 20]);
+    /// // The write and the peer's read, joined (`tokio::join!`, `smol::future::zip`...):
+    /// # let (sent, received) = tokio::join!(client.write_bytes(big.clone()), channel.read());
     /// sent?;
     /// assert_eq!(received?, Some(big));
     /// # Ok(())
@@ -610,6 +634,7 @@ impl<R: Runtime, K> Pipe<R, K> {
     /// the peer's close arriving meanwhile.
     ///
     /// ```
+    /// # use pipe_tokio::{*, prelude::*};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), pipe_tokio::Error> {
     /// # use std::time::Duration;
@@ -617,7 +642,7 @@ impl<R: Runtime, K> Pipe<R, K> {
     /// # let mut client = pipe_tokio::TcpSocketPipe::client(channel.out_path(), channel.in_path())?;
     /// # let (a, b) = tokio::join!(channel.connect(Duration::from_secs(5)), client.connect(Duration::from_secs(5)));
     /// # a?; b?;
-    /// let frames = (0..100u8).map(|i| bytes::Bytes::from(vec![i; 64]));
+    /// let frames = (0..100u8).map(|i| Bytes::from(vec![i; 64]));
     /// client.write_batch(frames).await?;
     /// for i in 0..100u8 {
     ///     assert_eq!(channel.read().await?.unwrap()[0], i);
@@ -632,6 +657,7 @@ impl<R: Runtime, K> Pipe<R, K> {
     /// A batch cut by the peer's end:
     ///
     /// ```
+    /// # use pipe_tokio::{*, prelude::*};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), pipe_tokio::Error> {
     /// # use std::time::Duration;
@@ -642,7 +668,7 @@ impl<R: Runtime, K> Pipe<R, K> {
     /// drop(client); // nobody reads any more
     /// let batch: Vec<Vec<u8>> = (0..3u8).map(|i| vec![i; 1 << 20]).collect();
     /// let err = channel.write_batch(batch.clone()).await.unwrap_err();
-    /// assert!(matches!(err, pipe_tokio::Error::Undelivered { frames: 3, .. }), "{err}");
+    /// assert!(matches!(err, Error::Undelivered { frames: 3, .. }), "{err}");
     /// assert_eq!(channel.take_unsent(), batch, "every message of the batch, in order");
     /// # Ok(())
     /// # }
@@ -658,9 +684,10 @@ impl<R: Runtime, K> Pipe<R, K> {
     /// Writes whatever is queued (after a cancelled write) and returns when it is with the OS.
     ///
     /// ```
+    /// # use pipe_tokio::{*, prelude::*};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), pipe_tokio::Error> {
-    /// let mut pipe = pipe_tokio::make_pipe()?;
+    /// let mut pipe = make_pipe()?;
     /// pipe.flush().await?; // nothing queued: returns at once
     /// # Ok(())
     /// # }
@@ -680,12 +707,13 @@ impl<R: Runtime, K> Pipe<R, K> {
     /// written: bound it with a timeout if the peer may have stopped reading.
     ///
     /// ```
+    /// # use pipe_tokio::{*, prelude::*};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), pipe_tokio::Error> {
-    /// let mut pipe = pipe_tokio::make_pipe()?;
+    /// let mut pipe = make_pipe()?;
     /// pipe.close().await?;
     /// pipe.close().await?;
-    /// assert!(matches!(pipe.write(b"late").await, Err(pipe_tokio::Error::ClosedLocally)));
+    /// assert!(matches!(pipe.write(b"late").await, Err(Error::ClosedLocally)));
     /// # Ok(())
     /// # }
     /// ```
@@ -727,10 +755,10 @@ impl<R: Runtime, K> Pipe<R, K> {
     /// dropped.
     ///
     /// ```
+    /// # use pipe_tokio::{*, prelude::*};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), pipe_tokio::Error> {
     /// # use std::time::Duration;
-    /// use futures_util::{SinkExt, StreamExt};
     ///
     /// # let mut channel = pipe_tokio::TcpSocketPipe::new()?;
     /// # let mut client = pipe_tokio::TcpSocketPipe::client(channel.out_path(), channel.in_path())?;
@@ -786,22 +814,65 @@ impl<R: Runtime, K> Pipe<R, K> {
     }
 }
 
+impl<R: Runtime> PipeReader<R> {
+    /// Puts the pipe back together from this reader and the writer split off with it, in
+    /// whatever state the halves reached (messages queued by the writer stay queued). Halves of
+    /// different pipes are handed back unchanged.
+    ///
+    /// ```
+    /// # use pipe_tokio::{*, prelude::*};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), pipe_tokio::Error> {
+    /// # use std::time::Duration;
+    /// # let mut channel = pipe_tokio::TcpSocketPipe::new()?;
+    /// # let mut client = pipe_tokio::TcpSocketPipe::client(channel.out_path(), channel.in_path())?;
+    /// # let (a, b) = tokio::join!(channel.connect(Duration::from_secs(5)), client.connect(Duration::from_secs(5)));
+    /// # a?; b?;
+    /// let (reader, writer) = client.into_split()?;
+    /// let mut client = reader.reunite(writer).expect("the halves of one pipe");
+    /// client.write(b"whole again").await?;
+    /// assert_eq!(channel.read().await?.as_deref(), Some(&b"whole again"[..]));
+    /// # Ok(())
+    /// # }
+    /// ```
+    // Handing the halves back by value is the point: the caller keeps them.
+    #[allow(clippy::result_large_err)]
+    pub fn reunite(self, writer: PipeWriter<R>) -> Result<Pipe<R, Portable>, (PipeReader<R>, PipeWriter<R>)> {
+        if !Arc::ptr_eq(&self.rendezvous, &writer.rendezvous) {
+            return Err((self, writer));
+        }
+        let side = self.rendezvous.side;
+        let conn = match Connection::reunite(self.recv, writer.send, side) {
+            Ok(conn) => conn,
+            Err((recv, send)) => {
+                return Err((
+                    PipeReader::new(recv, self.end, self.rendezvous, self.config),
+                    PipeWriter::new(send, writer.end, writer.rendezvous, writer.config),
+                ))
+            }
+        };
+        drop(writer.rendezvous);
+        let rendezvous = Arc::into_inner(self.rendezvous).expect("the two halves held the only references");
+        Ok(Pipe::from_halves(conn, self.end, writer.end, rendezvous, self.config))
+    }
+}
+
 /// The messages the peer sends, until its close (then the stream ends), a failure (yielded once,
 /// then the stream ends) or this side's close. The same as the pipe's `read`, item by item.
 ///
 /// ```
+/// # use pipe_tokio::{*, prelude::*};
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), pipe_tokio::Error> {
 /// # use std::time::Duration;
-/// use futures_util::TryStreamExt;
 ///
 /// # let mut channel = pipe_tokio::TcpSocketPipe::new()?;
 /// # let mut client = pipe_tokio::TcpSocketPipe::client(channel.out_path(), channel.in_path())?;
 /// # let (a, b) = tokio::join!(channel.connect(Duration::from_secs(5)), client.connect(Duration::from_secs(5)));
 /// # a?; b?;
-/// client.write_batch(["a", "b", "c"].map(bytes::Bytes::from)).await?;
+/// client.write_batch(["a", "b", "c"].map(Bytes::from)).await?;
 /// client.close().await?;
-/// let all: Vec<bytes::Bytes> = channel.try_collect().await?;
+/// let all: Vec<Bytes> = channel.try_collect().await?;
 /// assert_eq!(all, ["a", "b", "c"]);
 /// # Ok(())
 /// # }
@@ -824,10 +895,10 @@ impl<R: Runtime, K> Stream for Pipe<R, K> {
 /// the caller. After the pipe's own `close`, a message is refused.
 ///
 /// ```
+/// # use pipe_tokio::{*, prelude::*};
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), pipe_tokio::Error> {
 /// # use std::time::Duration;
-/// use futures_util::SinkExt;
 ///
 /// # let mut channel = pipe_tokio::TcpSocketPipe::new()?;
 /// # let mut client = pipe_tokio::TcpSocketPipe::client(channel.out_path(), channel.in_path())?;

@@ -8,13 +8,11 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use futures_util::{Sink, Stream};
-use pipe_proto::{Config, Connection, IntoFrame, RecvHalf, SendHalf, Side, Transport};
+use pipe_proto::{Config, IntoFrame, RecvHalf, SendHalf, Side, Transport};
 
 use crate::ends::{ReadEnd, WriteEnd};
 use crate::engine;
 use crate::error::Error;
-use crate::kind::Portable;
-use crate::pipe::Pipe;
 use crate::rendezvous::Rendezvous;
 use crate::runtime::Runtime;
 
@@ -24,10 +22,10 @@ use crate::runtime::Runtime;
 /// learns at its next call.
 ///
 /// ```
+/// # use pipe_tokio::{*, prelude::*};
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), pipe_tokio::Error> {
 /// # use std::time::Duration;
-/// use futures_util::StreamExt;
 ///
 /// # let mut channel = pipe_tokio::TcpSocketPipe::new()?;
 /// # let mut client = pipe_tokio::TcpSocketPipe::client(channel.out_path(), channel.in_path())?;
@@ -44,10 +42,10 @@ use crate::runtime::Runtime;
 /// ```
 #[derive(Debug)]
 pub struct PipeReader<R: Runtime> {
-    recv: RecvHalf,
-    end: Option<ReadEnd<R>>,
-    config: Config,
-    rendezvous: Arc<Rendezvous<R>>,
+    pub(crate) recv: RecvHalf,
+    pub(crate) end: Option<ReadEnd<R>>,
+    pub(crate) config: Config,
+    pub(crate) rendezvous: Arc<Rendezvous<R>>,
 }
 
 /// The sending half of a split pipe: a [`Sink`] of messages. `feed` queues (many small messages
@@ -59,10 +57,10 @@ pub struct PipeReader<R: Runtime> {
 /// queued messages were lost.
 ///
 /// ```
+/// # use pipe_tokio::{*, prelude::*};
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), pipe_tokio::Error> {
 /// # use std::time::Duration;
-/// use futures_util::SinkExt;
 ///
 /// # let mut channel = pipe_tokio::TcpSocketPipe::new()?;
 /// # let mut client = pipe_tokio::TcpSocketPipe::client(channel.out_path(), channel.in_path())?;
@@ -78,10 +76,10 @@ pub struct PipeReader<R: Runtime> {
 /// ```
 #[derive(Debug)]
 pub struct PipeWriter<R: Runtime> {
-    send: SendHalf,
-    end: Option<WriteEnd<R>>,
-    config: Config,
-    rendezvous: Arc<Rendezvous<R>>,
+    pub(crate) send: SendHalf,
+    pub(crate) end: Option<WriteEnd<R>>,
+    pub(crate) config: Config,
+    pub(crate) rendezvous: Arc<Rendezvous<R>>,
 }
 
 /// What both halves tell about the pipe they came from.
@@ -91,6 +89,7 @@ macro_rules! half_getters {
         /// `out_path`.
         ///
         /// ```
+        /// # use pipe_tokio::{*, prelude::*};
         /// # #[tokio::main(flavor = "current_thread")]
         /// # async fn main() -> Result<(), pipe_tokio::Error> {
         /// # use std::time::Duration;
@@ -101,8 +100,8 @@ macro_rules! half_getters {
         #[doc = concat!("let (reader, writer) = client.into_split()?;\nlet half = ", $half, ";")]
         /// assert_eq!(half.in_path(), channel.out_path());
         /// assert_eq!(half.out_path(), channel.in_path());
-        /// assert_eq!((half.side(), half.transport()), (pipe_tokio::Side::Client, pipe_tokio::Transport::Tcp));
-        /// assert_eq!(half.config(), &pipe_tokio::Config::default());
+        /// assert_eq!((half.side(), half.transport()), (Side::Client, Transport::Tcp));
+        /// assert_eq!(half.config(), &Config::default());
         /// # Ok(())
         /// # }
         /// ```
@@ -141,9 +140,10 @@ impl<R: Runtime> PipeReader<R> {
     half_getters!("reader");
 
     /// Reads the next message, `None` once the peer closed. Cancel-safe. The same answers as
-    /// [`Pipe::read`].
+    /// [`Pipe::read`](crate::Pipe::read).
     ///
     /// ```
+    /// # use pipe_tokio::{*, prelude::*};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), pipe_tokio::Error> {
     /// # use std::time::Duration;
@@ -163,9 +163,10 @@ impl<R: Runtime> PipeReader<R> {
 
     /// Reads the next message and hands it to `f` in place, without copying or allocating:
     /// `Some(f(payload))`, `None` once the peer closed. Cancel-safe. The same answers as
-    /// [`read`](Self::read) (see [`Pipe::read_with`]).
+    /// [`read`](Self::read) (see [`Pipe::read_with`](crate::Pipe::read_with)).
     ///
     /// ```
+    /// # use pipe_tokio::{*, prelude::*};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), pipe_tokio::Error> {
     /// # use std::time::Duration;
@@ -187,9 +188,10 @@ impl<R: Runtime> PipeReader<R> {
 
     /// Hands the next message and every other whole message already received to `f`, in
     /// place, in order: `Some(count)`, or `None` once the peer closed. Cancel-safe. The same
-    /// answers as [`Pipe::read_batch_with`].
+    /// answers as [`Pipe::read_batch_with`](crate::Pipe::read_batch_with).
     ///
     /// ```
+    /// # use pipe_tokio::{*, prelude::*};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), pipe_tokio::Error> {
     /// # use std::time::Duration;
@@ -198,7 +200,7 @@ impl<R: Runtime> PipeReader<R> {
     /// # let (a, b) = tokio::join!(channel.connect(Duration::from_secs(5)), client.connect(Duration::from_secs(5)));
     /// # a?; b?;
     /// let (mut reader, _writer) = client.into_split()?;
-    /// channel.write_batch(["a", "bc"].map(bytes::Bytes::from)).await?;
+    /// channel.write_batch(["a", "bc"].map(Bytes::from)).await?;
     /// channel.close().await?;
     /// let mut bytes = 0;
     /// while reader.read_batch_with(|msg| bytes += msg.len()).await?.is_some() {}
@@ -210,9 +212,10 @@ impl<R: Runtime> PipeReader<R> {
         poll_fn(|cx| engine::poll_read_batch_with(&mut self.recv, self.end.as_mut(), cx, &mut f)).await
     }
 
-    /// Whether the peer's close has been read (see [`Pipe::peer_closed`]).
+    /// Whether the peer's close has been read (see [`Pipe::peer_closed`](crate::Pipe::peer_closed)).
     ///
     /// ```
+    /// # use pipe_tokio::{*, prelude::*};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), pipe_tokio::Error> {
     /// # use std::time::Duration;
@@ -229,46 +232,6 @@ impl<R: Runtime> PipeReader<R> {
     /// ```
     pub fn peer_closed(&self) -> bool {
         self.recv.peer_closed()
-    }
-
-    /// Puts the pipe back together from this reader and the writer split off with it, in
-    /// whatever state the halves reached (messages queued by the writer stay queued). Halves of
-    /// different pipes are handed back unchanged.
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> Result<(), pipe_tokio::Error> {
-    /// # use std::time::Duration;
-    /// # let mut channel = pipe_tokio::TcpSocketPipe::new()?;
-    /// # let mut client = pipe_tokio::TcpSocketPipe::client(channel.out_path(), channel.in_path())?;
-    /// # let (a, b) = tokio::join!(channel.connect(Duration::from_secs(5)), client.connect(Duration::from_secs(5)));
-    /// # a?; b?;
-    /// let (reader, writer) = client.into_split()?;
-    /// let mut client = reader.reunite(writer).expect("the halves of one pipe");
-    /// client.write(b"whole again").await?;
-    /// assert_eq!(channel.read().await?.as_deref(), Some(&b"whole again"[..]));
-    /// # Ok(())
-    /// # }
-    /// ```
-    // Handing the halves back by value is the point: the caller keeps them.
-    #[allow(clippy::result_large_err)]
-    pub fn reunite(self, writer: PipeWriter<R>) -> Result<Pipe<R, Portable>, (PipeReader<R>, PipeWriter<R>)> {
-        if !Arc::ptr_eq(&self.rendezvous, &writer.rendezvous) {
-            return Err((self, writer));
-        }
-        let side = self.rendezvous.side;
-        let conn = match Connection::reunite(self.recv, writer.send, side) {
-            Ok(conn) => conn,
-            Err((recv, send)) => {
-                return Err((
-                    PipeReader::new(recv, self.end, self.rendezvous, self.config),
-                    PipeWriter::new(send, writer.end, writer.rendezvous, writer.config),
-                ))
-            }
-        };
-        drop(writer.rendezvous);
-        let rendezvous = Arc::into_inner(self.rendezvous).expect("the two halves held the only references");
-        Ok(Pipe::from_halves(conn, self.end, writer.end, rendezvous, self.config))
     }
 }
 
@@ -294,9 +257,10 @@ impl<R: Runtime> PipeWriter<R> {
     half_getters!("writer");
 
     /// Sends one message (copied once) and returns when it is with the OS. The same answers as
-    /// [`Pipe::write`].
+    /// [`Pipe::write`](crate::Pipe::write).
     ///
     /// ```
+    /// # use pipe_tokio::{*, prelude::*};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), pipe_tokio::Error> {
     /// # use std::time::Duration;
@@ -314,9 +278,10 @@ impl<R: Runtime> PipeWriter<R> {
         engine::write(&mut self.send, &mut self.end, data)
     }
 
-    /// Sends one message without copying it (see [`Pipe::write_bytes`]).
+    /// Sends one message without copying it (see [`Pipe::write_bytes`](crate::Pipe::write_bytes)).
     ///
     /// ```
+    /// # use pipe_tokio::{*, prelude::*};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), pipe_tokio::Error> {
     /// # use std::time::Duration;
@@ -325,7 +290,7 @@ impl<R: Runtime> PipeWriter<R> {
     /// # let (a, b) = tokio::join!(channel.connect(Duration::from_secs(5)), client.connect(Duration::from_secs(5)));
     /// # a?; b?;
     /// let (_reader, mut writer) = client.into_split()?;
-    /// writer.write_bytes(bytes::Bytes::from_static(b"zero-copy")).await?;
+    /// writer.write_bytes(Bytes::from_static(b"zero-copy")).await?;
     /// assert_eq!(channel.read().await?.as_deref(), Some(&b"zero-copy"[..]));
     /// # Ok(())
     /// # }
@@ -335,12 +300,13 @@ impl<R: Runtime> PipeWriter<R> {
     }
 
     /// Sends many messages with as few system calls as the queue allows (see
-    /// [`Pipe::write_batch`]); a failure mid-batch, this writer's own or the reader's, loses
+    /// [`Pipe::write_batch`](crate::Pipe::write_batch)); a failure mid-batch, this writer's own or the reader's, loses
     /// nothing unsaid: every message the batch takes is handed to the OS, or kept and counted in
     /// [`Error::Undelivered`] (for [`take_unsent`](Self::take_unsent) and the reconnect of the
     /// reunited pipe).
     ///
     /// ```
+    /// # use pipe_tokio::{*, prelude::*};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), pipe_tokio::Error> {
     /// # use std::time::Duration;
@@ -349,7 +315,7 @@ impl<R: Runtime> PipeWriter<R> {
     /// # let (a, b) = tokio::join!(channel.connect(Duration::from_secs(5)), client.connect(Duration::from_secs(5)));
     /// # a?; b?;
     /// let (_reader, mut writer) = client.into_split()?;
-    /// writer.write_batch((0..10u8).map(|i| bytes::Bytes::from(vec![i; 8]))).await?;
+    /// writer.write_batch((0..10u8).map(|i| Bytes::from(vec![i; 8]))).await?;
     /// for i in 0..10u8 {
     ///     assert_eq!(channel.read().await?.unwrap()[0], i);
     /// }
@@ -365,9 +331,10 @@ impl<R: Runtime> PipeWriter<R> {
     }
 
     /// Writes whatever is queued (after a cancelled write, or `Sink::feed`) and returns when it
-    /// is with the OS (see [`Pipe::flush`]).
+    /// is with the OS (see [`Pipe::flush`](crate::Pipe::flush)).
     ///
     /// ```
+    /// # use pipe_tokio::{*, prelude::*};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), pipe_tokio::Error> {
     /// # use std::time::Duration;
@@ -389,6 +356,7 @@ impl<R: Runtime> PipeWriter<R> {
     /// [`Error::Undelivered`] when messages were lost. Closing again gives the same answer.
     ///
     /// ```
+    /// # use pipe_tokio::{*, prelude::*};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), pipe_tokio::Error> {
     /// # use std::time::Duration;
@@ -419,9 +387,10 @@ impl<R: Runtime> PipeWriter<R> {
     }
 
     /// Takes back, in order, every message a failure left unsent, the one cut mid-write whole
-    /// (see [`Pipe::take_unsent`]); empty while the writer is open.
+    /// (see [`Pipe::take_unsent`](crate::Pipe::take_unsent)); empty while the writer is open.
     ///
     /// ```
+    /// # use pipe_tokio::{*, prelude::*};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), pipe_tokio::Error> {
     /// # use std::time::Duration;
