@@ -33,8 +33,8 @@
 //!
 //! `attributes` is what `#[async_std::main]` needs; `async_std::task::block_on` needs none.
 //!
-//! The crates log through the `log` facade under the target `pipe_io` (with its modules:
-//! `pipe_io::connect`, `pipe_io::tcp`, `pipe_io::pipe`, `pipe_io::rendezvous`): connect attempts,
+//! The crates log through the `log` facade, every record under a target that starts with
+//! `pipe_io` (the shared layer's modules: `connect`, `tcp`, `pipe`, `rendezvous`): connect attempts,
 //! retries, timeouts and closes at `debug`, a refused peer of another user and a FIFO directory
 //! that could not be removed at `warn`. `RUST_LOG=pipe_io=debug` with `env_logger` shows them.
 //!

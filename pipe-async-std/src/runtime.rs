@@ -1,5 +1,5 @@
 //! async-std as a [`Runtime`]: async-std runs on the async-io reactor, so every operation is
-//! `pipe-smol`'s [`AsyncIo`], called as it is; only the socket an application hands to
+//! `pipe-smol`'s [`AsyncIo`](pipe_smol::AsyncIo), called as it is; only the socket an application hands to
 //! `TcpSocketPipe::from_stream` is async-std's own.
 
 use std::future::Future;
@@ -13,7 +13,7 @@ use bytes::BytesMut;
 use pipe_io::Runtime;
 use pipe_smol::AsyncIo;
 
-/// The async-std runtime: [`AsyncIo`]'s operations, with async-std's `TcpStream` as the
+/// The async-std runtime: [`AsyncIo`](pipe_smol::AsyncIo)'s operations, with async-std's `TcpStream` as the
 /// application's socket.
 ///
 /// ```

@@ -11,7 +11,8 @@ use std::time::Duration;
 /// can make us buffer. Raise it up to `u32::MAX` with [`Config::with_max_frame_len`].
 ///
 /// ```
-/// assert_eq!(pipe_proto::DEFAULT_MAX_FRAME_LEN, 16 * 1024 * 1024);
+/// # use pipe_proto::{Config, DEFAULT_MAX_FRAME_LEN};
+/// assert_eq!(DEFAULT_MAX_FRAME_LEN, 16 * 1024 * 1024);
 /// ```
 pub const DEFAULT_MAX_FRAME_LEN: usize = 16 * 1024 * 1024;
 
@@ -20,7 +21,7 @@ pub const DEFAULT_MAX_FRAME_LEN: usize = 16 * 1024 * 1024;
 /// Built with chained setters from [`Config::default`]:
 ///
 /// ```
-/// use pipe_proto::Config;
+/// # use pipe_proto::{Config, DEFAULT_MAX_FRAME_LEN};
 /// use std::time::Duration;
 ///
 /// let config = Config::default()
@@ -47,7 +48,8 @@ pub struct Config {
 /// [`Config::with_fifo_hangup_probe`].
 ///
 /// ```
-/// assert_eq!(pipe_proto::DEFAULT_FIFO_HANGUP_PROBE, std::time::Duration::from_secs(1));
+/// # use pipe_proto::{Config, DEFAULT_MAX_FRAME_LEN};
+/// # assert_eq!(pipe_proto::DEFAULT_FIFO_HANGUP_PROBE, std::time::Duration::from_secs(1));
 /// ```
 pub const DEFAULT_FIFO_HANGUP_PROBE: Duration = Duration::from_secs(1);
 
@@ -58,7 +60,8 @@ impl Default for Config {
     /// a TCP channel that takes only a peer of its own user (where the OS can tell).
     ///
     /// ```
-    /// let config = pipe_proto::Config::default();
+    /// # use pipe_proto::{Config, DEFAULT_MAX_FRAME_LEN};
+    /// let config = Config::default();
     /// assert_eq!(config.high_water_mark(), 128 * 1024);
     /// ```
     fn default() -> Self {
@@ -84,7 +87,8 @@ impl Config {
     /// longer incoming headers are an error before their payload is buffered.
     ///
     /// ```
-    /// let config = pipe_proto::Config::default().with_max_frame_len(0);
+    /// # use pipe_proto::{Config, DEFAULT_MAX_FRAME_LEN};
+    /// let config = Config::default().with_max_frame_len(0);
     /// assert_eq!(config.max_frame_len(), 1);
     /// ```
     pub fn with_max_frame_len(mut self, len: usize) -> Self {
@@ -97,7 +101,8 @@ impl Config {
     /// At least 1.
     ///
     /// ```
-    /// let config = pipe_proto::Config::default().with_high_water_mark(4096);
+    /// # use pipe_proto::{Config, DEFAULT_MAX_FRAME_LEN};
+    /// let config = Config::default().with_high_water_mark(4096);
     /// assert_eq!(config.high_water_mark(), 4096);
     /// ```
     pub fn with_high_water_mark(mut self, bytes: usize) -> Self {
@@ -111,7 +116,8 @@ impl Config {
     /// the bytes that arrived, never with the length a header claims.
     ///
     /// ```
-    /// let config = pipe_proto::Config::default().with_read_chunk(16 * 1024);
+    /// # use pipe_proto::{Config, DEFAULT_MAX_FRAME_LEN};
+    /// let config = Config::default().with_read_chunk(16 * 1024);
     /// assert_eq!(config.read_chunk(), 16 * 1024);
     /// ```
     pub fn with_read_chunk(mut self, bytes: usize) -> Self {
@@ -123,7 +129,8 @@ impl Config {
     /// small frames go out in one write; longer payloads are queued by reference, never copied.
     ///
     /// ```
-    /// let config = pipe_proto::Config::default().with_coalesce_limit(0); // never copy
+    /// # use pipe_proto::{Config, DEFAULT_MAX_FRAME_LEN};
+    /// let config = Config::default().with_coalesce_limit(0); // never copy
     /// assert_eq!(config.coalesce_limit(), 0);
     /// ```
     pub fn with_coalesce_limit(mut self, bytes: usize) -> Self {
@@ -135,9 +142,10 @@ impl Config {
     /// to `max`. Retries never go past the connect deadline.
     ///
     /// ```
+    /// # use pipe_proto::{Config, DEFAULT_MAX_FRAME_LEN};
     /// use std::time::Duration;
     ///
-    /// let config = pipe_proto::Config::default().with_retry_delays(Duration::from_millis(5), Duration::from_millis(5));
+    /// let config = Config::default().with_retry_delays(Duration::from_millis(5), Duration::from_millis(5));
     /// assert_eq!(config.retry_delays(), (Duration::from_millis(5), Duration::from_millis(5)));
     /// ```
     pub fn with_retry_delays(mut self, first: Duration, max: Duration) -> Self {
@@ -149,22 +157,20 @@ impl Config {
     /// How often a FIFO reader that is waiting for data checks whether the peer's write end is
     /// still open; `None` turns the check off. TCP does not use it.
     ///
-    /// A FIFO reads as end-of-file once its last writer is gone, but on macOS (and iOS) neither
-    /// kqueue nor poll ever reports that moment to a reader that is already waiting: only new
-    /// data wakes it. A peer that dies without sending the zero-length close frame would leave
-    /// such a reader waiting forever. With the probe, the receive half arms a timer whenever the
-    /// reader waits (reported through `poll_timeout`) and, each time the reader has waited this
-    /// long, asks the IO owner for one non-blocking read (`RecvAction::ProbeHangup`), so the
-    /// reader sees the peer's end (a close, or a truncated frame) within one interval. On by
-    /// default on Apple platforms
-    /// ([`DEFAULT_FIFO_HANGUP_PROBE`]); off by default elsewhere, since Linux and the BSDs report
-    /// the hangup at once and the probe would only cost one timer and one read per interval while
-    /// the reader waits.
+    /// A FIFO reads as end-of-file once its last writer is gone, but on macOS (and iOS) the OS
+    /// never tells a reader that is already waiting: only new data wakes it. A peer that dies
+    /// without sending the zero-length close frame would leave such a reader waiting forever.
+    /// With the probe, a read that has waited this long tries the FIFO once more without
+    /// waiting, so the reader sees the peer's end (a close, or a cut frame) within one interval.
+    /// On by default on Apple platforms, every second; off by default elsewhere, since Linux
+    /// and the BSDs report the hangup at once and the probe would only cost one timer and one
+    /// read per interval while a read waits.
     ///
     /// ```
+    /// # use pipe_proto::{Config, DEFAULT_MAX_FRAME_LEN};
     /// use std::time::Duration;
     ///
-    /// let config = pipe_proto::Config::default().with_fifo_hangup_probe(Some(Duration::from_millis(100)));
+    /// let config = Config::default().with_fifo_hangup_probe(Some(Duration::from_millis(100)));
     /// assert_eq!(config.fifo_hangup_probe(), Some(Duration::from_millis(100)));
     /// let at_least_1_ms = config.with_fifo_hangup_probe(Some(Duration::ZERO));
     /// assert_eq!(at_least_1_ms.fifo_hangup_probe(), Some(Duration::from_millis(1)));
@@ -182,7 +188,8 @@ impl Config {
     /// refuses a write because the peer has gone altogether.
     ///
     /// ```
-    /// let config = pipe_proto::Config::default().with_half_close(true);
+    /// # use pipe_proto::{Config, DEFAULT_MAX_FRAME_LEN};
+    /// let config = Config::default().with_half_close(true);
     /// assert!(config.half_close());
     /// ```
     pub fn with_half_close(mut self, on: bool) -> Self {
@@ -208,7 +215,8 @@ impl Config {
     /// machine.
     ///
     /// ```
-    /// let config = pipe_proto::Config::default().with_allowed_peer_uids([1001, 1002]);
+    /// # use pipe_proto::{Config, DEFAULT_MAX_FRAME_LEN};
+    /// let config = Config::default().with_allowed_peer_uids([1001, 1002]);
     /// assert_eq!(config.allowed_peer_uids(), &[1001, 1002]);
     /// assert!(config.admits_peer(1000, Some(1002)));
     /// assert!(!config.admits_peer(1000, Some(1003)));
@@ -223,7 +231,8 @@ impl Config {
     /// platforms that cannot tell (see [`Config::with_allowed_peer_uids`]).
     ///
     /// ```
-    /// let config = pipe_proto::Config::default().with_any_peer_user(true);
+    /// # use pipe_proto::{Config, DEFAULT_MAX_FRAME_LEN};
+    /// let config = Config::default().with_any_peer_user(true);
     /// assert!(config.any_peer_user());
     /// assert!(config.admits_peer(1000, Some(0)));
     /// assert!(config.admits_peer(1000, None));
@@ -236,7 +245,8 @@ impl Config {
     /// See [`Config::with_allowed_peer_uids`].
     ///
     /// ```
-    /// assert!(pipe_proto::Config::default().allowed_peer_uids().is_empty());
+    /// # use pipe_proto::{Config, DEFAULT_MAX_FRAME_LEN};
+    /// assert!(Config::default().allowed_peer_uids().is_empty());
     /// ```
     pub fn allowed_peer_uids(&self) -> &[u32] {
         &self.allowed_peer_uids
@@ -245,7 +255,8 @@ impl Config {
     /// See [`Config::with_any_peer_user`].
     ///
     /// ```
-    /// assert!(!pipe_proto::Config::default().any_peer_user());
+    /// # use pipe_proto::{Config, DEFAULT_MAX_FRAME_LEN};
+    /// assert!(!Config::default().any_peer_user());
     /// ```
     pub fn any_peer_user(&self) -> bool {
         self.any_peer_user
@@ -261,7 +272,8 @@ impl Config {
     /// [`Event::NotReady`](crate::Event::NotReady) so that the accept is retried).
     ///
     /// ```
-    /// let config = pipe_proto::Config::default();
+    /// # use pipe_proto::{Config, DEFAULT_MAX_FRAME_LEN};
+    /// let config = Config::default();
     /// assert!(config.admits_peer(1000, Some(1000)), "our own user");
     /// assert!(!config.admits_peer(1000, Some(1001)), "another user");
     /// assert!(!config.admits_peer(1000, Some(0)), "even root");
@@ -274,7 +286,8 @@ impl Config {
     /// See [`Config::with_half_close`].
     ///
     /// ```
-    /// assert!(!pipe_proto::Config::default().half_close());
+    /// # use pipe_proto::{Config, DEFAULT_MAX_FRAME_LEN};
+    /// assert!(!Config::default().half_close());
     /// ```
     pub fn half_close(&self) -> bool {
         self.half_close
@@ -283,7 +296,8 @@ impl Config {
     /// See [`Config::with_max_frame_len`].
     ///
     /// ```
-    /// assert_eq!(pipe_proto::Config::default().max_frame_len(), pipe_proto::DEFAULT_MAX_FRAME_LEN);
+    /// # use pipe_proto::{Config, DEFAULT_MAX_FRAME_LEN};
+    /// assert_eq!(Config::default().max_frame_len(), DEFAULT_MAX_FRAME_LEN);
     /// ```
     pub fn max_frame_len(&self) -> usize {
         self.max_frame_len
@@ -292,7 +306,8 @@ impl Config {
     /// See [`Config::with_high_water_mark`].
     ///
     /// ```
-    /// assert!(pipe_proto::Config::default().high_water_mark() > 0);
+    /// # use pipe_proto::{Config, DEFAULT_MAX_FRAME_LEN};
+    /// assert!(Config::default().high_water_mark() > 0);
     /// ```
     pub fn high_water_mark(&self) -> usize {
         self.high_water_mark
@@ -301,7 +316,8 @@ impl Config {
     /// See [`Config::with_read_chunk`].
     ///
     /// ```
-    /// assert_eq!(pipe_proto::Config::default().read_chunk(), 64 * 1024);
+    /// # use pipe_proto::{Config, DEFAULT_MAX_FRAME_LEN};
+    /// assert_eq!(Config::default().read_chunk(), 64 * 1024);
     /// ```
     pub fn read_chunk(&self) -> usize {
         self.read_chunk
@@ -310,7 +326,8 @@ impl Config {
     /// See [`Config::with_coalesce_limit`].
     ///
     /// ```
-    /// assert_eq!(pipe_proto::Config::default().coalesce_limit(), 1024);
+    /// # use pipe_proto::{Config, DEFAULT_MAX_FRAME_LEN};
+    /// assert_eq!(Config::default().coalesce_limit(), 1024);
     /// ```
     pub fn coalesce_limit(&self) -> usize {
         self.coalesce_limit
@@ -319,7 +336,8 @@ impl Config {
     /// See [`Config::with_retry_delays`].
     ///
     /// ```
-    /// let (first, max) = pipe_proto::Config::default().retry_delays();
+    /// # use pipe_proto::{Config, DEFAULT_MAX_FRAME_LEN};
+    /// let (first, max) = Config::default().retry_delays();
     /// assert!(first <= max);
     /// ```
     pub fn retry_delays(&self) -> (Duration, Duration) {
@@ -329,8 +347,9 @@ impl Config {
     /// See [`Config::with_fifo_hangup_probe`].
     ///
     /// ```
-    /// let config = pipe_proto::Config::default();
-    /// let expected = cfg!(target_vendor = "apple").then_some(pipe_proto::DEFAULT_FIFO_HANGUP_PROBE);
+    /// # use pipe_proto::{Config, DEFAULT_MAX_FRAME_LEN};
+    /// let config = Config::default();
+    /// # let expected = cfg!(target_vendor = "apple").then_some(pipe_proto::DEFAULT_FIFO_HANGUP_PROBE);
     /// assert_eq!(config.fifo_hangup_probe(), expected);
     /// assert_eq!(config.with_fifo_hangup_probe(None).fifo_hangup_probe(), None);
     /// ```

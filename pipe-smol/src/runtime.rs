@@ -19,7 +19,7 @@ use pipe_io::Runtime;
 /// drives its reactor itself. Spawns no task.
 ///
 /// ```
-/// let pipe = pipe_io::Pipe::<pipe_smol::AsyncIo, pipe_io::Tcp>::new()?;
+/// let pipe = pipe_smol::TcpSocketPipe::new()?; // a pipe on this runtime
 /// # Ok::<(), pipe_smol::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, Default)]

@@ -24,7 +24,8 @@ use crate::writer::VectoredWriter;
 /// can be created outside one.
 ///
 /// ```
-/// let pipe = pipe_io::Pipe::<pipe_tokio::Tokio, pipe_io::Tcp>::new()?;
+/// use pipe_tokio::TcpSocketPipe; // a pipe on this runtime
+/// let pipe = TcpSocketPipe::new()?;
 /// # Ok::<(), pipe_tokio::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
