@@ -134,7 +134,7 @@ async fn send(
                 }
             }
             // The frames read before bad input still go out, then the close.
-            SinkExt::flush(&mut writer).await.map_err(|e| Failure::pipe("sending", e))?;
+            SinkExt::<bytes::Bytes>::flush(&mut writer).await.map_err(|e| Failure::pipe("sending", e))?;
             if bad_input.is_some() {
                 break;
             }

@@ -68,6 +68,7 @@ mod peer_user;
 mod pipe;
 mod rendezvous;
 mod runtime;
+mod sink;
 mod split;
 mod tcp;
 
@@ -94,7 +95,7 @@ pub use split::{PipeReader, PipeWriter};
 /// # async fn main() -> Result<(), pipe_tokio::Error> {
 /// # let (mut channel, mut client) = pipe_tokio::doc_pair().await?;
 /// # use pipe_tokio::prelude::*;
-/// client.send("one".into()).await?; // SinkExt
+/// client.send("one").await?; // SinkExt
 /// assert_eq!(channel.try_next().await?.as_deref(), Some(&b"one"[..])); // TryStreamExt
 /// # Ok(())
 /// # }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::{Sink, Stream};
-use pipe_proto::{Config, Connection, IntoFrame, Side, State, Transport};
+use pipe_proto::{Config, Connection, IntoFrame, SendHalf, Side, State, Transport};
 
 use crate::ends::{ReadEnd, WriteEnd};
 use crate::engine;
@@ -765,8 +765,8 @@ impl<R: Runtime, K> Pipe<R, K> {
     /// # let (a, b) = tokio::join!(channel.connect(Duration::from_secs(5)), client.connect(Duration::from_secs(5)));
     /// # a?; b?;
     /// let (mut reader, mut writer) = client.into_split()?;
-    /// writer.feed("a".into()).await?; // queued
-    /// writer.feed("b".into()).await?;
+    /// writer.feed("a").await?; // queued
+    /// writer.feed("b").await?;
     /// writer.flush().await?; // both in one write
     /// channel.write(b"c").await?;
     /// assert_eq!(reader.next().await.transpose()?.as_deref(), Some(&b"c"[..]));
@@ -886,6 +886,7 @@ impl<R: Runtime, K> Stream for Pipe<R, K> {
     }
 }
 
+crate::sink::sink_of_messages!(
 /// Messages to send: `feed` queues (many small messages then leave in one write), `flush`
 /// writes, `close` closes the whole pipe as the pipe's `close` does. The same answers as the
 /// pipe's `write`. A message the `Sink` is given is handed to the OS or counted: on a failed pipe
@@ -904,32 +905,22 @@ impl<R: Runtime, K> Stream for Pipe<R, K> {
 /// # let mut client = pipe_tokio::TcpSocketPipe::client(channel.out_path(), channel.in_path())?;
 /// # let (a, b) = tokio::join!(channel.connect(Duration::from_secs(5)), client.connect(Duration::from_secs(5)));
 /// # a?; b?;
-/// client.feed("one".into()).await?;
-/// client.feed("two".into()).await?;
+/// client.feed("one").await?;
+/// client.feed(b"two").await?;
 /// client.flush().await?; // both in one write
+/// client.send(vec![3u8; 3]).await?; // any message type: Bytes, Vec<u8>, &[u8], &str
 /// assert_eq!(channel.read().await?.as_deref(), Some(&b"one"[..]));
 /// assert_eq!(channel.read().await?.as_deref(), Some(&b"two"[..]));
+/// assert_eq!(channel.read().await?.as_deref(), Some(&[3u8; 3][..]));
 /// # Ok(())
 /// # }
 /// ```
-impl<R: Runtime, K> Sink<Bytes> for Pipe<R, K> {
-    type Error = Error;
+    Pipe<R, K>, [R: Runtime, K], sink_parts, poll_close_pipe
+);
 
-    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        let this = self.get_mut();
-        engine::poll_ready(this.conn.send_half_mut(), &mut this.write_end, cx)
-    }
-
-    fn start_send(self: Pin<&mut Self>, item: Bytes) -> Result<(), Error> {
-        Ok(self.get_mut().conn.send(item)?)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        let this = self.get_mut();
-        engine::poll_flush(this.conn.send_half_mut(), &mut this.write_end, cx)
-    }
-
-    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        self.get_mut().poll_close_pipe(cx)
+impl<R: Runtime, K> Pipe<R, K> {
+    /// The send half and the write end, for the `Sink` impls.
+    fn sink_parts(&mut self) -> (&mut SendHalf, &mut Option<WriteEnd<R>>) {
+        (self.conn.send_half_mut(), &mut self.write_end)
     }
 }

@@ -67,7 +67,7 @@ pub struct PipeReader<R: Runtime> {
 /// # let (a, b) = tokio::join!(channel.connect(Duration::from_secs(5)), client.connect(Duration::from_secs(5)));
 /// # a?; b?;
 /// let (_reader, mut writer) = client.into_split()?;
-/// writer.send("hello".into()).await?;
+/// writer.send("hello").await?;
 /// writer.close().await?;
 /// assert_eq!(channel.read().await?.as_deref(), Some(&b"hello"[..]));
 /// assert_eq!(channel.read().await?, None);
@@ -412,24 +412,14 @@ impl<R: Runtime> PipeWriter<R> {
     }
 }
 
-impl<R: Runtime> Sink<Bytes> for PipeWriter<R> {
-    type Error = Error;
+crate::sink::sink_of_messages!(
 
-    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        let this = self.get_mut();
-        engine::poll_ready(&mut this.send, &mut this.end, cx)
-    }
+    PipeWriter<R>, [R: Runtime], sink_parts, poll_close_half
+);
 
-    fn start_send(self: Pin<&mut Self>, item: Bytes) -> Result<(), Error> {
-        Ok(self.get_mut().send.send(item)?)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        let this = self.get_mut();
-        engine::poll_flush(&mut this.send, &mut this.end, cx)
-    }
-
-    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        self.get_mut().poll_close_half(cx)
+impl<R: Runtime> PipeWriter<R> {
+    /// The send half and the write end, for the `Sink` impls.
+    fn sink_parts(&mut self) -> (&mut SendHalf, &mut Option<WriteEnd<R>>) {
+        (&mut self.send, &mut self.end)
     }
 }

@@ -321,7 +321,9 @@ async fn stream<R: Runtime>(args: &Args, pipe: Pipe<R, Portable>) -> Result<(), 
     }
     within::<R, _>(args.timeout, "flush", writer.flush()).await?.map_err(write_failed)?;
     emit(&format!("SENT {} {bytes}", sizes.len()));
-    within::<R, _>(args.timeout, "close", SinkExt::close(&mut writer)).await?.map_err(close_failed)?;
+    within::<R, _>(args.timeout, "close", SinkExt::<pipe_io::Bytes>::close(&mut writer))
+        .await?
+        .map_err(close_failed)?;
     drop(reader);
     emit("CLOSED");
     Ok(())

@@ -81,13 +81,13 @@ pub async fn split_halves_work_concurrently<R: Runtime, K: Kind>() {
         for k in 0..N {
             channel_writer.send(frames.frame(k, size_of(k))).await.unwrap_or_else(|err| panic!("send {k}: {err}"));
         }
-        SinkExt::close(&mut channel_writer).await.expect("close the channel's writer");
+        SinkExt::<pipe_io::Bytes>::close(&mut channel_writer).await.expect("close the channel's writer");
     };
     let client_sends = async {
         for k in N..2 * N {
             client_writer.send(frames.frame(k, size_of(k))).await.unwrap_or_else(|err| panic!("send {k}: {err}"));
         }
-        SinkExt::close(&mut client_writer).await.expect("close the client's writer");
+        SinkExt::<pipe_io::Bytes>::close(&mut client_writer).await.expect("close the client's writer");
     };
     let channel_receives = async {
         let mut k = N;

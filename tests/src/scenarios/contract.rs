@@ -183,7 +183,9 @@ async fn run_cell<R: Runtime, K: Kind>(row: &str, column: &str) -> String {
                 "writer send" => {
                     answer_of(timeout::<R, _>(PENDING_AFTER, writer.send(Bytes::from_static(b"contract"))).await)
                 }
-                "writer close" => answer_of(timeout::<R, _>(PENDING_AFTER, SinkExt::close(&mut writer)).await),
+                "writer close" => {
+                    answer_of(timeout::<R, _>(PENDING_AFTER, SinkExt::<pipe_io::Bytes>::close(&mut writer)).await)
+                }
                 other => panic!("no column {other:?}"),
             }
         }
