@@ -246,6 +246,54 @@ impl<R: Runtime> From<Pipe<R, Tcp>> for Pipe<R, Portable> {
     }
 }
 
+/// The concrete pipe back from a [`LocalPortablePipe`](Pipe): `Ok` if it runs over FIFOs;
+/// otherwise the pipe itself, unchanged, as the error.
+///
+/// ```
+/// # use pipe_tokio::{*, prelude::*};
+/// let portable = LocalPortablePipe::from(PosixNamedPipe::new()?);
+/// let fifo = PosixNamedPipe::try_from(portable).expect("a FIFO pipe");
+/// let portable = LocalPortablePipe::from(TcpSocketPipe::new()?);
+/// let back = PosixNamedPipe::try_from(portable).expect_err("not a FIFO pipe");
+/// assert_eq!(back.transport(), Transport::Tcp);
+/// # drop(fifo);
+/// # Ok::<(), pipe_tokio::Error>(())
+/// ```
+#[cfg(unix)]
+impl<R: Runtime> TryFrom<Pipe<R, Portable>> for Pipe<R, Fifo> {
+    type Error = Pipe<R, Portable>;
+
+    fn try_from(pipe: Pipe<R, Portable>) -> Result<Self, Self::Error> {
+        if pipe.transport() == Transport::Fifo {
+            Ok(pipe.retype())
+        } else {
+            Err(pipe)
+        }
+    }
+}
+
+/// The concrete pipe back from a [`LocalPortablePipe`](Pipe): `Ok` if it runs over TCP;
+/// otherwise the pipe itself, unchanged, as the error.
+///
+/// ```
+/// # use pipe_tokio::{*, prelude::*};
+/// let portable = LocalPortablePipe::from(TcpSocketPipe::new()?);
+/// let tcp = TcpSocketPipe::try_from(portable).expect("a TCP pipe");
+/// assert_eq!(tcp.transport(), Transport::Tcp);
+/// # Ok::<(), pipe_tokio::Error>(())
+/// ```
+impl<R: Runtime> TryFrom<Pipe<R, Portable>> for Pipe<R, Tcp> {
+    type Error = Pipe<R, Portable>;
+
+    fn try_from(pipe: Pipe<R, Portable>) -> Result<Self, Self::Error> {
+        if pipe.transport() == Transport::Tcp {
+            Ok(pipe.retype())
+        } else {
+            Err(pipe)
+        }
+    }
+}
+
 impl<R: Runtime, K> Pipe<R, K> {
     fn from_rendezvous(rendezvous: Rendezvous<R>, config: Config) -> Self {
         let conn = Connection::new(rendezvous.transport(), rendezvous.side, config.clone());

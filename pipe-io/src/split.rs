@@ -1,6 +1,7 @@
 //! The two halves of a connected pipe: a `Stream` of received messages and a `Sink` of
 //! messages to send, each driving its own half of the core.
 
+use std::fmt;
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
 use std::sync::Arc;
@@ -40,7 +41,6 @@ use crate::runtime::Runtime;
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Debug)]
 pub struct PipeReader<R: Runtime> {
     pub(crate) recv: RecvHalf,
     pub(crate) end: Option<ReadEnd<R>>,
@@ -74,12 +74,51 @@ pub struct PipeReader<R: Runtime> {
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Debug)]
 pub struct PipeWriter<R: Runtime> {
     pub(crate) send: SendHalf,
     pub(crate) end: Option<WriteEnd<R>>,
     pub(crate) config: Config,
     pub(crate) rendezvous: Arc<Rendezvous<R>>,
+}
+
+/// A short account: `PipeReader { transport: Tcp, side: Client, peer_closed: false, open: true }`
+/// (`open`: the half still holds its end of the transport).
+///
+/// ```
+/// # use pipe_tokio::{*, prelude::*};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), pipe_tokio::Error> {
+/// # let (_channel, client) = pipe_tokio::doc_pair().await?;
+/// let (reader, mut writer) = client.into_split()?;
+/// let expected = "PipeReader { transport: Tcp, side: Client, peer_closed: false, open: true }";
+/// assert_eq!(format!("{reader:?}"), expected);
+/// writer.close().await?;
+/// let expected = "PipeWriter { transport: Tcp, side: Client, peer_closed: false, open: false }";
+/// assert_eq!(format!("{writer:?}"), expected);
+/// # Ok(())
+/// # }
+/// ```
+impl<R: Runtime> fmt::Debug for PipeReader<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PipeReader")
+            .field("transport", &self.transport())
+            .field("side", &self.side())
+            .field("peer_closed", &self.recv.peer_closed())
+            .field("open", &self.end.is_some())
+            .finish()
+    }
+}
+
+/// A short account, as the reader's: `PipeWriter { transport: Tcp, side: Client, ... }`.
+impl<R: Runtime> fmt::Debug for PipeWriter<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PipeWriter")
+            .field("transport", &self.transport())
+            .field("side", &self.side())
+            .field("peer_closed", &self.send.peer_closed())
+            .field("open", &self.end.is_some())
+            .finish()
+    }
 }
 
 /// What both halves tell about the pipe they came from.
