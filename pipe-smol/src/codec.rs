@@ -23,8 +23,8 @@ use crate::{Error, Received};
 ///
 /// **Sending**, the `Framed` sink takes [`Received`] items (asynchronous-codec allows one item
 /// type): `Received::Frame(payload)` is a message (`payload.into()` from `Bytes` works too) and
-/// **`Received::PeerClosed` sends the close** (the 4-byte zero frame,
-/// `pipe_proto::CLOSE_FRAME`). An empty message is refused with [`Error::EmptyFrame`] (it would
+/// **`Received::PeerClosed` sends the close** (the 4-byte zero frame).
+/// An empty message is refused with [`Error::EmptyFrame`] (it would
 /// read as the close), a long one with [`Error::FrameTooLarge`]; nothing of a refused item is
 /// written.
 ///

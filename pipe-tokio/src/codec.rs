@@ -22,7 +22,7 @@ use crate::Error;
 ///
 /// **Sending**, the `Framed` sink takes [`Bytes`] or `&[u8]` (a message), or a [`Received`]:
 /// `Received::Frame(payload)` is a message and **`Received::PeerClosed` sends the close**
-/// (the 4-byte zero frame, `pipe_proto::CLOSE_FRAME`). An empty message is refused with
+/// (the 4-byte zero frame). An empty message is refused with
 /// [`Error::EmptyFrame`] (it would read as the close), a long one with [`Error::FrameTooLarge`];
 /// nothing of a refused item is written. Since the sink takes several item types, name the one
 /// meant where the compiler cannot tell (`SinkExt::<Received>::close(&mut framed)`), or end the
