@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use crate::coordinator::{run_session, Env, Launch};
 use crate::counting::{self, Outputs, Twice};
+use crate::gate;
 use crate::peer::Result;
 use crate::pinning::Pinning;
 use crate::plan::{Impl, Run, Transport, Workload, BATCH, LARGE, SMALL};
@@ -73,6 +74,8 @@ pub struct Row {
 /// Every row counted.
 #[derive(Debug, Default)]
 pub struct Counts {
+    /// The counting tool's version line.
+    tool: String,
     rows: Vec<Row>,
 }
 
@@ -145,30 +148,31 @@ fn count(
     callgrind_total(out)
 }
 
-/// Counts every row for `impls` on `transports` (Python AEA has no place here), prints the
-/// tables and writes the outputs.
-pub fn run(
+/// The rows of one implementation, transport, workload and end that could not be counted, with
+/// why.
+type Failures = Vec<(gate::Key, String)>;
+
+/// Counts the rows of `impls` on `transports` (Python AEA has no place here) for the workloads
+/// rows `wanted` keeps.
+fn measure(
     env: &Env,
     pinning: Option<Pinning>,
     impls: &[Impl],
     transports: &[Transport],
-    outputs: &Outputs,
-) -> Result<()> {
-    let started = Instant::now();
+    wanted: impl Fn(&gate::Key) -> bool,
+) -> Result<(Counts, Failures)> {
     let valgrind = counting::require_tool("valgrind", "valgrind")?;
-    if let Some(path) = &outputs.markdown {
-        counting::check_markdown(path, MODE)?;
-    }
     if cfg!(debug_assertions) {
         eprintln!("warning: this is a debug build, whose instruction counts say little: use --release");
     }
     let dir = counting::output_dir(&env.exe, "callgrind")?;
     eprintln!("pipe-bench: {valgrind}, callgrind files in {}", dir.display());
-    let mut counts = Counts::default();
+    let mut counts = Counts { tool: valgrind, ..Counts::default() };
+    let mut failures = Failures::new();
     for &imp in impls.iter().filter(|&&imp| imp != Impl::Python) {
         for &transport in transports {
             for (workload, n) in WORKLOADS {
-                for end in End::ALL {
+                for end in End::ALL.into_iter().filter(|&end| wanted(&key(imp, transport, workload, end))) {
                     let t = Instant::now();
                     let name = format!("{}-{}-{}-{}", imp.key(), transport.key(), metric(workload).key(), end.key());
                     let mut totals = [0u64; 2];
@@ -182,6 +186,7 @@ pub fn run(
                     }
                     if let Some(err) = failed {
                         eprintln!("  {name}: FAILED: {err}");
+                        failures.push((key(imp, transport, workload, end), err.to_string()));
                         continue;
                     }
                     let row = Row {
@@ -201,14 +206,65 @@ pub fn run(
             }
         }
     }
+    Ok((counts, failures))
+}
+
+/// A row's name, as the JSON spells it.
+fn key(imp: Impl, transport: Transport, workload: Workload, end: End) -> gate::Key {
+    gate::Key::new(imp.key(), transport.key(), metric(workload).key(), end.key())
+}
+
+/// Counts every row for `impls` on `transports` (Python AEA has no place here), prints the
+/// tables and writes the outputs.
+pub fn run(
+    env: &Env,
+    pinning: Option<Pinning>,
+    impls: &[Impl],
+    transports: &[Transport],
+    outputs: &Outputs,
+) -> Result<()> {
+    let started = Instant::now();
+    if let Some(path) = &outputs.markdown {
+        counting::check_markdown(path, MODE)?;
+    }
+    let (counts, _) = measure(env, pinning, impls, transports, |_| true)?;
     let info = counting::Info {
         command: outputs.command.clone(),
-        tool: valgrind,
+        tool: counts.tool.clone(),
         machine: Machine::describe(),
         pinning,
         seconds: started.elapsed().as_secs_f64(),
     };
     counting::publish(outputs, MODE, &markdown(&counts, &info), &json(&counts, &info))
+}
+
+/// `--check FILE`: counts only the rows [`gate::gated`] keeps, for `impls` on `transports`, and
+/// compares them with the figures committed in `committed` ([`gate`]). An error if a row grew
+/// by more than `tolerance` percent, or could not be compared.
+pub fn check(
+    env: &Env,
+    pinning: Option<Pinning>,
+    impls: &[Impl],
+    transports: &[Transport],
+    committed: &Path,
+    tolerance: f64,
+) -> Result<()> {
+    let started = Instant::now();
+    let before = gate::read_committed(committed)?;
+    let (counts, failures) = measure(env, pinning, impls, transports, gate::gated)?;
+    let measured: Vec<gate::Figure> = counts
+        .rows
+        .iter()
+        .map(|r| gate::Figure { key: key(r.imp, r.transport, r.workload, r.end), per_frame: r.counts.per_unit() })
+        .collect();
+    let verdict = gate::compare(&before, &measured, failures, tolerance);
+    print!("{}", verdict.render(&committed.display().to_string()));
+    println!("({:.0} s)", started.elapsed().as_secs_f64());
+    if verdict.passed() {
+        Ok(())
+    } else {
+        Err(format!("the instruction counts are not those of {}: see above", committed.display()).into())
+    }
 }
 
 /// Instructions as printed: whole numbers up to 100 000, then thousands.

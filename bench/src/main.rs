@@ -30,6 +30,10 @@
 //! ([`instructions`]), `--syscalls` the system calls of each end per round trip with strace
 //! ([`syscalls`]). Their `--markdown FILE` replaces only their own section of FILE
 //! ([`counting::write_markdown`]).
+//!
+//! `--instructions --check FILE [--tolerance PCT]` is the gate that CI runs: it counts only the
+//! rows whose counts repeat from run to run and fails if one of them spends more than PCT (3)
+//! percent more instructions per frame than FILE (`bench/instructions.json`) says ([`gate`]).
 
 #![forbid(unsafe_code)]
 // Linux only: the sessions use FIFOs and the memory figures come from /proc. Elsewhere the
@@ -39,6 +43,8 @@
 mod coordinator;
 #[cfg(target_os = "linux")]
 mod counting;
+#[cfg(target_os = "linux")]
+mod gate;
 #[cfg(target_os = "linux")]
 mod instructions;
 #[cfg(target_os = "linux")]
@@ -94,6 +100,8 @@ struct Options {
     no_memory: bool,
     pin: bool,
     instructions: bool,
+    check: Option<PathBuf>,
+    tolerance: Option<f64>,
     syscalls: bool,
     // A child process's role.
     role: Option<String>,
@@ -115,6 +123,10 @@ fn parse_args(args: &[String]) -> std::result::Result<Options, String> {
             "--pin" => options.pin = true,
             "--instructions" => options.instructions = true,
             "--syscalls" => options.syscalls = true,
+            "--check" => options.check = Some(value()?.into()),
+            "--tolerance" => {
+                options.tolerance = Some(value()?.parse().map_err(|_| "--tolerance takes a percentage")?)
+            }
             "--json" => options.json = Some(value()?.into()),
             "--svg" => options.svg = Some(value()?.into()),
             "--markdown" => options.markdown = Some(value()?.into()),
@@ -140,7 +152,8 @@ fn parse_args(args: &[String]) -> std::result::Result<Options, String> {
                     "usage: pipe-bench [--quick] [--json FILE] [--svg FILE] [--markdown FILE] \
                             [--only IMPL,...] [--transports fifo,tcp] [--rounds N] [--repeats N] [--no-memory] [--pin]\n       \
                      pipe-bench --instructions|--syscalls [--json FILE] [--markdown FILE] [--only IMPL,...] \
-                     [--transports fifo,tcp] [--pin]"
+                     [--transports fifo,tcp] [--pin]\n       \
+                     pipe-bench --instructions --check FILE [--tolerance PCT] [--only IMPL,...] [--transports fifo,tcp]"
                         .into(),
                 )
             }
@@ -270,8 +283,21 @@ fn count(options: &Options, args: &[String]) -> Result<()> {
         json: options.json.clone(),
         markdown: options.markdown.clone(),
     };
+    if (options.check.is_some() || options.tolerance.is_some()) && !options.instructions {
+        return Err("--check and --tolerance go with --instructions".into());
+    }
     if options.instructions {
         let env = environment(false)?;
+        if let Some(committed) = &options.check {
+            if options.json.is_some() || options.markdown.is_some() {
+                return Err("--check compares and writes nothing: drop --json and --markdown".into());
+            }
+            let tolerance = options.tolerance.unwrap_or(gate::DEFAULT_TOLERANCE);
+            return instructions::check(&env, choose_pinning(options), &impls, &transports, committed, tolerance);
+        }
+        if options.tolerance.is_some() {
+            return Err("--tolerance goes with --check".into());
+        }
         instructions::run(&env, choose_pinning(options), &impls, &transports, &outputs)
     } else {
         let env = environment(impls.contains(&Impl::Python))?;
