@@ -34,8 +34,11 @@ pub const UPDATE_COMMAND: &str =
 /// readers of the smol and async-std runtimes and of every `read_batch_with` reader also for
 /// batches, the FIFO readers of one write per frame that take them with `read_batch_with`, and
 /// the FIFO batched writers of pipe-tokio and pipe-async-std in the `read_batch_with` sessions
-/// (4.7 % and 2.3 %). bench/PERFORMANCE.md says which rows are gated and why.
-pub const GATED: [(&str, &str, &str, &str); 47] = [
+/// (4.7 % and 2.3 %), and our other FIFO batched writers, which held within 0.5 % over those
+/// three runs but read 55.6 against 53.9-54.3 in one check run of the same code (3 %, the
+/// tolerance itself: how many frames each write finds room for in the pipe). bench/PERFORMANCE.md
+/// says which rows are gated and why.
+pub const GATED: [(&str, &str, &str, &str); 43] = [
     ("raw", "fifo", "single_64B", "reader"),                  // 0.34 %
     ("raw", "fifo", "single_64B", "writer"),                  // 0.00 %
     ("raw", "fifo", "batched_64B", "reader"),                 // 0.05 %
@@ -54,7 +57,6 @@ pub const GATED: [(&str, &str, &str, &str); 47] = [
     ("pipe-tokio", "fifo", "single_64B", "reader"),           // 0.34 %
     ("pipe-tokio", "fifo", "single_64B", "writer"),           // 0.21 %
     ("pipe-tokio", "fifo", "batched_64B", "reader"),          // 0.01 %
-    ("pipe-tokio", "fifo", "batched_64B", "writer"),          // 0.34 %
     ("pipe-tokio", "tcp", "single_64B", "writer"),            // 0.00 %
     ("pipe-tokio", "tcp", "batched_64B", "reader"),           // 0.13 %
     ("pipe-tokio", "tcp", "batched_64B", "writer"),           // 0.14 %
@@ -65,18 +67,15 @@ pub const GATED: [(&str, &str, &str, &str); 47] = [
     ("pipe-smol", "fifo", "single_64B", "reader"),            // 0.41 %
     ("pipe-smol", "fifo", "single_64B", "writer"),            // 0.41 %
     ("pipe-smol", "fifo", "batched_64B", "reader"),           // 0.05 %
-    ("pipe-smol", "fifo", "batched_64B", "writer"),           // 0.43 %
     ("pipe-smol", "tcp", "single_64B", "writer"),             // 0.06 %
     ("pipe-smol", "tcp", "batched_64B", "writer"),            // 0.07 %
     ("pipe-smol-lent", "fifo", "single_64B", "writer"),       // 0.55 %
     ("pipe-smol-lent", "fifo", "batched_64B", "reader"),      // 0.08 %
-    ("pipe-smol-lent", "fifo", "batched_64B", "writer"),      // 1.28 %
     ("pipe-smol-lent", "tcp", "single_64B", "writer"),        // 0.09 %
     ("pipe-smol-lent", "tcp", "batched_64B", "writer"),       // 0.00 %
     ("pipe-async-std", "fifo", "single_64B", "reader"),       // 0.26 %
     ("pipe-async-std", "fifo", "single_64B", "writer"),       // 0.54 %
     ("pipe-async-std", "fifo", "batched_64B", "reader"),      // 0.09 %
-    ("pipe-async-std", "fifo", "batched_64B", "writer"),      // 0.45 %
     ("pipe-async-std", "tcp", "single_64B", "writer"),        // 0.07 %
     ("pipe-async-std", "tcp", "batched_64B", "writer"),       // 0.01 %
     ("pipe-async-std-lent", "fifo", "single_64B", "writer"),  // 0.72 %
