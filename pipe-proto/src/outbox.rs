@@ -17,7 +17,6 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 use crate::config::Config;
 use crate::error::{EncodeError, Undelivered};
 use crate::frame::{max_payload_len, payload_len, FrameHeader, CLOSE_FRAME, HEADER_LEN};
-use crate::into_frame::IntoFrame;
 
 /// The transmit queue of a pipe: queue frames with [`Outbox::push`], write what
 /// [`Outbox::io_slices`] gives, and report it with [`Outbox::advance`]. It knows where each frame
@@ -126,19 +125,6 @@ impl Outbox {
         } else {
             self.push_slice_chunk(payload)
         }
-    }
-
-    /// Queues one frame of any [`IntoFrame`] kind: by reference or copied, as its type allows.
-    ///
-    /// ```
-    /// let mut outbox = pipe_proto::Outbox::new(&pipe_proto::Config::default());
-    /// outbox.push_frame("hello")?;
-    /// assert_eq!(outbox.buffered_len(), 9);
-    /// # Ok::<(), pipe_proto::EncodeError>(())
-    /// ```
-    #[inline(always)]
-    pub fn push_frame(&mut self, frame: impl IntoFrame) -> Result<(), EncodeError> {
-        frame.push_into(self)
     }
 
     /// Whether a payload of `len` bytes is copied into the staging buffer (it is at most

@@ -140,9 +140,9 @@ impl RecvHalf {
         self.probe_due = false;
     }
 
-    /// Whether `send` is the other half of the same connection.
-    pub(crate) fn shares_link_with(&self, send: &crate::SendHalf) -> bool {
-        Arc::ptr_eq(&self.link, send.link())
+    /// What this half shares with the other half of its connection.
+    pub(crate) fn link(&self) -> &Arc<Link> {
+        &self.link
     }
 
     pub(crate) fn inbox_mut(&mut self) -> &mut Inbox {
