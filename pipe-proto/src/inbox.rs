@@ -49,7 +49,7 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 use crate::config::Config;
 use crate::decoder::{FrameDecoder, Received, ReceivedRef, Step};
 use crate::error::DecodeError;
-use crate::frame::{is_payload_len, payload_len, HEADER_LEN};
+use crate::frame::{complete_frames_len, payload_len, HEADER_LEN};
 
 /// The read chunk of a new inbox (or the configured one, if smaller).
 const FIRST_READ_CHUNK: usize = 4096;
@@ -591,18 +591,8 @@ impl Inbox {
         if !matches!(self.state, InboxState::Open | InboxState::Eof) || self.decoder.frame_in_progress().is_some() {
             return false;
         }
-        let max = self.decoder.max_frame_len();
-        let received = &self.buf[..self.filled];
-        let mut rest = received;
-        while let Some((header, after)) = rest.split_first_chunk::<HEADER_LEN>() {
-            let len = u32::from_be_bytes(*header) as usize;
-            // The close marker and a header over the maximum are the decoder's to report.
-            if !is_payload_len(len, max) || after.len() < len {
-                break;
-            }
-            rest = &after[len..];
-        }
-        let end = received.len() - rest.len();
+        // The close marker and a header over the maximum are the decoder's to report.
+        let end = complete_frames_len(&self.buf[..self.filled], self.decoder.max_frame_len());
         if end == 0 {
             return false;
         }
