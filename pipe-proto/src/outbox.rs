@@ -154,10 +154,7 @@ impl Outbox {
     #[inline(never)]
     fn push_chunk(&mut self, payload: Bytes) -> Result<(), EncodeError> {
         let header = FrameHeader::within(payload.len(), self.max_payload)?;
-        self.staging.put_slice(header.as_bytes());
-        self.queued(HEADER_LEN + payload.len());
-        self.chunks.push_back(self.staging.split().freeze());
-        self.chunks.push_back(payload);
+        self.queue_chunk(header, payload);
         Ok(())
     }
 
@@ -165,8 +162,19 @@ impl Outbox {
     /// oversized payload costs nothing.
     #[inline(never)]
     fn push_slice_chunk(&mut self, payload: &[u8]) -> Result<(), EncodeError> {
-        FrameHeader::within(payload.len(), self.max_payload)?;
-        self.push_chunk(Bytes::copy_from_slice(payload))
+        let header = FrameHeader::within(payload.len(), self.max_payload)?;
+        self.queue_chunk(header, Bytes::copy_from_slice(payload));
+        Ok(())
+    }
+
+    /// Queues a large frame whose length `header` already checked: the header staged, the
+    /// payload by reference after it.
+    #[inline(always)]
+    fn queue_chunk(&mut self, header: FrameHeader, payload: Bytes) {
+        self.staging.put_slice(header.as_bytes());
+        self.queued(HEADER_LEN + payload.len());
+        self.chunks.push_back(self.staging.split().freeze());
+        self.chunks.push_back(payload);
     }
 
     /// Queues the zero-length close marker, which is not a frame of ours: it is never counted as
