@@ -61,9 +61,11 @@ const VOUCHES_FOR: usize = 32;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum InboxState {
     Open,
-    /// The stream ended; what is buffered is still decoded, then `Closed` or `Truncated`.
+    /// The stream ended; what is buffered is still decoded, then `PeerClosed` or `Failed`.
     Eof,
-    Closed,
+    /// The peer's close (its zero frame, or the end of the stream at a frame boundary) was
+    /// delivered.
+    PeerClosed,
     Failed(DecodeError),
 }
 
@@ -414,7 +416,7 @@ impl Inbox {
 
     /// The peer's close was found: it is the answer from now on, and the buffer is released.
     fn close(&mut self) -> Next {
-        self.state = InboxState::Closed;
+        self.state = InboxState::PeerClosed;
         self.release();
         Next::Close
     }
@@ -523,7 +525,7 @@ impl Inbox {
                 }
                 match self.state {
                     InboxState::Open => None,
-                    InboxState::Closed => Some(Ok(Next::Close)),
+                    InboxState::PeerClosed => Some(Ok(Next::Close)),
                     InboxState::Failed(err) => Some(Err(err)),
                     InboxState::Eof => match self.decoder.end_of_stream(self.filled - self.start) {
                         Ok(()) => Some(Ok(self.close())),
@@ -589,7 +591,7 @@ impl Inbox {
     /// assert!(inbox.is_closed());
     /// ```
     pub fn is_closed(&self) -> bool {
-        self.state == InboxState::Closed
+        self.state == InboxState::PeerClosed
     }
 
     /// Bytes held by the buffer: received but not yet delivered, plus the read scratch space
