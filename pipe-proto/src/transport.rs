@@ -77,3 +77,14 @@ impl fmt::Display for Side {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transports_and_sides_print_as_a_user_names_them() {
+        assert_eq!([Transport::Fifo, Transport::Tcp].map(|t| t.to_string()), ["FIFO", "TCP"]);
+        assert_eq!([Side::Channel, Side::Client].map(|s| s.to_string()), ["channel", "client"]);
+    }
+}

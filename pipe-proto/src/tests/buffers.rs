@@ -702,3 +702,15 @@ fn a_header_over_the_maximum_is_left_to_the_next_answer_by_the_buffered_polls() 
     assert_eq!(inbox.poll_frame(), Some(Err(DecodeError::TooLarge { declared: 9, max: 8 })));
     assert!(!inbox.wants_read());
 }
+
+#[test]
+fn the_peers_close_is_left_to_the_next_answer_by_the_buffered_polls() {
+    let mut inbox = inbox(1024, 8);
+    read(&mut inbox, &[0, 0, 0, 1, 7, 0, 0, 0, 0]);
+    assert_eq!(inbox.poll_buffered_ref(), Some(&[7][..]));
+    assert_eq!(inbox.poll_buffered(), None);
+    assert_eq!(inbox.poll_buffered_ref(), None);
+    assert!(!inbox.is_closed() && inbox.wants_read(), "the close is not taken by asking");
+    assert_eq!(inbox.poll_frame(), Some(Ok(Received::PeerClosed)));
+    assert!(inbox.is_closed());
+}
