@@ -32,7 +32,9 @@ pub(crate) fn poll_read_frame<R: Runtime>(
     cx: &mut Context<'_>,
 ) -> Poll<Result<Option<Bytes>, Error>> {
     // Asked once before the loop: the answer is usually there already, and what only the reads
-    // need is then not set up for every frame. A message already buffered is the shortest way.
+    // need is then not set up for every frame. A message already buffered is the shortest way:
+    // `poll_recv` takes it first too, but its answer (a result that may carry a failure) costs
+    // about a quarter more per frame in a batch.
     if let Some(payload) = recv.poll_buffered() {
         return Poll::Ready(Ok(Some(payload)));
     }

@@ -12,7 +12,7 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::connection::ConnectAction;
+use crate::connect_action::ConnectAction;
 use crate::state::State;
 
 /// A frame we were asked to send could not be encoded; nothing was produced.

@@ -168,6 +168,22 @@ pub(crate) fn payload_len(bytes: &[u8]) -> usize {
     u32::from_be_bytes(header_at(bytes)) as usize
 }
 
+/// The length of the run of complete frames at the start of `received`, each with a payload of
+/// 1 to `max` bytes: it ends before a close marker, a header over `max`, or a frame (or header)
+/// not all there.
+#[inline(always)]
+pub(crate) fn complete_frames_len(received: &[u8], max: usize) -> usize {
+    let mut rest = received;
+    while let Some((header, after)) = rest.split_first_chunk::<HEADER_LEN>() {
+        let len = u32::from_be_bytes(*header) as usize;
+        if !is_payload_len(len, max) || after.len() < len {
+            break;
+        }
+        rest = &after[len..];
+    }
+    received.len() - rest.len()
+}
+
 /// The longest payload a frame may have under `max_frame_len`: that, or what the wire can
 /// describe if it is less.
 #[inline(always)]
@@ -227,6 +243,16 @@ mod tests {
         assert_eq!(FrameHeader::parse([0, 0, 0, 2], 1), Err(DecodeError::TooLarge { declared: 2, max: 1 }));
         assert_eq!(FrameHeader::parse([0xff; 4], usize::MAX), Ok(Header::Payload(u32::MAX as usize)));
         assert_eq!(FrameHeader::parse([1, 2, 3, 4], usize::MAX), Ok(Header::Payload(0x0102_0304)));
+    }
+
+    #[test]
+    fn a_run_of_complete_frames_ends_before_a_close_an_oversized_header_or_a_cut_frame() {
+        assert_eq!(complete_frames_len(&[0, 0, 0, 1, 7, 0, 0, 0, 2, 8, 9], 4), 11);
+        assert_eq!(complete_frames_len(&[0, 0, 0, 1, 7, 0, 0, 0, 0], 4), 5, "the close marker");
+        assert_eq!(complete_frames_len(&[0, 0, 0, 1, 7, 0, 0, 0, 5, 1, 2, 3, 4, 5], 4), 5, "over the maximum");
+        assert_eq!(complete_frames_len(&[0, 0, 0, 1, 7, 0, 0, 0, 2, 8], 4), 5, "a payload cut");
+        assert_eq!(complete_frames_len(&[0, 0, 0, 1, 7, 0, 0], 4), 5, "a header cut");
+        assert_eq!(complete_frames_len(&[], 4), 0);
     }
 
     #[test]

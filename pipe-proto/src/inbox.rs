@@ -49,7 +49,7 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 use crate::config::Config;
 use crate::decoder::{FrameDecoder, Received, ReceivedRef, Step};
 use crate::error::DecodeError;
-use crate::frame::{is_payload_len, payload_len, HEADER_LEN};
+use crate::frame::{complete_frames_len, payload_len, HEADER_LEN};
 
 /// The read chunk of a new inbox (or the configured one, if smaller).
 const FIRST_READ_CHUNK: usize = 4096;
@@ -61,10 +61,43 @@ const VOUCHES_FOR: usize = 32;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum InboxState {
     Open,
-    /// The stream ended; what is buffered is still decoded, then `Closed` or `Truncated`.
+    /// The stream ended; what is buffered is still decoded, then `PeerClosed` or `Failed`.
     Eof,
-    Closed,
+    /// The peer's close (its zero frame, or the end of the stream at a frame boundary) was
+    /// delivered.
+    PeerClosed,
     Failed(DecodeError),
+}
+
+/// Where the next answer of [`Inbox::next`] lies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Next {
+    /// The first frame of `ready`.
+    Ready,
+    /// A frame in `buf`: its payload at `payload..end`; the bytes after it start at `end`.
+    InBuf { payload: usize, end: usize },
+    /// The peer's close.
+    Close,
+}
+
+/// How a frame leaves the inbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Form {
+    /// Handed out as a [`Bytes`] of its own: the complete frames at the front are split off
+    /// together.
+    Owned,
+    /// Lent in place, as a slice of the buffer.
+    Lent,
+}
+
+/// How far a call reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reach {
+    /// A message already buffered, or nothing: the close, a failure and the end of the stream
+    /// are left untaken.
+    Message,
+    /// The next answer, whatever it is.
+    Answer,
 }
 
 /// The read buffer and decoder under a [`RecvHalf`](crate::RecvHalf): read into [`Inbox::read_buf`], report with [`Inbox::handle_read`],
@@ -349,23 +382,8 @@ impl Inbox {
     /// ```
     #[inline(always)]
     pub fn poll_frame(&mut self) -> Option<Result<Received, DecodeError>> {
-        if let Some(payload) = self.poll_buffered() {
-            return Some(Ok(Received::Frame(payload)));
-        }
-        let result = match self.state {
-            InboxState::Closed => return Some(Ok(Received::PeerClosed)),
-            InboxState::Failed(err) => return Some(Err(err)),
-            InboxState::Open => self.decoder.decode_filled(&mut self.buf, &mut self.filled),
-            InboxState::Eof => self.decoder.decode_filled_eof(&mut self.buf, &mut self.filled),
-        };
-        match result {
-            Ok(Some(Received::PeerClosed)) => {
-                self.close();
-                Some(Ok(Received::PeerClosed))
-            }
-            Ok(other) => other.map(Ok),
-            Err(err) => Some(Err(self.fail(err))),
-        }
+        let next = self.next(Form::Owned, Reach::Answer)?;
+        Some(next.map(|next| self.owned(next)))
     }
 
     /// The next message if a whole one is already buffered, handed out as
@@ -387,19 +405,20 @@ impl Inbox {
     /// ```
     #[inline(always)]
     pub fn poll_buffered(&mut self) -> Option<Bytes> {
-        if self.ready.is_empty() {
-            self.settle();
-            if !self.split_complete_frames() {
-                return None;
-            }
+        match self.next(Form::Owned, Reach::Message)? {
+            Ok(next) => match self.owned(next) {
+                Received::Frame(payload) => Some(payload),
+                Received::PeerClosed => None,
+            },
+            Err(_) => None,
         }
-        Some(self.next_ready())
     }
 
     /// The peer's close was found: it is the answer from now on, and the buffer is released.
-    fn close(&mut self) {
-        self.state = InboxState::Closed;
+    fn close(&mut self) -> Next {
+        self.state = InboxState::PeerClosed;
         self.release();
+        Next::Close
     }
 
     /// The stream broke the frame rules or ended inside a frame: `err` is the answer from now on,
@@ -436,43 +455,8 @@ impl Inbox {
     /// ```
     #[inline(always)]
     pub fn poll_frame_ref(&mut self) -> Option<Result<ReceivedRef<'_>, DecodeError>> {
-        if !self.ready.is_empty() {
-            // Frames already split off for `poll_frame`: lent from there, in order.
-            self.held = self.next_ready();
-            return Some(Ok(ReceivedRef::Frame(&self.held)));
-        }
-        // Frames still buffered come before the end of the stream; once closed or failed the
-        // buffer is released, so the decoder finds nothing and the state answers.
-        let at = self.start;
-        let step = match self.decoder.step(&self.buf[at..self.filled]) {
-            Ok(step) => step,
-            Err(err) => return Some(Err(self.fail(err))),
-        };
-        match step {
-            Step::Frame { at: payload, end } => {
-                self.start = at + end;
-                Some(Ok(ReceivedRef::Frame(&self.buf[at + payload..at + end])))
-            }
-            Step::Close => {
-                self.close();
-                Some(Ok(ReceivedRef::PeerClosed))
-            }
-            Step::More { consumed } => {
-                self.start = at + consumed;
-                match self.state {
-                    InboxState::Open => None,
-                    InboxState::Closed => Some(Ok(ReceivedRef::PeerClosed)),
-                    InboxState::Failed(err) => Some(Err(err)),
-                    InboxState::Eof => match self.decoder.end_of_stream(self.filled - self.start) {
-                        Ok(()) => {
-                            self.close();
-                            Some(Ok(ReceivedRef::PeerClosed))
-                        }
-                        Err(err) => Some(Err(self.fail(err))),
-                    },
-                }
-            }
-        }
+        let next = self.next(Form::Lent, Reach::Answer)?;
+        Some(next.map(|next| self.lent(next)))
     }
 
     /// The next message if a whole one is already buffered, lent as
@@ -496,23 +480,92 @@ impl Inbox {
     /// ```
     #[inline(always)]
     pub fn poll_buffered_ref(&mut self) -> Option<&[u8]> {
-        if !self.ready.is_empty() {
-            self.held = self.next_ready();
-            return Some(&self.held);
+        match self.next(Form::Lent, Reach::Message)? {
+            Ok(next) => match self.lent(next) {
+                ReceivedRef::Frame(payload) => Some(payload),
+                ReceivedRef::PeerClosed => None,
+            },
+            Err(_) => None,
         }
+    }
+
+    /// Where the next answer lies: the one path by which every frame, the peer's close and the
+    /// failures leave the inbox, whether the frame is handed out or lent, and whether only a
+    /// message already buffered is wanted or the answer that ends the stream too.
+    #[inline(always)]
+    fn next(&mut self, form: Form, reach: Reach) -> Option<Result<Next, DecodeError>> {
+        if !self.ready.is_empty() {
+            // Frames already split off for handing out: taken from there first, in order.
+            return Some(Ok(Next::Ready));
+        }
+        if form == Form::Owned {
+            self.settle();
+            if self.split_complete_frames() {
+                return Some(Ok(Next::Ready));
+            }
+        }
+        // Frames still buffered come before the end of the stream; once closed or failed the
+        // buffer is released, so the decoder finds nothing and the state answers. A close
+        // marker and a header over the maximum are found again by the next step: the decoder
+        // takes neither, so a reach of one message leaves them untaken.
         let at = self.start;
-        // A close marker and a header over the maximum are found again by the next step: the
-        // decoder takes neither.
-        match self.decoder.step(&self.buf[at..self.filled]) {
-            Ok(Step::Frame { at: payload, end }) => {
-                self.start = at + end;
-                Some(&self.buf[at + payload..at + end])
-            }
-            Ok(Step::More { consumed }) => {
+        let step = match self.decoder.step(&self.buf[at..self.filled]) {
+            Ok(step) => step,
+            Err(_) if reach == Reach::Message => return None,
+            Err(err) => return Some(Err(self.fail(err))),
+        };
+        match step {
+            Step::Frame { at: payload, end } => Some(Ok(Next::InBuf { payload: at + payload, end: at + end })),
+            Step::Close if reach == Reach::Message => None,
+            Step::Close => Some(Ok(self.close())),
+            Step::More { consumed } => {
                 self.start = at + consumed;
-                None
+                if reach == Reach::Message {
+                    return None;
+                }
+                match self.state {
+                    InboxState::Open => None,
+                    InboxState::PeerClosed => Some(Ok(Next::Close)),
+                    InboxState::Failed(err) => Some(Err(err)),
+                    InboxState::Eof => match self.decoder.end_of_stream(self.filled - self.start) {
+                        Ok(()) => Some(Ok(self.close())),
+                        Err(err) => Some(Err(self.fail(err))),
+                    },
+                }
             }
-            Ok(Step::Close) | Err(_) => None,
+        }
+    }
+
+    /// The answer at `next`, handed out: a frame as a [`Bytes`] of its own.
+    #[inline(always)]
+    fn owned(&mut self, next: Next) -> Received {
+        match next {
+            Next::Ready => Received::Frame(self.next_ready()),
+            Next::InBuf { payload, end } => {
+                // Owned frames settle first: the buffer starts with the frame. One split for
+                // header and payload, then a cheap advance on the frozen frame.
+                self.filled -= end;
+                let mut frame = self.buf.split_to(end).freeze();
+                frame.advance(payload);
+                Received::Frame(frame)
+            }
+            Next::Close => Received::PeerClosed,
+        }
+    }
+
+    /// The answer at `next`, lent: a frame as a slice of the buffer, valid until the next call.
+    #[inline(always)]
+    fn lent(&mut self, next: Next) -> ReceivedRef<'_> {
+        match next {
+            Next::Ready => {
+                self.held = self.next_ready();
+                ReceivedRef::Frame(&self.held)
+            }
+            Next::InBuf { payload, end } => {
+                self.start = end;
+                ReceivedRef::Frame(&self.buf[payload..end])
+            }
+            Next::Close => ReceivedRef::PeerClosed,
         }
     }
 
@@ -538,7 +591,7 @@ impl Inbox {
     /// assert!(inbox.is_closed());
     /// ```
     pub fn is_closed(&self) -> bool {
-        self.state == InboxState::Closed
+        self.state == InboxState::PeerClosed
     }
 
     /// Bytes held by the buffer: received but not yet delivered, plus the read scratch space
@@ -591,18 +644,8 @@ impl Inbox {
         if !matches!(self.state, InboxState::Open | InboxState::Eof) || self.decoder.frame_in_progress().is_some() {
             return false;
         }
-        let max = self.decoder.max_frame_len();
-        let received = &self.buf[..self.filled];
-        let mut rest = received;
-        while let Some((header, after)) = rest.split_first_chunk::<HEADER_LEN>() {
-            let len = u32::from_be_bytes(*header) as usize;
-            // The close marker and a header over the maximum are the decoder's to report.
-            if !is_payload_len(len, max) || after.len() < len {
-                break;
-            }
-            rest = &after[len..];
-        }
-        let end = received.len() - rest.len();
+        // The close marker and a header over the maximum are the decoder's to report.
+        let end = complete_frames_len(&self.buf[..self.filled], self.decoder.max_frame_len());
         if end == 0 {
             return false;
         }

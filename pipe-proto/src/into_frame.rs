@@ -33,6 +33,21 @@ pub trait IntoFrame {
     fn push_into(self, outbox: &mut Outbox) -> Result<(), EncodeError>;
 }
 
+impl Outbox {
+    /// Queues one frame of any [`IntoFrame`] kind: by reference or copied, as its type allows.
+    ///
+    /// ```
+    /// let mut outbox = pipe_proto::Outbox::new(&pipe_proto::Config::default());
+    /// outbox.push_frame("hello")?;
+    /// assert_eq!(outbox.buffered_len(), 9);
+    /// # Ok::<(), pipe_proto::EncodeError>(())
+    /// ```
+    #[inline(always)]
+    pub fn push_frame(&mut self, frame: impl IntoFrame) -> Result<(), EncodeError> {
+        frame.push_into(self)
+    }
+}
+
 impl IntoFrame for Bytes {
     #[inline(always)]
     fn push_into(self, outbox: &mut Outbox) -> Result<(), EncodeError> {

@@ -149,6 +149,7 @@
 
 mod codec;
 mod config;
+mod connect_action;
 mod connection;
 mod decoder;
 mod error;
@@ -165,7 +166,8 @@ mod transport;
 
 pub use codec::CodecCore;
 pub use config::{Config, DEFAULT_FIFO_HANGUP_PROBE, DEFAULT_MAX_FRAME_LEN};
-pub use connection::{Action, ConnectAction, Connection, Event};
+pub use connect_action::ConnectAction;
+pub use connection::{Action, Connection, Event};
 pub use decoder::{FrameDecoder, Received, ReceivedRef};
 pub use error::{ConnectError, DecodeError, EncodeError, Failure, RecvError, SendError, Undelivered};
 pub use frame::{encode_into, FrameHeader, Header, CLOSE_FRAME, HEADER_LEN, WIRE_MAX_FRAME_LEN};

@@ -17,7 +17,6 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 use crate::config::Config;
 use crate::error::{EncodeError, Undelivered};
 use crate::frame::{max_payload_len, payload_len, FrameHeader, CLOSE_FRAME, HEADER_LEN};
-use crate::into_frame::IntoFrame;
 
 /// The transmit queue of a pipe: queue frames with [`Outbox::push`], write what
 /// [`Outbox::io_slices`] gives, and report it with [`Outbox::advance`]. It knows where each frame
@@ -128,19 +127,6 @@ impl Outbox {
         }
     }
 
-    /// Queues one frame of any [`IntoFrame`] kind: by reference or copied, as its type allows.
-    ///
-    /// ```
-    /// let mut outbox = pipe_proto::Outbox::new(&pipe_proto::Config::default());
-    /// outbox.push_frame("hello")?;
-    /// assert_eq!(outbox.buffered_len(), 9);
-    /// # Ok::<(), pipe_proto::EncodeError>(())
-    /// ```
-    #[inline(always)]
-    pub fn push_frame(&mut self, frame: impl IntoFrame) -> Result<(), EncodeError> {
-        frame.push_into(self)
-    }
-
     /// Whether a payload of `len` bytes is copied into the staging buffer (it is at most
     /// [`Config::with_coalesce_limit`]) rather than queued as a chunk of its own.
     ///
@@ -168,10 +154,7 @@ impl Outbox {
     #[inline(never)]
     fn push_chunk(&mut self, payload: Bytes) -> Result<(), EncodeError> {
         let header = FrameHeader::within(payload.len(), self.max_payload)?;
-        self.staging.put_slice(header.as_bytes());
-        self.queued(HEADER_LEN + payload.len());
-        self.chunks.push_back(self.staging.split().freeze());
-        self.chunks.push_back(payload);
+        self.queue_chunk(header, payload);
         Ok(())
     }
 
@@ -179,8 +162,19 @@ impl Outbox {
     /// oversized payload costs nothing.
     #[inline(never)]
     fn push_slice_chunk(&mut self, payload: &[u8]) -> Result<(), EncodeError> {
-        FrameHeader::within(payload.len(), self.max_payload)?;
-        self.push_chunk(Bytes::copy_from_slice(payload))
+        let header = FrameHeader::within(payload.len(), self.max_payload)?;
+        self.queue_chunk(header, Bytes::copy_from_slice(payload));
+        Ok(())
+    }
+
+    /// Queues a large frame whose length `header` already checked: the header staged, the
+    /// payload by reference after it.
+    #[inline(always)]
+    fn queue_chunk(&mut self, header: FrameHeader, payload: Bytes) {
+        self.staging.put_slice(header.as_bytes());
+        self.queued(HEADER_LEN + payload.len());
+        self.chunks.push_back(self.staging.split().freeze());
+        self.chunks.push_back(payload);
     }
 
     /// Queues the zero-length close marker, which is not a frame of ours: it is never counted as

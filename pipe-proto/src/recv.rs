@@ -107,6 +107,29 @@ macro_rules! ending {
     };
 }
 
+/// An answer of the receive half, owned ([`Received`]) or lent ([`ReceivedRef`]).
+trait Answer {
+    /// The peer's close, in this form.
+    const PEER_CLOSED: Self;
+    fn is_peer_closed(&self) -> bool;
+}
+
+impl Answer for Received {
+    const PEER_CLOSED: Self = Received::PeerClosed;
+    #[inline(always)]
+    fn is_peer_closed(&self) -> bool {
+        matches!(self, Received::PeerClosed)
+    }
+}
+
+impl Answer for ReceivedRef<'_> {
+    const PEER_CLOSED: Self = ReceivedRef::PeerClosed;
+    #[inline(always)]
+    fn is_peer_closed(&self) -> bool {
+        matches!(self, ReceivedRef::PeerClosed)
+    }
+}
+
 impl RecvHalf {
     pub(crate) fn new(transport: Transport, config: &Config, link: Arc<Link>) -> Self {
         Self {
@@ -140,9 +163,9 @@ impl RecvHalf {
         self.probe_due = false;
     }
 
-    /// Whether `send` is the other half of the same connection.
-    pub(crate) fn shares_link_with(&self, send: &crate::SendHalf) -> bool {
-        Arc::ptr_eq(&self.link, send.link())
+    /// What this half shares with the other half of its connection.
+    pub(crate) fn link(&self) -> &Arc<Link> {
+        &self.link
     }
 
     pub(crate) fn inbox_mut(&mut self) -> &mut Inbox {
@@ -383,17 +406,7 @@ impl RecvHalf {
     /// ```
     #[inline(always)]
     pub fn poll_recv(&mut self) -> Option<Result<Received, RecvError>> {
-        if self.state != RecvState::Open {
-            return self.finished_answer().map(|answer| answer.map(|()| Received::PeerClosed));
-        }
-        match self.inbox.poll_frame()? {
-            Ok(Received::Frame(payload)) => Some(Ok(Received::Frame(payload))),
-            Ok(Received::PeerClosed) => {
-                ending!(self).peer_closed();
-                Some(Ok(Received::PeerClosed))
-            }
-            Err(err) => Some(Err(ending!(self).decode_failed(err))),
-        }
+        self.receive(Inbox::poll_frame)
     }
 
     /// [`poll_recv`](Self::poll_recv), with the message lent in place (see
@@ -423,17 +436,28 @@ impl RecvHalf {
     /// ```
     #[inline(always)]
     pub fn poll_recv_ref(&mut self) -> Option<Result<ReceivedRef<'_>, RecvError>> {
+        self.receive(Inbox::poll_frame_ref)
+    }
+
+    /// The one way an answer leaves the half, in either form: the state's answer once it is
+    /// not open, else the inbox's (`take`), with the peer's close and a failure read into the
+    /// half (and so known to the send half).
+    #[inline(always)]
+    fn receive<'a, T: Answer>(
+        &'a mut self,
+        take: impl FnOnce(&'a mut Inbox) -> Option<Result<T, DecodeError>>,
+    ) -> Option<Result<T, RecvError>> {
         if self.state != RecvState::Open {
-            return self.finished_answer().map(|answer| answer.map(|()| ReceivedRef::PeerClosed));
+            return self.finished_answer().map(|answer| answer.map(|()| T::PEER_CLOSED));
         }
-        // The frame lent borrows the inbox only: the rest of the half stays free for the answers
+        // The frame borrows the inbox only: the rest of the half stays free for the answers
         // that end receiving.
-        match self.inbox.poll_frame_ref()? {
-            Ok(ReceivedRef::Frame(payload)) => Some(Ok(ReceivedRef::Frame(payload))),
-            Ok(ReceivedRef::PeerClosed) => {
+        match take(&mut self.inbox)? {
+            Ok(answer) if answer.is_peer_closed() => {
                 ending!(self).peer_closed();
-                Some(Ok(ReceivedRef::PeerClosed))
+                Some(Ok(answer))
             }
+            Ok(frame) => Some(Ok(frame)),
             Err(err) => Some(Err(ending!(self).decode_failed(err))),
         }
     }

@@ -1,5 +1,7 @@
 //! What carries a pipe and which end of the rendezvous this is.
 
+use std::fmt;
+
 /// The kind of OS object carrying the pipe. It decides the connect steps and how a close looks
 /// on the wire.
 ///
@@ -40,4 +42,49 @@ pub enum Side {
     Channel,
     /// Joins a rendezvous created elsewhere.
     Client,
+}
+
+/// The transport as a user names it in a message: `FIFO` or `TCP`.
+///
+/// ```
+/// use pipe_proto::Transport;
+///
+/// assert_eq!(Transport::Fifo.to_string(), "FIFO");
+/// assert_eq!(format!("connecting over {}", Transport::Tcp), "connecting over TCP");
+/// ```
+impl fmt::Display for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Fifo => "FIFO",
+            Self::Tcp => "TCP",
+        })
+    }
+}
+
+/// The side as a user names it in a message: `channel` or `client`.
+///
+/// ```
+/// use pipe_proto::Side;
+///
+/// assert_eq!(Side::Channel.to_string(), "channel");
+/// assert_eq!(format!("the {} end", Side::Client), "the client end");
+/// ```
+impl fmt::Display for Side {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Channel => "channel",
+            Self::Client => "client",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transports_and_sides_print_as_a_user_names_them() {
+        assert_eq!([Transport::Fifo, Transport::Tcp].map(|t| t.to_string()), ["FIFO", "TCP"]);
+        assert_eq!([Side::Channel, Side::Client].map(|s| s.to_string()), ["channel", "client"]);
+    }
 }

@@ -689,3 +689,28 @@ fn the_front_of_a_frame_whose_header_is_written_is_its_payload_chunk() {
     assert_eq!(queued, [&b"by reference"[..], &[0, 0, 0, 4], b"next"].concat());
     assert_eq!(outbox.take_unsent(), ["payload by reference", "next"]);
 }
+
+#[test]
+fn a_header_over_the_maximum_is_left_to_the_next_answer_by_the_buffered_polls() {
+    use crate::DecodeError;
+    let mut inbox = inbox(1024, 8);
+    read(&mut inbox, &[0, 0, 0, 9]);
+    assert_eq!(inbox.poll_buffered_ref(), None);
+    assert_eq!(inbox.poll_buffered(), None);
+    assert!(inbox.wants_read(), "not failed: the stream is still read");
+    assert_eq!(inbox.pending_len(), 4, "the header is still there, untaken");
+    assert_eq!(inbox.poll_frame(), Some(Err(DecodeError::TooLarge { declared: 9, max: 8 })));
+    assert!(!inbox.wants_read());
+}
+
+#[test]
+fn the_peers_close_is_left_to_the_next_answer_by_the_buffered_polls() {
+    let mut inbox = inbox(1024, 8);
+    read(&mut inbox, &[0, 0, 0, 1, 7, 0, 0, 0, 0]);
+    assert_eq!(inbox.poll_buffered_ref(), Some(&[7][..]));
+    assert_eq!(inbox.poll_buffered(), None);
+    assert_eq!(inbox.poll_buffered_ref(), None);
+    assert!(!inbox.is_closed() && inbox.wants_read(), "the close is not taken by asking");
+    assert_eq!(inbox.poll_frame(), Some(Ok(Received::PeerClosed)));
+    assert!(inbox.is_closed());
+}
