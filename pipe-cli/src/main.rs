@@ -10,6 +10,7 @@ mod relay;
 mod rendezvous;
 mod signal;
 mod stats;
+mod stop;
 mod tap;
 
 use std::sync::Arc;

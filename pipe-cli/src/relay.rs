@@ -11,11 +11,12 @@ use std::sync::Arc;
 use bytes::Bytes;
 use futures_util::{FutureExt, SinkExt};
 use pipe_tokio::{Error, LocalPortablePipe, PipeReader, PipeWriter};
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::mpsc;
 
 use crate::exit::Failure;
 use crate::format::{Format, FrameInput, FrameOutput};
 use crate::stats::{eprint_line, Stats};
+use crate::stop::Stop;
 
 /// What pipecat says when the peer's close is read while stdin still goes to it.
 pub const PEER_CLOSED: &str = "pipecat: the peer closed its side (or exited): nothing more will arrive; \
@@ -60,27 +61,6 @@ pub async fn relay(
         sent = &mut sending => {
             let received = receiving.await;
             sent.and(received)
-        }
-    }
-}
-
-/// Tells the receiving to stop, from the sending in the same task.
-#[derive(Debug, Default)]
-struct Stop {
-    stopped: Cell<bool>,
-    notify: Notify,
-}
-
-impl Stop {
-    fn stop(&self) {
-        self.stopped.set(true);
-        self.notify.notify_one();
-    }
-
-    /// Completes once [`stop`](Self::stop) was called (before or after).
-    async fn stopped(&self) {
-        if !self.stopped.get() {
-            self.notify.notified().await;
         }
     }
 }
@@ -173,7 +153,7 @@ async fn receive(
 ) -> Result<(), Failure> {
     let stdout = |e| Failure::io("writing stdout", e);
     loop {
-        if stop.stopped.get() {
+        if stop.is_stopped() {
             return print_received(&mut reader, &mut output, stats).await;
         }
         // `read` is cancel-safe: polling it once, or dropping it in the select, loses nothing.

@@ -12,7 +12,7 @@
 //! frame cannot be handed on because its receiver has gone, the tap says how many were lost,
 //! stops reading from their sender (whose next write then fails, as it would have) and exits 4.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
@@ -22,7 +22,6 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::FutureExt;
 use pipe_tokio::{Error, LocalPortablePipe, PipeReader, PipeWriter};
-use tokio::sync::Notify;
 
 use crate::args::CommonArgs;
 use crate::clock;
@@ -31,6 +30,7 @@ use crate::format::encode_hex;
 use crate::rendezvous;
 use crate::signal::Signals;
 use crate::stats::{eprint_line, Stats};
+use crate::stop::Stop;
 
 /// Frames from the party that joined the tap, to the party given with IN OUT.
 pub const CLIENT_TO_CHANNEL: usize = 0;
@@ -151,26 +151,6 @@ enum Early {
     Frame(Bytes),
     /// The channel's close.
     Closed,
-}
-
-/// Tells a direction to stop, from the other direction's end.
-#[derive(Default)]
-struct Stop {
-    stopped: Cell<bool>,
-    notify: Notify,
-}
-
-impl Stop {
-    fn stop(&self) {
-        self.stopped.set(true);
-        self.notify.notify_one();
-    }
-
-    async fn stopped(&self) {
-        if !self.stopped.get() {
-            self.notify.notified().await;
-        }
-    }
 }
 
 /// Runs the tap between the party at `to` (IN OUT) and the one that joins it, until both
@@ -324,7 +304,7 @@ async fn forward(
     loop {
         let read = match next.take() {
             Some(read) => read,
-            None if stop.stopped.get() => return hand_on_received(&mut from, &mut to, dir, log, stats).await,
+            None if stop.is_stopped() => return hand_on_received(&mut from, &mut to, dir, log, stats).await,
             None => tokio::select! {
                 // `read` is cancel-safe: dropped here, it loses nothing.
                 read = from.read() => read,
