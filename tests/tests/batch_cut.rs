@@ -12,17 +12,14 @@
 
 mod common;
 
-use std::future::{poll_fn, Future};
-use std::pin::pin;
-use std::process::Command;
-use std::task::Poll;
+use std::future::Future;
 use std::time::{Duration, Instant};
 
-use common::{after, ours};
+use common::{after, client_process, once_started, Client};
 use futures_util::future::join;
 use pipe_io::{Error, Runtime};
-use pipe_tests::peer::{hard_timeout, timeout, AsyncStdExec, Exec, Payloads, Peer, SmolExec, TokioExec};
-use pipe_tests::python::{aea_peer, aea_python};
+use pipe_tests::peer::{hard_timeout, timeout, AsyncStdExec, Exec, Payloads, SmolExec, TokioExec};
+use pipe_tests::python::default_peer;
 
 /// Messages in the batch, and their length: 20 MiB, more than a FIFO or a loopback socket
 /// holds, so that the batch still waits for room when the client dies.
@@ -33,57 +30,8 @@ const MORE: u64 = 5;
 /// How long the batch runs before the kill: time to fill the OS buffers and wait for room. (A
 /// kill before that would cut the batch all the same.)
 const BEFORE_THE_KILL: Duration = Duration::from_millis(500);
-
-/// Who plays the client.
-#[derive(Debug, Clone, Copy)]
-enum Client {
-    /// Our peer program, on this runtime.
-    Ours(&'static str),
-    /// The Python AEA client.
-    Python,
-}
-
-/// Starts a client process of `client` for the channel with these `(in_path, out_path)`.
-fn client_process(client: Client, (in_path, out_path): (&str, &str), transport: &str, mode: &str) -> Peer {
-    let args = [
-        "--role",
-        "client",
-        "--transport",
-        transport,
-        "--in-path",
-        out_path,
-        "--out-path",
-        in_path,
-        "--mode",
-        mode,
-        "--timeout",
-        "60",
-    ];
-    match client {
-        Client::Ours(runtime) => {
-            let mut command = ours(&["--runtime", runtime]);
-            command.args(args);
-            Peer::spawn(format!("our {runtime} client ({mode})"), command)
-        }
-        Client::Python => {
-            aea_python(); // fails the test with the install hint if Python cannot be set up
-            let command: Command = aea_peer(&args);
-            Peer::spawn(format!("AEA client ({mode})"), command)
-        }
-    }
-}
-
-/// Polls `work` once, calls `then`, and finishes `work`: `then` runs once `work` has done what
-/// it does before it first waits.
-async fn once_started<T>(work: impl Future<Output = T>, then: impl FnOnce()) -> T {
-    let mut work = pin!(work);
-    let first = poll_fn(|cx| Poll::Ready(work.as_mut().poll(cx))).await;
-    then();
-    match first {
-        Poll::Ready(value) => value,
-        Poll::Pending => work.await,
-    }
-}
+/// How long a client process waits for its channel before it gives up.
+const CLIENT_TIMEOUT: Duration = Duration::from_secs(60);
 
 async fn within<E: Exec, T>(what: &str, work: impl Future<Output = T>) -> T {
     timeout::<E::R, _>(Duration::from_secs(60), work).await.unwrap_or_else(|| panic!("{what} hung"))
@@ -94,7 +42,8 @@ fn batch_cut_by_a_killed_client<E: Exec>(transport: &'static str, client: Client
         E::block_on(async move {
             let payloads = Payloads::new(LEN);
             let mut channel = common::channel::<E::R>(transport);
-            let mut first = client_process(client, (channel.in_path(), channel.out_path()), transport, "hold");
+            let mut first =
+                client_process(client, (channel.in_path(), channel.out_path()), transport, "hold", CLIENT_TIMEOUT);
             within::<E, _>("connect", channel.connect(Duration::from_secs(30))).await.expect("connect");
             first.expect("HOLDING", after(60));
 
@@ -114,7 +63,7 @@ fn batch_cut_by_a_killed_client<E: Exec>(transport: &'static str, client: Client
             let (in_path, out_path) = (channel.in_path().to_owned(), channel.out_path().to_owned());
             let mut second = None;
             let reconnect = once_started(channel.reconnect(Duration::from_secs(30)), || {
-                second = Some(client_process(client, (&in_path, &out_path), transport, "sequence"));
+                second = Some(client_process(client, (&in_path, &out_path), transport, "sequence", CLIENT_TIMEOUT));
             });
             within::<E, _>("reconnect", reconnect).await.expect("reconnect");
             let mut second = second.expect("started");
@@ -159,7 +108,7 @@ batch_cut_cases! {
     tcp_smol_channel_batch_cut_by_a_killed_client_reaches_the_next_client_counted_whole: SmolExec, "tcp", Client::Ours("tokio");
     fifo_async_std_channel_batch_cut_by_a_killed_client_reaches_the_next_client_counted_whole: AsyncStdExec, "fifo", Client::Ours("smol");
     tcp_async_std_channel_batch_cut_by_a_killed_client_reaches_the_next_client_counted_whole: AsyncStdExec, "tcp", Client::Ours("async-std");
-    tcp_tokio_channel_batch_cut_by_a_killed_aea_client_reaches_the_next_aea_client_counted_whole: TokioExec, "tcp", Client::Python;
-    fifo_smol_channel_batch_cut_by_a_killed_aea_client_reaches_the_next_aea_client_counted_whole: SmolExec, "fifo", Client::Python;
-    tcp_async_std_channel_batch_cut_by_a_killed_aea_client_reaches_the_next_aea_client_counted_whole: AsyncStdExec, "tcp", Client::Python;
+    tcp_tokio_channel_batch_cut_by_a_killed_aea_client_reaches_the_next_aea_client_counted_whole: TokioExec, "tcp", Client::Python(default_peer());
+    fifo_smol_channel_batch_cut_by_a_killed_aea_client_reaches_the_next_aea_client_counted_whole: SmolExec, "fifo", Client::Python(default_peer());
+    tcp_async_std_channel_batch_cut_by_a_killed_aea_client_reaches_the_next_aea_client_counted_whole: AsyncStdExec, "tcp", Client::Python(default_peer());
 }

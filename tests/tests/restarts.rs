@@ -18,29 +18,19 @@
 
 mod common;
 
-use std::future::{poll_fn, Future};
-use std::pin::pin;
-use std::task::Poll;
 use std::time::Duration;
 
-use common::{after, ours};
+use common::{after, client_process, once_started, ours, Client};
 use pipe_io::Error;
 use pipe_tests::peer::{hard_timeout, timeout, AsyncStdExec, Exec, Payloads, Peer, SmolExec, TokioExec};
-use pipe_tests::python::{peer, AeaPeer, Kind};
+use pipe_tests::python::{peer, Kind};
 
 /// Frames of 16 KiB and a bit: a few fill a FIFO, and the blocked write is inside one.
 const FRAME: usize = 16 * 1024 + 3;
 /// Frames sent after the reconnect, behind the unsent ones.
 const MORE: u64 = 20;
-
-/// Who plays the client.
-#[derive(Debug, Clone, Copy)]
-enum Client {
-    /// Our peer program, on this runtime.
-    Ours(&'static str),
-    /// The Python AEA client of this peer.
-    Python(&'static AeaPeer),
-}
+/// How long a client process waits for its channel before it gives up.
+const CLIENT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What the channel does with the frames the failure left unsent.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -49,44 +39,6 @@ enum Resend {
     Taken,
     /// Left queued: the reconnect sends them first.
     Queued,
-}
-
-/// Starts a client process of `client` for the channel with these `(in_path, out_path)`.
-fn client_process(client: Client, (in_path, out_path): (&str, &str), transport: &str, mode: &str) -> Peer {
-    let args = [
-        "--role",
-        "client",
-        "--transport",
-        transport,
-        "--in-path",
-        out_path,
-        "--out-path",
-        in_path,
-        "--mode",
-        mode,
-        "--timeout",
-        "30",
-    ];
-    match client {
-        Client::Ours(runtime) => {
-            let mut command = ours(&["--runtime", runtime]);
-            command.args(args);
-            Peer::spawn(format!("our {runtime} client ({mode})"), command)
-        }
-        Client::Python(aea) => Peer::spawn(format!("AEA client, {} ({mode})", aea.label()), aea.command(&args)),
-    }
-}
-
-/// Polls `work` once, calls `then`, and finishes `work`: `then` runs once `work` has done what
-/// it does before it first waits.
-async fn once_started<T>(work: impl Future<Output = T>, then: impl FnOnce()) -> T {
-    let mut work = pin!(work);
-    let first = poll_fn(|cx| Poll::Ready(work.as_mut().poll(cx))).await;
-    then();
-    match first {
-        Poll::Ready(value) => value,
-        Poll::Pending => work.await,
-    }
 }
 
 async fn within<E: Exec, T>(what: &str, work: impl std::future::Future<Output = T>) -> T {
@@ -98,7 +50,8 @@ fn client_killed_while_blocked<E: Exec>(transport: &'static str, client: Client,
         E::block_on(async move {
             let payloads = Payloads::new(FRAME);
             let mut channel = common::channel::<E::R>(transport);
-            let mut first = client_process(client, (channel.in_path(), channel.out_path()), transport, "hold");
+            let mut first =
+                client_process(client, (channel.in_path(), channel.out_path()), transport, "hold", CLIENT_TIMEOUT);
             within::<E, _>("connect", channel.connect(Duration::from_secs(15))).await.expect("connect");
             first.expect("HOLDING", after(30));
 
@@ -135,7 +88,7 @@ fn client_killed_while_blocked<E: Exec>(transport: &'static str, client: Client,
             let (in_path, out_path) = (channel.in_path().to_owned(), channel.out_path().to_owned());
             let mut second = None;
             let reconnect = once_started(channel.reconnect(Duration::from_secs(15)), || {
-                second = Some(client_process(client, (&in_path, &out_path), transport, "sequence"));
+                second = Some(client_process(client, (&in_path, &out_path), transport, "sequence", CLIENT_TIMEOUT));
             });
             within::<E, _>("reconnect", reconnect).await.expect("reconnect");
             let mut second = second.expect("started");

@@ -52,3 +52,62 @@ pub fn lines_starting<'a>(exit: &'a PeerExit, word: &str) -> Vec<&'a str> {
 pub fn position(exit: &PeerExit, line: &str) -> Option<usize> {
     exit.lines.iter().position(|l| l == line)
 }
+
+/// Who plays the client in a cross-process restart test.
+#[cfg(unix)]
+#[derive(Debug, Clone, Copy)]
+pub enum Client {
+    /// Our peer program, on this runtime.
+    Ours(&'static str),
+    /// The Python AEA client of this peer.
+    Python(&'static pipe_tests::python::AeaPeer),
+}
+
+/// Starts a client process of `client` for the channel with these `(in_path, out_path)` (the
+/// channel's own: the client gets them swapped), in peer mode `mode`, giving up after `timeout`.
+#[cfg(unix)]
+pub fn client_process(
+    client: Client,
+    (in_path, out_path): (&str, &str),
+    transport: &str,
+    mode: &str,
+    timeout: Duration,
+) -> pipe_tests::peer::Peer {
+    let seconds = timeout.as_secs().to_string();
+    let args = [
+        "--role",
+        "client",
+        "--transport",
+        transport,
+        "--in-path",
+        out_path,
+        "--out-path",
+        in_path,
+        "--mode",
+        mode,
+        "--timeout",
+        &seconds,
+    ];
+    match client {
+        Client::Ours(runtime) => {
+            let mut command = ours(&["--runtime", runtime]);
+            command.args(args);
+            pipe_tests::peer::Peer::spawn(format!("our {runtime} client ({mode})"), command)
+        }
+        Client::Python(aea) => {
+            pipe_tests::peer::Peer::spawn(format!("AEA client, {} ({mode})", aea.label()), aea.command(&args))
+        }
+    }
+}
+
+/// Polls `work` once, calls `then`, and finishes `work`: `then` runs once `work` has done what
+/// it does before it first waits.
+pub async fn once_started<T>(work: impl std::future::Future<Output = T>, then: impl FnOnce()) -> T {
+    let mut work = std::pin::pin!(work);
+    let first = std::future::poll_fn(|cx| std::task::Poll::Ready(work.as_mut().poll(cx))).await;
+    then();
+    match first {
+        std::task::Poll::Ready(value) => value,
+        std::task::Poll::Pending => work.await,
+    }
+}
