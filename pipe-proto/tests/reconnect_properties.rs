@@ -38,6 +38,24 @@ fn write(conn: &mut Connection, limit: usize) -> Vec<u8> {
     written
 }
 
+/// Sends a frame of each length of `later` (noting each in `expected`) on the reconnected `conn`
+/// and writes until nothing is due; every byte written.
+fn send_after_the_reconnect(conn: &mut Connection, later: &[usize], expected: &mut Vec<Vec<u8>>) -> Vec<u8> {
+    for (k, &len) in later.iter().enumerate() {
+        let frame = payload(1000 + k, len);
+        conn.send_slice(&frame).unwrap();
+        expected.push(frame);
+    }
+    let mut after = Vec::new();
+    loop {
+        let written = write(conn, 4096);
+        if written.is_empty() {
+            return after;
+        }
+        after.extend(written);
+    }
+}
+
 /// What `wire` holds: the payloads of its whole frames, whether bytes of a cut frame follow
 /// them, and how many close markers (zero-length frames) it holds.
 fn decode(wire: &[u8]) -> (Vec<Vec<u8>>, bool, usize) {
@@ -170,19 +188,7 @@ proptest! {
         open(&mut conn, now);
         let resent: usize = expected.iter().map(|frame| frame.len() + 4).sum();
         prop_assert_eq!(conn.send_half().outbox().buffered_len(), resent, "whole again, no close marker");
-        for (k, &len) in later.iter().enumerate() {
-            let frame = payload(1000 + k, len);
-            conn.send_slice(&frame).unwrap();
-            expected.push(frame);
-        }
-        let mut after = Vec::new();
-        loop {
-            let written = write(&mut conn, 4096);
-            if written.is_empty() {
-                break;
-            }
-            after.extend(written);
-        }
+        let after = send_after_the_reconnect(&mut conn, &later, &mut expected);
         prop_assert_eq!(decode(&after), (expected, false, 0), "the new peer gets them once, whole, in order, no close marker");
         prop_assert!(conn.send_half().outbox().is_flushed());
     }
@@ -297,19 +303,7 @@ proptest! {
         }
         conn.reconnect(now, Duration::from_secs(1)).unwrap();
         open(&mut conn, now);
-        for (k, &len) in later.iter().enumerate() {
-            let frame = payload(1000 + k, len);
-            conn.send_slice(&frame).unwrap();
-            expected.push(frame);
-        }
-        let mut after = Vec::new();
-        loop {
-            let written = write(&mut conn, 4096);
-            if written.is_empty() {
-                break;
-            }
-            after.extend(written);
-        }
+        let after = send_after_the_reconnect(&mut conn, &later, &mut expected);
         prop_assert_eq!(decode(&after), (expected, false, 0), "the new peer gets them once, whole, in order");
     }
 }
